@@ -1,0 +1,60 @@
+// The one interface every network exposes to the analyses, whatever format it came from.
+import * as tf from '@tensorflow/tfjs';
+import type { InputConvention, LayerInfo, ModelFormat } from '../../shared/domain';
+
+/**
+ * A loaded network. Images enter as pixel batches: float32 NHWC, RGB, values 0..255; the model
+ * applies its own input convention inside `forward`, so gradients flow back to pixels.
+ * Layer outputs are NHWC ([N, H, W, C]) or [N, C] for layers without spatial layout.
+ */
+export interface NetworkModel {
+  readonly name: string;
+  readonly format: ModelFormat;
+  readonly inputConvention: InputConvention;
+  readonly layers: readonly LayerInfo[];
+  /**
+   * Runs the network on `pixels` and returns the requested layers' outputs. Execution stops at
+   * the deepest requested layer. The caller owns (and disposes) the returned tensors; call it
+   * inside tf.tidy or tf.grad to have intermediates freed.
+   */
+  forward(pixels: tf.Tensor4D, layers: readonly string[]): Record<string, tf.Tensor>;
+  /** A copy with freshly initialized weights (fixed seed), same architecture and convention. */
+  withRandomWeights(seed: number): NetworkModel;
+  dispose(): void;
+}
+
+/** Converts RGB 0..255 pixels to the model's input space (differentiable). */
+export function applyInputConvention(pixels: tf.Tensor4D, c: InputConvention): tf.Tensor4D {
+  return tf.tidy(() => {
+    let x: tf.Tensor4D = c.scale === 1 ? tf.div(pixels, 255) : pixels;
+    if (c.channelOrder === 'BGR') x = tf.reverse(x, 3);
+    return tf.div(tf.sub(x, tf.tensor1d(c.mean)), tf.tensor1d(c.std));
+  });
+}
+
+/** The model's "zero" image: its mean pixel, in RGB 0..255 (METHODS: zero of a synthesized image). */
+export function meanPixel(c: InputConvention): [number, number, number] {
+  const k = c.scale === 1 ? 255 : 1;
+  const m = c.mean.map((v) => v * k) as [number, number, number];
+  return c.channelOrder === 'BGR' ? [m[2], m[1], m[0]] : m;
+}
+
+export function findLayer(model: NetworkModel, name: string): LayerInfo {
+  const layer = model.layers.find((l) => l.name === name);
+  if (!layer) {
+    const known = model.layers.map((l) => l.name);
+    throw new Error(
+      `model ${model.name} has no layer "${name}"; layers: ${known.slice(0, 12).join(', ')}${known.length > 12 ? ', ...' : ''}`,
+    );
+  }
+  return layer;
+}
+
+/**
+ * The smallest input side whose central unit of `layer` sees its whole receptive field and
+ * nothing else (METHODS §1): the RF size, adjusted so the centre unit's RF sits exactly on it.
+ */
+export function rfSizedInput(layer: LayerInfo): number {
+  if (!layer.rf) throw new Error(`layer ${layer.name} has no spatial receptive field`);
+  return layer.rf.size;
+}

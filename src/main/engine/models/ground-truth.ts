@@ -1,0 +1,143 @@
+// Built-in cell models with a known answer (METHODS §3), usable anywhere a network is. Each is a
+// small convolutional network with RF-sized kernels and valid padding, so a 24 x 24 input gives
+// one unit and a larger input gives the responses of all RF-sized crops at stride 1.
+import * as tf from '@tensorflow/tfjs';
+import type { InputConvention, LayerInfo } from '../../../shared/domain';
+import { applyInputConvention, type NetworkModel } from '../model';
+import { gabor, mulberry32, type GaborParams } from '../../../shared/math/gabor';
+
+export const CELL_KINDS = ['simple-cell', 'energy', 'complex-cell', 'corner'] as const;
+export type CellKind = (typeof CELL_KINDS)[number];
+
+export interface CellParams {
+  rf: number;
+  gabor: Omit<GaborParams, 'size' | 'phase'>;
+  /** Hubel & Wiesel cell: number of simple subunits and jitter of their phases (deg) and weights. */
+  subunits: number;
+  phaseJitterDeg: number;
+  weightJitter: number;
+  seed: number;
+}
+
+export const DEFAULT_CELL_PARAMS: CellParams = {
+  rf: 24,
+  gabor: { thetaDeg: 0, cyclesPerPixel: 0.125, sigma: 4 },
+  subunits: 8,
+  phaseJitterDeg: 5,
+  weightJitter: 0.05,
+  seed: 1,
+};
+
+/** Pixels 0..255 map to -1..1; a grey image is the model's zero. Greyscale is the channel mean. */
+export const CELL_CONVENTION: InputConvention = {
+  channelOrder: 'RGB',
+  scale: 255,
+  mean: [127.5, 127.5, 127.5],
+  std: [127.5, 127.5, 127.5],
+  inputSize: 24,
+};
+
+/** A set of linear filters, each followed by a pointwise nonlinearity and a weighted sum. */
+interface CellDesign {
+  filters: Float32Array[]; // each rf*rf, row-major
+  weights: number[];
+  nonlinearity: 'relu' | 'square';
+  /** Energy and corner models use quadrature pairs, squared; simple cells are half-rectified. */
+}
+
+function design(kind: CellKind, p: CellParams): CellDesign {
+  const g = (phase: number, extra: Partial<GaborParams> = {}) =>
+    gabor({ size: p.rf, ...p.gabor, phase, ...extra });
+  switch (kind) {
+    case 'simple-cell':
+      return { filters: [g(0)], weights: [1], nonlinearity: 'relu' };
+    case 'energy':
+      return { filters: [g(0), g(90)], weights: [1, 1], nonlinearity: 'square' };
+    case 'complex-cell': {
+      const rand = mulberry32(p.seed);
+      const filters: Float32Array[] = [];
+      const weights: number[] = [];
+      for (let k = 0; k < p.subunits; k++) {
+        const phase = (360 * k) / p.subunits + (rand() * 2 - 1) * p.phaseJitterDeg;
+        filters.push(g(phase));
+        weights.push(1 + (rand() * 2 - 1) * p.weightJitter);
+      }
+      return { filters, weights, nonlinearity: 'relu' };
+    }
+    case 'corner': {
+      // A horizontal and a vertical edge detector at two fixed places of the RF.
+      const q = p.rf / 4;
+      const at = (thetaDeg: number, dx: number, dy: number, phase: number) =>
+        g(phase, { thetaDeg, centerX: dx, centerY: dy, sigma: p.gabor.sigma * 0.75 });
+      return {
+        filters: [at(90, 0, -q, 90), at(90, 0, -q, 0), at(0, -q, 0, 90), at(0, -q, 0, 0)],
+        weights: [1, 1, 1, 1],
+        nonlinearity: 'square',
+      };
+    }
+  }
+}
+
+class CellModel implements NetworkModel {
+  readonly format = 'builtin' as const;
+  readonly inputConvention = CELL_CONVENTION;
+  readonly layers: LayerInfo[];
+  private readonly kernel: tf.Tensor4D;
+  private readonly weights: tf.Tensor1D;
+
+  constructor(
+    readonly name: string,
+    private readonly cell: CellDesign,
+    private readonly rf: number,
+    private readonly randomize: (seed: number) => CellModel,
+  ) {
+    const k = cell.filters.length;
+    const data = new Float32Array(rf * rf * k);
+    cell.filters.forEach((f, j) => f.forEach((v, i) => (data[i * k + j] = v)));
+    this.kernel = tf.tensor4d(data, [rf, rf, 1, k]);
+    this.weights = tf.tensor1d(cell.weights);
+    const rfInfo = { size: rf, jump: 1, offset: (rf - 1) / 2 };
+    this.layers = [
+      { name: 'subunits', op: 'Conv', shape: [1, 1, k], rf: rfInfo },
+      { name: 'response', op: 'Sum', shape: [1, 1, 1], rf: rfInfo },
+    ];
+  }
+
+  forward(pixels: tf.Tensor4D, layers: readonly string[]): Record<string, tf.Tensor> {
+    for (const l of layers) if (l !== 'subunits' && l !== 'response') throw new Error(`model ${this.name} has no layer "${l}"`);
+    return tf.tidy(() => {
+      const x = applyInputConvention(pixels, this.inputConvention);
+      const grey = tf.mean(x, 3, true) as tf.Tensor4D;
+      const linear = tf.conv2d(grey, this.kernel, 1, 'valid');
+      const out: Record<string, tf.Tensor> = {};
+      if (layers.includes('subunits')) out.subunits = tf.keep(linear);
+      if (layers.includes('response')) {
+        const act = this.cell.nonlinearity === 'relu' ? tf.relu(linear) : tf.square(linear);
+        out.response = tf.keep(tf.sum(tf.mul(act, this.weights), 3, true));
+      }
+      return out;
+    });
+  }
+
+  withRandomWeights(seed: number): NetworkModel {
+    return this.randomize(seed);
+  }
+
+  dispose(): void {
+    this.kernel.dispose();
+    this.weights.dispose();
+  }
+}
+
+export function createCellModel(kind: CellKind, params: Partial<CellParams> = {}): NetworkModel {
+  const p = { ...DEFAULT_CELL_PARAMS, ...params, gabor: { ...DEFAULT_CELL_PARAMS.gabor, ...params.gabor } };
+  const randomize = (seed: number): CellModel => {
+    // Same architecture, filters drawn from N(0, 1/rf^2) with a fixed seed.
+    const rand = mulberry32(seed);
+    const d = design(kind, p);
+    const gauss = () => Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
+    const filters = d.filters.map((f) => f.map(() => gauss() / p.rf));
+    return new CellModel(`${kind} (random weights, seed ${seed})`, { ...d, filters }, p.rf, randomize);
+  };
+  return new CellModel(kind, design(kind, p), p.rf, randomize);
+}

@@ -1,0 +1,20 @@
+// Every analysis kind the app knows, with its settings schema (defaults from METHODS.md).
+// Adding an analysis: a settings file here, an engine run under src/main/engine/analyses, and
+// its views under src/renderer/src/analyses.
+import type { z } from 'zod';
+import { maxImageSettings } from './max-image';
+
+export const ANALYSES = {
+  'max-image': { title: 'Preferred image', settings: maxImageSettings },
+} as const satisfies Record<string, { title: string; settings: z.ZodType }>;
+
+export type AnalysisKind = keyof typeof ANALYSES;
+
+export function isAnalysisKind(kind: string): kind is AnalysisKind {
+  return Object.hasOwn(ANALYSES, kind);
+}
+
+/** Validates settings and fills in the defaults; throws a ZodError naming the bad fields. */
+export function parseSettings(kind: AnalysisKind, settings: unknown): Record<string, unknown> {
+  return ANALYSES[kind].settings.parse(settings ?? {}) as Record<string, unknown>;
+}

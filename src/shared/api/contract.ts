@@ -1,0 +1,152 @@
+// The one API contract every front door serves: Electron IPC, HTTP + WebSocket, and the CLI.
+// Each method has a runtime schema for its params; transports validate before calling services.
+import { z } from 'zod';
+import type {
+  BackendInfo,
+  ModelDetail,
+  ModelSummary,
+  ResultRecord,
+  RunProgress,
+  RunStatus,
+  RunSummary,
+} from '../domain';
+
+const runId = z.number().int().positive();
+
+export const inputConventionSchema = z.object({
+  channelOrder: z.enum(['RGB', 'BGR']),
+  scale: z.union([z.literal(1), z.literal(255)]),
+  mean: z.tuple([z.number(), z.number(), z.number()]),
+  std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
+  inputSize: z.number().int().min(1).max(4096),
+});
+
+/** Params schema of every method. */
+export const methodParams = {
+  'app.info': z.object({}),
+  'project.info': z.object({}),
+  'project.open': z.object({ path: z.string().min(1) }),
+  'project.create': z.object({ path: z.string().min(1) }),
+  'models.list': z.object({}),
+  'models.get': z.object({ modelId: z.string().min(1) }),
+  'models.import': z.object({ path: z.string().min(1), name: z.string().optional() }),
+  'models.setConvention': z.object({ modelId: z.string().min(1), convention: inputConventionSchema }),
+  'runs.start': z.object({
+    kind: z.string().min(1),
+    settings: z.record(z.string(), z.unknown()).default({}),
+    seed: z.number().int().min(0).optional(),
+    title: z.string().max(200).optional(),
+  }),
+  'runs.list': z.object({ limit: z.number().int().min(1).max(1000).default(200) }),
+  'runs.get': z.object({ runId }),
+  'runs.cancel': z.object({ runId }),
+  'runs.resume': z.object({ runId }),
+  'results.list': z.object({ runId }),
+  'images.get': z.object({ imageId: z.number().int().positive() }),
+  'notes.set': z.object({ target: z.string().min(1).max(300), text: z.string().max(100_000) }),
+  'notes.get': z.object({ target: z.string().min(1).max(300) }),
+} as const;
+
+export type Method = keyof typeof methodParams;
+export type Params<M extends Method> = z.input<(typeof methodParams)[M]>;
+
+export interface AppInfo {
+  version: string;
+  backend: BackendInfo | null;
+  /** Where the engine process stands: starting, ready, or failed with a reason. */
+  engine: { state: 'starting' | 'ready' | 'failed'; error?: string };
+  project: ProjectInfo | null;
+  analyses: { kind: string; title: string; defaults: Record<string, unknown> }[];
+}
+
+export interface ProjectInfo {
+  path: string;
+  schemaVersion: number;
+  createdAt: string;
+  counts: { models: number; runs: number; results: number; images: number };
+}
+
+/** Result type of every method. */
+export interface MethodResults {
+  'app.info': AppInfo;
+  'project.info': ProjectInfo;
+  'project.open': ProjectInfo;
+  'project.create': ProjectInfo;
+  'models.list': ModelSummary[];
+  'models.get': ModelDetail;
+  'models.import': ModelSummary;
+  'models.setConvention': ModelSummary;
+  'runs.start': RunSummary;
+  'runs.list': RunSummary[];
+  'runs.get': RunSummary;
+  'runs.cancel': RunSummary;
+  'runs.resume': RunSummary;
+  'results.list': ResultRecord[];
+  'images.get': { id: number; width: number; height: number; mime: 'image/png'; base64: string };
+  'notes.set': { target: string; text: string };
+  'notes.get': { target: string; text: string };
+}
+
+/** Events pushed to every connected client. */
+export type ApiEvent =
+  | { type: 'run.progress'; runId: number; progress: RunProgress }
+  | { type: 'run.status'; runId: number; status: RunStatus; error?: string | null }
+  | { type: 'run.result'; runId: number; resultId: number; key: string }
+  | { type: 'project.changed'; path: string }
+  | { type: 'engine.status'; state: 'starting' | 'ready' | 'failed'; error?: string };
+
+/** Error codes a client can act on; the message says what happened in words. */
+export type ApiErrorCode =
+  | 'bad_request'
+  | 'unknown_method'
+  | 'not_found'
+  | 'no_project'
+  | 'project_locked'
+  | 'project_corrupt'
+  | 'project_newer'
+  | 'project_readonly'
+  | 'bad_model'
+  | 'engine_unavailable'
+  | 'unauthorized'
+  | 'internal';
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** Wire form of a call and its answer, the same on every transport. */
+export const callEnvelope = z.object({ method: z.string(), params: z.unknown().optional() });
+export type CallAnswer<M extends Method = Method> =
+  | { ok: true; result: MethodResults[M] }
+  | { ok: false; error: { code: ApiErrorCode; message: string } };
+
+export function isMethod(name: string): name is Method {
+  return Object.hasOwn(methodParams, name);
+}
+
+/** Validates a raw call; throws ApiError with a message that names the bad field. */
+export function parseCall(raw: unknown): { method: Method; params: unknown } {
+  const env = callEnvelope.safeParse(raw);
+  if (!env.success) throw new ApiError('bad_request', 'a call is {"method": string, "params": object}');
+  const { method } = env.data;
+  if (!isMethod(method)) throw new ApiError('unknown_method', `unknown method "${method}"`);
+  const parsed = methodParams[method].safeParse(env.data.params ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue.path.length ? issue.path.join('.') : 'params';
+    throw new ApiError('bad_request', `${method}: ${where}: ${issue.message}`);
+  }
+  return { method, params: parsed.data };
+}
+
+/** What a client (renderer, CLI) calls, whatever carries the call. */
+export interface ApiClient {
+  call<M extends Method>(method: M, params?: Params<M>): Promise<MethodResults[M]>;
+  onEvent(listener: (event: ApiEvent) => void): () => void;
+}

@@ -1,0 +1,105 @@
+// Domain types shared by the engine, the services and the renderer. Pure data, no behaviour.
+
+/** How a model wants its input: the engine converts pixel images (RGB, 0..255) with this. */
+export interface InputConvention {
+  /** Channel order the first layer expects. */
+  channelOrder: 'RGB' | 'BGR';
+  /** Pixel values are first scaled to this range: 255 keeps 0..255, 1 maps to 0..1. */
+  scale: 1 | 255;
+  /** Per-channel mean, in the scaled range and in the model's channel order. */
+  mean: [number, number, number];
+  /** Per-channel std, in the scaled range and in the model's channel order. */
+  std: [number, number, number];
+  /** Usual input size (square side in pixels). */
+  inputSize: number;
+}
+
+/** Receptive field of a layer's units in input pixels (METHODS §1). */
+export interface ReceptiveField {
+  /** Side of the square region of the input one unit sees. */
+  size: number;
+  /** Distance in input pixels between neighbouring units (the product of strides). */
+  jump: number;
+  /** Input coordinate of the centre of unit (0, 0); may be negative (padding). */
+  offset: number;
+}
+
+export interface LayerInfo {
+  /** Stable, readable id used everywhere a layer is named (CLI, API, database). */
+  name: string;
+  /** Operator that produces it (Conv, Relu, ...), for display. */
+  op: string;
+  /** Output shape for one input of the model's usual size, NHWC without the batch: [H, W, C] or [C]. */
+  shape: number[];
+  /** Absent for layers without spatial layout (after Flatten/Gemm). */
+  rf?: ReceptiveField;
+}
+
+export type ModelFormat = 'builtin' | 'onnx' | 'keras-h5' | 'tfjs';
+
+export interface ModelSummary {
+  /** Id every --model option accepts: `builtin:<name>` or the project's model id. */
+  id: string;
+  name: string;
+  format: ModelFormat;
+  /** For imported models: the file it came from. */
+  source?: string;
+  inputConvention: InputConvention;
+  layerCount: number;
+  /** Weights re-initialized with a fixed seed (random-weights control). */
+  randomWeightsSeed?: number;
+}
+
+export interface ModelDetail extends ModelSummary {
+  layers: LayerInfo[];
+}
+
+export type RunStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
+
+export interface RunProgress {
+  step: number;
+  total: number;
+  /** Seconds until done, from the pace so far; null until it can be estimated. */
+  etaSeconds: number | null;
+  message?: string;
+}
+
+export interface RunSummary {
+  id: number;
+  kind: string;
+  title: string;
+  modelId: string;
+  status: RunStatus;
+  seed: number;
+  settings: unknown;
+  backend: string | null;
+  appVersion: string;
+  progress: RunProgress;
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** Number of results stored so far (finished parts of the run). */
+  resultCount: number;
+}
+
+export interface ResultRecord {
+  id: number;
+  runId: number;
+  /** What the result is about, e.g. `layer/channel/y/x` for a unit, or `summary`. */
+  key: string;
+  /** Numbers and small arrays; images are referenced by id. */
+  data: Record<string, unknown>;
+  imageIds: number[];
+}
+
+export interface BackendInfo {
+  /** The tfjs backend in use: tensorflow (tfjs-node or tfjs-node-gpu), wasm or cpu. */
+  name: string;
+  /** The package that provides it. */
+  package: string;
+  gpu: boolean;
+  /** Backends tried before this one, with why each was passed over. */
+  skipped: { package: string; reason: string }[];
+  tfjsVersion: string;
+}
