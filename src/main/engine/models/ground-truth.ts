@@ -2,12 +2,10 @@
 // small convolutional network with RF-sized kernels and valid padding, so a 24 x 24 input gives
 // one unit and a larger input gives the responses of all RF-sized crops at stride 1.
 import * as tf from '@tensorflow/tfjs';
-import type { InputConvention, LayerInfo } from '../../../shared/domain';
+import type { LayerInfo } from '../../../shared/domain';
+import { CELL_CONVENTION, cellLayers, type CellKind } from '../../../shared/builtin-models';
 import { applyInputConvention, type NetworkModel } from '../model';
 import { gabor, mulberry32, type GaborParams } from '../../../shared/math/gabor';
-
-export const CELL_KINDS = ['simple-cell', 'energy', 'complex-cell', 'corner'] as const;
-export type CellKind = (typeof CELL_KINDS)[number];
 
 export interface CellParams {
   rf: number;
@@ -26,15 +24,6 @@ export const DEFAULT_CELL_PARAMS: CellParams = {
   phaseJitterDeg: 5,
   weightJitter: 0.05,
   seed: 1,
-};
-
-/** Pixels 0..255 map to -1..1; a grey image is the model's zero. Greyscale is the channel mean. */
-export const CELL_CONVENTION: InputConvention = {
-  channelOrder: 'RGB',
-  scale: 255,
-  mean: [127.5, 127.5, 127.5],
-  std: [127.5, 127.5, 127.5],
-  inputSize: 24,
 };
 
 /** A set of linear filters, each followed by a pointwise nonlinearity and a weighted sum. */
@@ -87,8 +76,9 @@ class CellModel implements NetworkModel {
 
   constructor(
     readonly name: string,
+    kind: CellKind,
     private readonly cell: CellDesign,
-    private readonly rf: number,
+    rf: number,
     private readonly randomize: (seed: number) => CellModel,
   ) {
     const k = cell.filters.length;
@@ -96,11 +86,7 @@ class CellModel implements NetworkModel {
     cell.filters.forEach((f, j) => f.forEach((v, i) => (data[i * k + j] = v)));
     this.kernel = tf.tensor4d(data, [rf, rf, 1, k]);
     this.weights = tf.tensor1d(cell.weights);
-    const rfInfo = { size: rf, jump: 1, offset: (rf - 1) / 2 };
-    this.layers = [
-      { name: 'subunits', op: 'Conv', shape: [1, 1, k], rf: rfInfo },
-      { name: 'response', op: 'Sum', shape: [1, 1, 1], rf: rfInfo },
-    ];
+    this.layers = cellLayers(kind, rf, k);
   }
 
   forward(pixels: tf.Tensor4D, layers: readonly string[]): Record<string, tf.Tensor> {
@@ -137,7 +123,7 @@ export function createCellModel(kind: CellKind, params: Partial<CellParams> = {}
     const d = design(kind, p);
     const gauss = () => Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
     const filters = d.filters.map((f) => f.map(() => gauss() / p.rf));
-    return new CellModel(`${kind} (random weights, seed ${seed})`, { ...d, filters }, p.rf, randomize);
+    return new CellModel(`${kind} (random weights, seed ${seed})`, kind, { ...d, filters }, p.rf, randomize);
   };
-  return new CellModel(kind, design(kind, p), p.rf, randomize);
+  return new CellModel(kind, kind, design(kind, p), p.rf, randomize);
 }

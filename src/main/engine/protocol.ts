@@ -1,0 +1,40 @@
+// Messages between the service (which owns the project database) and the engine process.
+import type { BackendInfo, InputConvention, RunProgress } from '../../shared/domain';
+
+export interface ModelRef {
+  /** File the model is loaded from. */
+  path: string;
+  /** The convention stored with the model in the project (the user may have edited it). */
+  inputConvention: InputConvention;
+  randomWeightsSeed?: number;
+}
+
+export type ToEngine =
+  | { type: 'init'; backend?: string }
+  | {
+      type: 'run';
+      runId: number;
+      kind: string;
+      settings: Record<string, unknown>;
+      seed: number;
+      resumeFrom: unknown | null;
+      /** Project models the run may load, by id. */
+      models: Record<string, ModelRef>;
+    }
+  | { type: 'cancel'; runId: number };
+
+export interface EngineImage {
+  name: string;
+  width: number;
+  height: number;
+  png: Uint8Array;
+}
+
+export type FromEngine =
+  | { type: 'ready'; backend: BackendInfo }
+  | { type: 'init-failed'; error: string }
+  | { type: 'progress'; runId: number; progress: RunProgress }
+  | { type: 'result'; runId: number; key: string; data: Record<string, unknown>; images: EngineImage[] }
+  | { type: 'checkpoint'; runId: number; state: unknown }
+  | { type: 'log'; runId: number; message: string }
+  | { type: 'finished'; runId: number; status: 'done' | 'failed' | 'cancelled'; error?: string; computeSeconds: number };

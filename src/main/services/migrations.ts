@@ -1,0 +1,91 @@
+// Versioned schema of a project file. PRAGMA user_version holds the number of migrations applied;
+// each entry upgrades from the previous version. Never edit a shipped migration: append a new one.
+export const MIGRATIONS: readonly string[] = [
+  /* 1 */ `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE models (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    format TEXT NOT NULL,
+    source TEXT,
+    sha256 TEXT,
+    input_convention TEXT NOT NULL,
+    random_seed INTEGER,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE layers (
+    model_id TEXT NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    op TEXT NOT NULL,
+    shape TEXT NOT NULL,
+    rf_size INTEGER,
+    rf_jump INTEGER,
+    rf_offset REAL,
+    PRIMARY KEY (model_id, name)
+  );
+  CREATE TABLE units (
+    id INTEGER PRIMARY KEY,
+    model_id TEXT NOT NULL,
+    layer TEXT NOT NULL,
+    channel INTEGER NOT NULL,
+    y INTEGER NOT NULL DEFAULT -1,
+    x INTEGER NOT NULL DEFAULT -1,
+    starred INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (model_id, layer, channel, y, x)
+  );
+  CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    model_id TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('queued','running','done','failed','cancelled','interrupted')),
+    backend TEXT,
+    app_version TEXT NOT NULL,
+    progress_step INTEGER NOT NULL DEFAULT 0,
+    progress_total INTEGER NOT NULL DEFAULT 0,
+    eta_seconds REAL,
+    message TEXT,
+    error TEXT,
+    checkpoint TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    compute_seconds REAL NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT
+  );
+  CREATE INDEX runs_status ON runs(status);
+  CREATE TABLE results (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    unit_id INTEGER REFERENCES units(id),
+    key TEXT NOT NULL,
+    data TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (run_id, key)
+  );
+  CREATE TABLE images (
+    id INTEGER PRIMARY KEY,
+    result_id INTEGER NOT NULL REFERENCES results(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    png BLOB NOT NULL
+  );
+  CREATE INDEX images_result ON images(result_id);
+  CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+  CREATE TABLE unit_tags (
+    unit_id INTEGER NOT NULL REFERENCES units(id) ON DELETE CASCADE,
+    tag_id INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+    PRIMARY KEY (unit_id, tag_id)
+  );
+  CREATE TABLE notes (target TEXT PRIMARY KEY, text TEXT NOT NULL, updated_at TEXT NOT NULL);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+/** PRAGMA application_id of Artiphys projects ("ARTI"): tells our files from other SQLite files. */
+export const APPLICATION_ID = 0x41525449;
