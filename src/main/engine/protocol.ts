@@ -1,5 +1,5 @@
 // Messages between the service (which owns the project database) and the engine process.
-import type { BackendInfo, InputConvention, RunProgress } from '../../shared/domain';
+import type { BackendInfo, InputConvention, LayerInfo, ModelFormat, RunProgress } from '../../shared/domain';
 
 export interface ModelRef {
   /** File the model is loaded from. */
@@ -21,13 +21,24 @@ export type ToEngine =
       /** Project models the run may load, by id. */
       models: Record<string, ModelRef>;
     }
-  | { type: 'cancel'; runId: number };
+  | { type: 'cancel'; runId: number }
+  /** Reads a model file and reports its format, convention and layers (for import and inspect). */
+  | { type: 'inspect'; requestId: number; path: string };
 
 export interface EngineImage {
   name: string;
   width: number;
   height: number;
   png: Uint8Array;
+}
+
+export interface InspectedModel {
+  format: ModelFormat;
+  name: string;
+  inputConvention: InputConvention;
+  /** True when the file did not say its convention and a default was filled in. */
+  conventionGuessed: boolean;
+  layers: LayerInfo[];
 }
 
 export type FromEngine =
@@ -37,4 +48,5 @@ export type FromEngine =
   | { type: 'result'; runId: number; key: string; data: Record<string, unknown>; images: EngineImage[] }
   | { type: 'checkpoint'; runId: number; state: unknown }
   | { type: 'log'; runId: number; message: string }
+  | { type: 'inspected'; requestId: number; model?: InspectedModel; error?: string }
   | { type: 'finished'; runId: number; status: 'done' | 'failed' | 'cancelled'; error?: string; computeSeconds: number };

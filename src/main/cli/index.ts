@@ -1,0 +1,288 @@
+// `artiphys`: the command line over the same services as the desktop app and the server.
+// Every command takes --json and then prints exactly one JSON document on stdout.
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ApiError, type MethodResults } from '../../shared/api/contract';
+import type { RunSummary } from '../../shared/domain';
+import { forkEngine, probeEngine } from '../services/engine-process';
+import { defaultProjectPath, Workbench } from '../services/workbench';
+import { serve } from '../server/http-server';
+import { APP_VERSION } from '../version';
+import { parseArgs, settingsFromFlags, type ParsedArgs } from './args';
+import { ProgressBar } from './progress';
+
+const HELP = `artiphys ${APP_VERSION}: a lab workbench for the physiology of deep-network units
+
+Usage: artiphys <command> [options]    (every command takes --json)
+
+  doctor                         compute backend, versions, GPU
+  project create <file>          a new project file (.artiphys)
+  project info [--project P]
+  serve [--project P] [--port N] [--host 127.0.0.1]
+                                 the workbench in a browser: prints http://127.0.0.1:N/?token=...
+  models list [--project P]      built-in and project models with the ids --model takes
+  models inspect <file>          format, input convention, layers with shape and RF
+  models import <file> --project P
+  run <analysis> --model M [--<setting> value ...] [--seed N] [--project P]
+                                 runs an analysis and waits for it (Ctrl-C cancels)
+  runs list [--project P]
+  runs show <id> [--project P]   a run with its results
+
+Options: --backend auto|tensorflow-gpu|tensorflow|wasm|cpu (or ARTIPHYS_BACKEND)
+Projects default to ${defaultProjectPath()} (ARTIPHYS_HOME moves it).`;
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  const [command, sub] = args.positional;
+  if (!command || args.flags.help) {
+    console.log(HELP);
+    return command ? 0 : 1;
+  }
+  switch (command) {
+    case 'doctor':
+      return doctor(args);
+    case 'project':
+      return project(sub, args);
+    case 'serve':
+      return serveCommand(args);
+    case 'models':
+      return models(sub, args);
+    case 'run':
+      return run(sub, args);
+    case 'runs':
+      return runs(sub, args);
+    default:
+      throw new ApiError('bad_request', `unknown command "${command}"; "artiphys --help" lists them`);
+  }
+}
+
+function out(args: ParsedArgs, json: unknown, human: () => string): void {
+  console.log(args.flags.json ? JSON.stringify(json, null, 2) : human());
+}
+
+function openWorkbench(args: ParsedArgs, create = true): Workbench {
+  const projectPath = path.resolve(String(args.flags.project ?? defaultProjectPath()));
+  return Workbench.open({
+    launcher: forkEngine,
+    projectPath,
+    create,
+    ...(args.flags.backend ? { backend: String(args.flags.backend) } : {}),
+  });
+}
+
+async function call<M extends keyof MethodResults>(wb: Workbench, method: M, params: unknown = {}): Promise<MethodResults[M]> {
+  return (await wb.call({ method, params })) as MethodResults[M];
+}
+
+async function doctor(args: ParsedArgs): Promise<number> {
+  const engine = await probeEngine(forkEngine, args.flags.backend ? String(args.flags.backend) : undefined);
+  const require = createRequire(import.meta.url);
+  const version = (pkg: string) => {
+    try {
+      return (require(`${pkg}/package.json`) as { version: string }).version;
+    } catch {
+      return null;
+    }
+  };
+  const report = {
+    app: APP_VERSION,
+    node: process.versions.node,
+    platform: `${process.platform}-${process.arch}`,
+    backend: engine.backend,
+    engineError: engine.error ?? null,
+    gpu: { inUse: engine.backend?.gpu ?? false, devices: nvidiaDevices() },
+    packages: {
+      '@tensorflow/tfjs': version('@tensorflow/tfjs'),
+      '@tensorflow/tfjs-node': version('@tensorflow/tfjs-node'),
+      '@tensorflow/tfjs-node-gpu': version('@tensorflow/tfjs-node-gpu'),
+      '@tensorflow/tfjs-backend-wasm': version('@tensorflow/tfjs-backend-wasm'),
+      'better-sqlite3': version('better-sqlite3'),
+      electron: version('electron'),
+    },
+    defaultProject: defaultProjectPath(),
+  };
+  out(args, report, () => {
+    const b = engine.backend;
+    const lines = [
+      `artiphys ${report.app} on node ${report.node} (${report.platform})`,
+      b ? `backend: ${b.name} from ${b.package}${b.gpu ? ' (GPU)' : ''}` : `backend: none (${engine.error})`,
+      ...(b?.skipped ?? []).map((s) => `  passed over ${s.package}: ${s.reason}`),
+      `GPUs seen: ${report.gpu.devices.length ? report.gpu.devices.join('; ') : 'none'}`,
+      ...Object.entries(report.packages).map(([k, v]) => `  ${k.padEnd(32)} ${v ?? 'not installed'}`),
+      `default project: ${report.defaultProject}`,
+    ];
+    return lines.join('\n');
+  });
+  return engine.backend ? 0 : 1;
+}
+
+function nvidiaDevices(): string[] {
+  try {
+    return execFileSync('nvidia-smi', ['-L'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] })
+      .split('\n')
+      .filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+async function project(sub: string | undefined, args: ParsedArgs): Promise<number> {
+  if (sub === 'create') {
+    const file = args.positional[2];
+    if (!file) throw new ApiError('bad_request', 'usage: artiphys project create <file>');
+    const wb = Workbench.open({ launcher: forkEngine, projectPath: path.resolve(file), create: true });
+    const info = wb.project.info();
+    wb.close();
+    out(args, info, () => `created ${info.path}`);
+    return 0;
+  }
+  if (sub === 'info') {
+    const wb = openWorkbench(args, false);
+    const info = wb.project.info();
+    wb.close();
+    out(args, info, () =>
+      [`${info.path} (schema ${info.schemaVersion}, created ${info.createdAt})`, ...Object.entries(info.counts).map(([k, v]) => `  ${k}: ${v}`)].join('\n'),
+    );
+    return 0;
+  }
+  throw new ApiError('bad_request', 'usage: artiphys project create <file> | artiphys project info [--project P]');
+}
+
+async function serveCommand(args: ParsedArgs): Promise<number> {
+  const wb = openWorkbench(args);
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const server = await serve(wb, {
+    rendererDir: path.resolve(here, '../renderer'),
+    ...(args.flags.port !== undefined ? { port: Number(args.flags.port) } : {}),
+    ...(args.flags.host ? { host: String(args.flags.host) } : {}),
+  });
+  out(args, { url: server.url, project: wb.project.path }, () => `Artiphys is serving ${wb.project.path}\nOpen ${server.url}`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await server.close();
+  wb.close();
+  return 0;
+}
+
+async function models(sub: string | undefined, args: ParsedArgs): Promise<number> {
+  if (sub === 'list') {
+    const wb = openWorkbench(args, false);
+    const list = await call(wb, 'models.list');
+    wb.close();
+    out(args, list, () => list.map((m) => `${m.id.padEnd(36)} ${m.format.padEnd(8)} ${m.layerCount} layers  ${m.name}`).join('\n'));
+    return 0;
+  }
+  if (sub === 'inspect') {
+    const file = args.positional[2];
+    if (!file) throw new ApiError('bad_request', 'usage: artiphys models inspect <file>');
+    const inspected = await probeEngine(forkEngine, args.flags.backend ? String(args.flags.backend) : undefined, path.resolve(file));
+    if (!inspected.model) throw new ApiError('bad_model', inspected.error ?? 'inspection failed');
+    const m = inspected.model;
+    out(args, m, () =>
+      [
+        `${m.name} (${m.format}), input ${m.inputConvention.inputSize} px ${m.inputConvention.channelOrder}${m.conventionGuessed ? ' (convention guessed: check it)' : ''}`,
+        ...m.layers.map((l) => `  ${l.name.padEnd(56)} ${l.op.padEnd(20)} [${l.shape.join(', ')}]${l.rf ? `  rf ${l.rf.size} jump ${l.rf.jump} offset ${l.rf.offset}` : ''}`),
+      ].join('\n'),
+    );
+    return 0;
+  }
+  if (sub === 'import') {
+    const file = args.positional[2];
+    if (!file) throw new ApiError('bad_request', 'usage: artiphys models import <file> --project P');
+    const wb = openWorkbench(args);
+    try {
+      const m = await call(wb, 'models.import', { path: path.resolve(file), ...(args.flags.name ? { name: String(args.flags.name) } : {}) });
+      out(args, m, () => `imported ${m.name} as ${m.id} (${m.layerCount} layers)`);
+    } finally {
+      wb.close();
+    }
+    return 0;
+  }
+  throw new ApiError('bad_request', 'usage: artiphys models list|inspect|import');
+}
+
+async function run(kind: string | undefined, args: ParsedArgs): Promise<number> {
+  if (!kind) throw new ApiError('bad_request', 'usage: artiphys run <analysis> --model M [--<setting> value ...]');
+  const wb = openWorkbench(args);
+  const settings = settingsFromFlags(args.flags);
+  let started: RunSummary;
+  try {
+    started = await call(wb, 'runs.start', {
+      kind,
+      settings,
+      ...(args.flags.seed !== undefined ? { seed: Number(args.flags.seed) } : {}),
+    });
+  } catch (err) {
+    wb.close();
+    throw err;
+  }
+  const bar = !args.flags.json && process.stderr.isTTY ? new ProgressBar(process.stderr, started.title) : null;
+  const final = await new Promise<RunSummary>((resolve) => {
+    const onSignal = () => wb.runner.cancel(started.id);
+    process.once('SIGINT', onSignal);
+    wb.onEvent((e) => {
+      if (e.type === 'run.progress' && e.runId === started.id) bar?.update(e.progress);
+      if (e.type === 'run.status' && e.runId === started.id && ['done', 'failed', 'cancelled'].includes(e.status)) {
+        process.off('SIGINT', onSignal);
+        resolve(wb.project.getRun(started.id)!);
+      }
+      if (e.type === 'engine.status' && e.state === 'failed') resolve(wb.project.getRun(started.id)!);
+    });
+  });
+  bar?.done();
+  const results = await call(wb, 'results.list', { runId: final.id });
+  const engineError = wb.runner.engineState.error;
+  wb.close();
+  out(args, { run: final, results, ...(engineError ? { engineError } : {}) }, () =>
+    [
+      `run ${final.id} ${final.status}${final.error ? `: ${final.error}` : ''}${engineError ? ` (engine: ${engineError})` : ''}`,
+      ...results.map((r) => `  ${r.key}: ${summarize(r.data)}`),
+    ].join('\n'),
+  );
+  return final.status === 'done' ? 0 : 1;
+}
+
+async function runs(sub: string | undefined, args: ParsedArgs): Promise<number> {
+  const wb = openWorkbench(args, false);
+  try {
+    if (sub === 'list') {
+      const list = await call(wb, 'runs.list', {});
+      out(args, list, () => list.map((r) => `${String(r.id).padStart(5)}  ${r.status.padEnd(11)} ${r.kind.padEnd(18)} ${r.title}`).join('\n'));
+      return 0;
+    }
+    if (sub === 'show') {
+      const runId = Number(args.positional[2]);
+      const r = await call(wb, 'runs.get', { runId });
+      const results = await call(wb, 'results.list', { runId });
+      out(args, { run: r, results }, () =>
+        [`run ${r.id} ${r.kind} ${r.status} on ${r.backend ?? '-'}: ${r.title}`, ...results.map((x) => `  ${x.key}: ${summarize(x.data)}`)].join('\n'),
+      );
+      return 0;
+    }
+  } finally {
+    wb.close();
+  }
+  throw new ApiError('bad_request', 'usage: artiphys runs list | artiphys runs show <id>');
+}
+
+function summarize(data: Record<string, unknown>): string {
+  return Object.entries(data)
+    .filter(([, v]) => typeof v === 'number' || typeof v === 'string')
+    .map(([k, v]) => `${k}=${typeof v === 'number' ? Number(v.toPrecision(4)) : v}`)
+    .join(' ');
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const e = err instanceof ApiError ? err : new ApiError('internal', err instanceof Error ? err.message : String(err));
+    if (process.argv.includes('--json')) console.log(JSON.stringify({ ok: false, error: { code: e.code, message: e.message } }));
+    else console.error(`artiphys: ${e.message}`);
+    process.exit(2);
+  },
+);

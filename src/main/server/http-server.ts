@@ -1,0 +1,194 @@
+// `artiphys serve`: the workbench over HTTP + WebSocket for headless GPU boxes. Like a notebook
+// server it binds to loopback and admits only holders of a random token: the URL carries it
+// once, a strict same-site cookie carries it afterwards, and every route without it is a 401.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { ApiError, type CallAnswer } from '../../shared/api/contract';
+import type { Workbench } from '../services/workbench';
+
+export interface ServeOptions {
+  host?: string;
+  port?: number;
+  token?: string;
+  /** Folder of the built renderer (index.html and assets). */
+  rendererDir: string;
+}
+
+export interface RunningServer {
+  url: string;
+  token: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const COOKIE = 'artiphys_token';
+const MAX_BODY = 1 << 20;
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+  '.ico': 'image/x-icon',
+};
+
+export async function serve(wb: Workbench, opts: ServeOptions): Promise<RunningServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const token = opts.token ?? randomBytes(24).toString('hex');
+  let port = 0;
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      if (!res.headersSent) sendJson(res, 500, { ok: false, error: { code: 'internal', message: String(err) } });
+      else res.destroy();
+    });
+  });
+
+  function authorized(req: http.IncomingMessage, url: URL): boolean {
+    const header = req.headers.authorization?.match(/^Bearer (.+)$/)?.[1];
+    const candidates = [header, url.searchParams.get('token') ?? undefined, cookie(req, COOKIE)];
+    return candidates.some((c) => c !== undefined && safeEqual(c, token));
+  }
+
+  /** Browsers send Origin on cross-site requests: only our own origin may call or subscribe. */
+  function sameOrigin(req: http.IncomingMessage): boolean {
+    const origin = req.headers.origin;
+    if (!origin) return true;
+    return origin === `http://${host}:${port}` || origin === `http://localhost:${port}` || origin === `http://127.0.0.1:${port}`;
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', `http://${host}`);
+    if (!authorized(req, url)) {
+      sendJson(res, 401, { ok: false, error: { code: 'unauthorized', message: 'missing or wrong token: open the URL that "artiphys serve" printed' } });
+      return;
+    }
+    if (url.pathname === '/api/call') {
+      if (req.method !== 'POST') return sendJson(res, 405, { ok: false, error: { code: 'bad_request', message: 'POST only' } });
+      if (!sameOrigin(req)) return sendJson(res, 403, { ok: false, error: { code: 'unauthorized', message: 'cross-origin call refused' } });
+      return sendJson(res, 200, await answer(wb, await readBody(req)));
+    }
+    if (url.pathname.startsWith('/api/')) {
+      return sendJson(res, 404, { ok: false, error: { code: 'not_found', message: `no route ${url.pathname}` } });
+    }
+    serveStatic(req, res, url, opts.rendererDir, url.searchParams.get('token') === token ? token : null);
+  }
+
+  const wss = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', `http://${host}`);
+    if (url.pathname !== '/api/events' || !authorized(req, url) || !sameOrigin(req)) {
+      socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => subscribe(wb, ws));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${host}:${port}/?token=${token}`,
+    token,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const c of wss.clients) c.terminate();
+        wss.close();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Runs one call and wraps the outcome in the wire envelope. */
+export async function answer(wb: Workbench, raw: unknown): Promise<CallAnswer> {
+  try {
+    return { ok: true, result: (await wb.call(raw)) as never };
+  } catch (err) {
+    const e = err instanceof ApiError ? err : new ApiError('internal', err instanceof Error ? err.message : String(err));
+    return { ok: false, error: { code: e.code, message: e.message } };
+  }
+}
+
+function subscribe(wb: Workbench, ws: WebSocket): void {
+  const off = wb.onEvent((event) => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(event));
+  });
+  ws.on('close', off);
+  ws.on('error', off);
+  // The socket only pushes events; anything a client sends is ignored.
+}
+
+function serveStatic(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  url: URL,
+  root: string,
+  tokenFromUrl: string | null,
+): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405).end();
+    return;
+  }
+  const rel = decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname);
+  const file = path.resolve(root, '.' + rel);
+  if (!file.startsWith(path.resolve(root) + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+    return;
+  }
+  const headers: http.OutgoingHttpHeaders = {
+    'content-type': MIME[path.extname(file)] ?? 'application/octet-stream',
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  };
+  if (tokenFromUrl) headers['set-cookie'] = `${COOKIE}=${tokenFromUrl}; HttpOnly; SameSite=Strict; Path=/`;
+  res.writeHead(200, headers);
+  if (req.method === 'HEAD') res.end();
+  else fs.createReadStream(file).pipe(res);
+}
+
+async function readBody(req: http.IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new ApiError('bad_request', 'request body over 1 MiB');
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    return undefined; // parseCall answers with a clear bad_request
+  }
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+function cookie(req: http.IncomingMessage, name: string): string | undefined {
+  const raw = req.headers.cookie;
+  if (!raw) return undefined;
+  for (const part of raw.split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === name) return v.join('=');
+  }
+  return undefined;
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}

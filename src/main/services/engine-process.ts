@@ -1,0 +1,94 @@
+// Starts the engine process and carries protocol messages to and from it. Headless front doors
+// fork a Node child; the desktop shell passes a launcher that uses Electron's utilityProcess.
+import { fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BackendInfo } from '../../shared/domain';
+import type { FromEngine, InspectedModel, ToEngine } from '../engine/protocol';
+
+export interface EngineProcess {
+  readonly pid: number | undefined;
+  send(msg: ToEngine): void;
+  onMessage(listener: (msg: FromEngine) => void): void;
+  /** Called once when the process ends, for whatever reason. */
+  onExit(listener: (code: number | null, signal: string | null) => void): void;
+  kill(): void;
+}
+
+export type EngineLauncher = () => EngineProcess;
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/**
+ * The engine entry next to this module: the bundled `engine.js` in a build, or the TypeScript
+ * source (run through tsx) when the services run from source, as in unit tests.
+ */
+export function engineEntry(): { file: string; execArgv: string[] } {
+  const built = path.join(here, 'engine.js');
+  if (existsSync(built)) return { file: built, execArgv: [] };
+  const source = path.resolve(here, '../engine/host.ts');
+  if (existsSync(source)) return { file: source, execArgv: ['--import', 'tsx'] };
+  throw new Error(`engine entry not found next to ${here}; run "npm run build"`);
+}
+
+export const forkEngine: EngineLauncher = () => {
+  const { file, execArgv } = engineEntry();
+  const child = fork(file, [], {
+    execArgv: [...execArgv, '--max-old-space-size=8192'],
+    serialization: 'advanced', // Uint8Array (PNG bytes) crosses without base64
+    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+  });
+  // TensorFlow's native start-up chatter goes to stderr; keep only lines that look like errors.
+  child.stderr?.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) {
+      if (/error|exception|fatal/i.test(line) && !/cpu_feature_guard|absl::InitializeLog/.test(line)) {
+        process.stderr.write(`[engine] ${line}\n`);
+      }
+    }
+  });
+  return {
+    pid: child.pid,
+    send: (msg) => {
+      if (child.connected) child.send(msg);
+    },
+    onMessage: (l) => child.on('message', (m) => l(m as FromEngine)),
+    onExit: (l) => child.once('exit', (code, signal) => l(code, signal)),
+    kill: () => child.kill('SIGKILL'),
+  };
+};
+
+/**
+ * Starts an engine, reports the backend it chose (and, given a model file, what it reads in it),
+ * then stops it. For `doctor` and `models inspect`, which need no project.
+ */
+export function probeEngine(
+  launcher: EngineLauncher,
+  backend?: string,
+  inspectPath?: string,
+): Promise<{ backend: BackendInfo | null; error?: string; model?: InspectedModel }> {
+  const engine = launcher();
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (r: { backend: BackendInfo | null; error?: string; model?: InspectedModel }) => {
+      if (settled) return;
+      settled = true;
+      engine.kill();
+      resolve(r);
+    };
+    let info: BackendInfo | null = null;
+    engine.onMessage((msg) => {
+      if (msg.type === 'init-failed') done({ backend: null, error: msg.error });
+      if (msg.type === 'ready') {
+        info = msg.backend;
+        if (!inspectPath) done({ backend: info });
+        else engine.send({ type: 'inspect', requestId: 1, path: inspectPath });
+      }
+      if (msg.type === 'inspected') {
+        done({ backend: info, ...(msg.model ? { model: msg.model } : { error: msg.error ?? 'inspection failed' }) });
+      }
+    });
+    engine.onExit((code, signal) => done({ backend: info, error: `engine process exited (${signal ?? `code ${code}`})` }));
+    engine.send({ type: 'init', ...(backend ? { backend } : {}) });
+  });
+}

@@ -1,0 +1,255 @@
+// Runs queued runs of a project on the engine process, one at a time, and stores what they emit.
+// If the engine dies mid-run, the run is marked interrupted, the engine restarts, and the run
+// resumes from its last checkpoint: finished results are already in the database.
+import type { ApiEvent } from '../../shared/api/contract';
+import type { BackendInfo, RunStatus } from '../../shared/domain';
+import type { FromEngine, InspectedModel, ModelRef } from '../engine/protocol';
+import type { EngineLauncher, EngineProcess } from './engine-process';
+import type { ProjectDb } from './project-db';
+
+export type EngineState = 'starting' | 'ready' | 'failed';
+
+interface Options {
+  launcher: EngineLauncher;
+  emit: (event: ApiEvent) => void;
+  /** Backend the engine should use (`auto` unless the user chose). */
+  backend?: string;
+  /** Restarts allowed within RESTART_WINDOW_MS before the engine is declared failed. */
+  maxRestarts?: number;
+  /** Seconds a cancelled run may take to stop before the engine is killed. */
+  cancelGraceSeconds?: number;
+}
+
+const RESTART_WINDOW_MS = 60_000;
+
+export class JobRunner {
+  private engine: EngineProcess | null = null;
+  private state: EngineState = 'starting';
+  private error: string | undefined;
+  private backendInfo: BackendInfo | null = null;
+  private current: number | null = null;
+  private readonly cancelling = new Set<number>();
+  private restarts: number[] = [];
+  private ready: Promise<BackendInfo> | null = null;
+  private stopped = false;
+  private nextRequest = 1;
+  private readonly inspections = new Map<number, { resolve(m: InspectedModel): void; reject(e: Error): void }>();
+
+  constructor(
+    private db: ProjectDb,
+    private readonly opts: Options,
+  ) {}
+
+  get engineState(): { state: EngineState; error?: string } {
+    return { state: this.state, ...(this.error ? { error: this.error } : {}) };
+  }
+
+  get backend(): BackendInfo | null {
+    return this.backendInfo;
+  }
+
+  get currentRun(): number | null {
+    return this.current;
+  }
+
+  get enginePid(): number | undefined {
+    return this.engine?.pid;
+  }
+
+  /** Starts the engine (once) and resolves with the backend it runs on. */
+  start(): Promise<BackendInfo> {
+    this.ready ??= this.launch();
+    return this.ready;
+  }
+
+  /** Takes over another project: runs of the old one stay where they are (queued or interrupted). */
+  switchProject(db: ProjectDb): void {
+    if (this.current !== null) {
+      this.db.setRunStatus(this.current, 'interrupted');
+      this.current = null;
+      this.restartEngine();
+    }
+    this.db = db;
+    this.resumeInterrupted();
+  }
+
+  /** Queues interrupted runs again: they resume from their checkpoints. */
+  resumeInterrupted(): void {
+    for (const run of this.db.runsWithStatus('interrupted')) this.setStatus(run.id, 'queued');
+    this.pump();
+  }
+
+  pump(): void {
+    if (this.state !== 'ready' || this.current !== null || this.stopped) return;
+    const next = this.db.runsWithStatus('queued')[0];
+    if (!next) return;
+    this.current = next.id;
+    this.db.markRunStarted(next.id, this.backendInfo?.name ?? 'unknown');
+    this.opts.emit({ type: 'run.status', runId: next.id, status: 'running' });
+    this.engine!.send({
+      type: 'run',
+      runId: next.id,
+      kind: next.kind,
+      settings: next.settings as Record<string, unknown>,
+      seed: next.seed,
+      resumeFrom: this.db.loadCheckpoint(next.id),
+      models: this.modelRefs(),
+    });
+  }
+
+  cancel(runId: number): void {
+    const run = this.db.getRun(runId);
+    if (!run) return;
+    if (run.status === 'queued' || run.status === 'interrupted') {
+      this.setStatus(runId, 'cancelled');
+    } else if (run.status === 'running' && this.current === runId) {
+      this.cancelling.add(runId);
+      this.engine?.send({ type: 'cancel', runId });
+      const grace = (this.opts.cancelGraceSeconds ?? 10) * 1000;
+      setTimeout(() => {
+        if (this.current === runId && this.cancelling.has(runId)) this.engine?.kill();
+      }, grace).unref();
+    }
+  }
+
+  /** Asks the engine to read a model file (parsing and a dry run are tensor work). */
+  async inspect(path: string): Promise<InspectedModel> {
+    await this.start();
+    const requestId = this.nextRequest++;
+    return new Promise((resolve, reject) => {
+      this.inspections.set(requestId, { resolve, reject });
+      this.engine!.send({ type: 'inspect', requestId, path });
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.current !== null) this.db.setRunStatus(this.current, 'interrupted');
+    this.current = null;
+    this.engine?.kill();
+    this.engine = null;
+  }
+
+  private launch(): Promise<BackendInfo> {
+    this.state = 'starting';
+    this.opts.emit({ type: 'engine.status', state: 'starting' });
+    const engine = this.opts.launcher();
+    this.engine = engine;
+    return new Promise<BackendInfo>((resolve, reject) => {
+      engine.onMessage((msg) => {
+        if (msg.type === 'ready') {
+          this.backendInfo = msg.backend;
+          this.state = 'ready';
+          this.error = undefined;
+          this.opts.emit({ type: 'engine.status', state: 'ready' });
+          resolve(msg.backend);
+          this.resumeInterrupted();
+        } else if (msg.type === 'init-failed') {
+          this.fail(msg.error);
+          reject(new Error(msg.error));
+        } else {
+          this.handle(msg);
+        }
+      });
+      engine.onExit((code, signal) => {
+        if (this.engine !== engine) return;
+        this.engine = null;
+        if (this.stopped) return;
+        const why = `engine process exited (${signal ?? `code ${code}`})`;
+        if (this.state === 'starting') {
+          this.fail(why);
+          reject(new Error(why));
+          return;
+        }
+        this.onCrash(why);
+      });
+      engine.send({ type: 'init', ...(this.opts.backend ? { backend: this.opts.backend } : {}) });
+    });
+  }
+
+  private onCrash(why: string): void {
+    for (const pending of this.inspections.values()) pending.reject(new Error(why));
+    this.inspections.clear();
+    const runId = this.current;
+    this.current = null;
+    if (runId !== null) {
+      if (this.cancelling.delete(runId)) this.setStatus(runId, 'cancelled');
+      else this.setStatus(runId, 'interrupted', why);
+    }
+    const t = Date.now();
+    this.restarts = this.restarts.filter((r) => t - r < RESTART_WINDOW_MS);
+    if (this.restarts.length >= (this.opts.maxRestarts ?? 3)) {
+      this.fail(`${why}; restarted ${this.restarts.length} times within a minute, giving up`);
+      return;
+    }
+    this.restarts.push(t);
+    this.ready = this.launch();
+    this.ready.catch(() => undefined); // failure is reported through engine.status
+  }
+
+  private restartEngine(): void {
+    const old = this.engine;
+    this.engine = null;
+    old?.kill();
+    this.ready = this.launch();
+    this.ready.catch(() => undefined);
+  }
+
+  private fail(error: string): void {
+    this.state = 'failed';
+    this.error = error;
+    this.opts.emit({ type: 'engine.status', state: 'failed', error });
+  }
+
+  private handle(msg: FromEngine): void {
+    switch (msg.type) {
+      case 'progress':
+        this.db.setRunProgress(msg.runId, msg.progress);
+        this.opts.emit({ type: 'run.progress', runId: msg.runId, progress: msg.progress });
+        break;
+      case 'result': {
+        const r = this.db.addResult(msg.runId, msg.key, msg.data, msg.images);
+        this.opts.emit({ type: 'run.result', runId: msg.runId, resultId: r.id, key: msg.key });
+        break;
+      }
+      case 'checkpoint':
+        this.db.saveCheckpoint(msg.runId, msg.state);
+        break;
+      case 'inspected': {
+        const pending = this.inspections.get(msg.requestId);
+        this.inspections.delete(msg.requestId);
+        if (msg.model) pending?.resolve(msg.model);
+        else pending?.reject(new Error(msg.error ?? 'inspection failed'));
+        break;
+      }
+      case 'log':
+        process.stderr.write(`[run ${msg.runId}] ${msg.message}\n`);
+        break;
+      case 'finished':
+        this.db.addComputeSeconds(msg.runId, msg.computeSeconds);
+        this.cancelling.delete(msg.runId);
+        this.setStatus(msg.runId, msg.status, msg.error ?? null);
+        if (this.current === msg.runId) this.current = null;
+        this.pump();
+        break;
+    }
+  }
+
+  private setStatus(runId: number, status: RunStatus, error: string | null = null): void {
+    this.db.setRunStatus(runId, status, error);
+    this.opts.emit({ type: 'run.status', runId, status, error });
+  }
+
+  private modelRefs(): Record<string, ModelRef> {
+    const refs: Record<string, ModelRef> = {};
+    for (const m of this.db.listModels()) {
+      if (!m.source) continue;
+      refs[m.id] = {
+        path: m.source,
+        inputConvention: m.inputConvention,
+        ...(m.randomWeightsSeed !== undefined ? { randomWeightsSeed: m.randomWeightsSeed } : {}),
+      };
+    }
+    return refs;
+  }
+}

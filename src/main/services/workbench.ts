@@ -1,0 +1,227 @@
+// The services behind every front door (desktop IPC, HTTP + WebSocket, CLI): one instance per
+// process, holding the open project and the job runner. Transports only validate and forward.
+import { createHash, randomInt } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ZodError } from 'zod';
+import { ANALYSES, isAnalysisKind, parseSettings } from '../../shared/analyses/registry';
+import {
+  ApiError,
+  parseCall,
+  type ApiEvent,
+  type AppInfo,
+  type Method,
+  type MethodResults,
+  type ProjectInfo,
+} from '../../shared/api/contract';
+import { builtinModels } from '../../shared/builtin-models';
+import type { ModelDetail } from '../../shared/domain';
+import { APP_VERSION } from '../version';
+import type { EngineLauncher } from './engine-process';
+import { JobRunner } from './job-runner';
+import { PROJECT_EXTENSION, ProjectDb } from './project-db';
+
+export interface WorkbenchOptions {
+  launcher: EngineLauncher;
+  /** Project file to open; created when missing if `create` is set. */
+  projectPath: string;
+  create?: boolean;
+  backend?: string;
+}
+
+/** Where the app keeps its default project when the user has not chosen one. */
+export function defaultProjectPath(): string {
+  const home = process.env.ARTIPHYS_HOME ?? path.join(os.homedir(), '.artiphys');
+  return path.join(home, `default${PROJECT_EXTENSION}`);
+}
+
+type Handlers = { [M in Method]: (params: any) => Promise<MethodResults[M]> | MethodResults[M] };
+
+export class Workbench {
+  private readonly listeners = new Set<(e: ApiEvent) => void>();
+  readonly runner: JobRunner;
+
+  private constructor(
+    private db: ProjectDb,
+    private readonly opts: WorkbenchOptions,
+  ) {
+    this.runner = new JobRunner(db, {
+      launcher: opts.launcher,
+      emit: (e) => this.emit(e),
+      ...(opts.backend ? { backend: opts.backend } : {}),
+    });
+  }
+
+  /** Opens (or creates) the project; the engine starts in the background. */
+  static open(opts: WorkbenchOptions): Workbench {
+    const exists = fs.existsSync(opts.projectPath);
+    const db = ProjectDb.open(opts.projectPath, { create: !exists && opts.create === true });
+    db.markAbandonedRunsInterrupted();
+    const wb = new Workbench(db, opts);
+    wb.runner.start().catch(() => undefined); // reported through app.info and engine.status
+    return wb;
+  }
+
+  get project(): ProjectDb {
+    return this.db;
+  }
+
+  onEvent(listener: (e: ApiEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Validates a raw call and runs it; errors come back as ApiError with a clear message. */
+  async call(raw: unknown): Promise<unknown> {
+    const { method, params } = parseCall(raw);
+    try {
+      return await this.handlers[method](params);
+    } catch (err) {
+      throw toApiError(err);
+    }
+  }
+
+  close(): void {
+    this.runner.stop();
+    this.db.close();
+  }
+
+  private emit(e: ApiEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  private switchTo(file: string, create: boolean): ProjectInfo {
+    const next = ProjectDb.open(file, { create });
+    if (path.resolve(file) === this.db.path) {
+      next.close();
+      return this.db.info();
+    }
+    next.markAbandonedRunsInterrupted();
+    const old = this.db;
+    this.db = next;
+    this.runner.switchProject(next);
+    old.close();
+    this.emit({ type: 'project.changed', path: next.path });
+    return next.info();
+  }
+
+  private model(id: string): ModelDetail {
+    const found = builtinModels().find((m) => m.id === id) ?? this.db.getModel(id);
+    if (!found) throw new ApiError('not_found', `no model "${id}"; "artiphys models list" shows the ids`);
+    return found;
+  }
+
+  private readonly handlers: Handlers = {
+    'app.info': (): AppInfo => ({
+      version: APP_VERSION,
+      backend: this.runner.backend,
+      engine: this.runner.engineState,
+      project: this.db.info(),
+      analyses: Object.entries(ANALYSES).map(([kind, a]) => ({ kind, title: a.title, defaults: parseSettings(kind as never, {}) })),
+    }),
+    'project.info': () => this.db.info(),
+    'project.open': (p: { path: string }) => this.switchTo(p.path, false),
+    'project.create': (p: { path: string }) => this.switchTo(p.path, true),
+    'models.list': () => [
+      ...builtinModels().map(({ layers: _layers, ...summary }) => summary),
+      ...this.db.listModels(),
+    ],
+    'models.get': (p: { modelId: string }) => this.model(p.modelId),
+    'models.import': async (p: { path: string; name?: string }) => {
+      const file = path.resolve(p.path);
+      if (!fs.existsSync(file)) throw new ApiError('not_found', `no file at ${file}`);
+      const bytes = fs.readFileSync(file);
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      const inspected = await this.runner.inspect(file).catch((err: Error) => {
+        throw new ApiError('bad_model', `${path.basename(file)}: ${err.message}`);
+      });
+      const base = path.basename(file).replace(/\.[^.]+$/, '').replace(/[^A-Za-z0-9_-]+/g, '-');
+      let id = `${base}-${sha256.slice(0, 8)}`;
+      for (let n = 2; this.db.getModel(id); n++) id = `${base}-${sha256.slice(0, 8)}-${n}`;
+      const detail: ModelDetail & { sha256: string } = {
+        id,
+        name: p.name ?? inspected.name,
+        format: inspected.format,
+        source: file,
+        inputConvention: inspected.inputConvention,
+        layerCount: inspected.layers.length,
+        layers: inspected.layers,
+        sha256,
+      };
+      this.db.addModel(detail);
+      const { layers: _layers, sha256: _sha, ...summary } = detail;
+      return summary;
+    },
+    'models.setConvention': (p: { modelId: string; convention: ModelDetail['inputConvention'] }) => {
+      this.db.setInputConvention(p.modelId, p.convention);
+      const { layers: _layers, ...summary } = this.model(p.modelId);
+      return summary;
+    },
+    'runs.start': (p: { kind: string; settings: Record<string, unknown>; seed?: number; title?: string }) => {
+      if (!isAnalysisKind(p.kind)) {
+        throw new ApiError('bad_request', `unknown analysis "${p.kind}"; known: ${Object.keys(ANALYSES).join(', ')}`);
+      }
+      const settings = parseSettings(p.kind, p.settings);
+      const modelId = String(settings.modelId ?? '');
+      const model = this.model(modelId);
+      const run = this.db.createRun({
+        kind: p.kind,
+        title: p.title ?? `${ANALYSES[p.kind].title} · ${model.id}`,
+        modelId,
+        settings,
+        seed: p.seed ?? randomInt(0, 2 ** 31),
+        appVersion: APP_VERSION,
+      });
+      this.emit({ type: 'run.status', runId: run.id, status: 'queued' });
+      this.runner.pump();
+      return run;
+    },
+    'runs.list': (p: { limit: number }) => this.db.listRuns(p.limit),
+    'runs.get': (p: { runId: number }) => this.run(p.runId),
+    'runs.cancel': (p: { runId: number }) => {
+      this.run(p.runId);
+      this.runner.cancel(p.runId);
+      return this.run(p.runId);
+    },
+    'runs.resume': (p: { runId: number }) => {
+      const run = this.run(p.runId);
+      if (run.status === 'done' || run.status === 'running' || run.status === 'queued') {
+        throw new ApiError('bad_request', `run ${run.id} is ${run.status}; only cancelled, failed or interrupted runs resume`);
+      }
+      this.db.setRunStatus(run.id, 'queued');
+      this.emit({ type: 'run.status', runId: run.id, status: 'queued' });
+      this.runner.pump();
+      return this.run(run.id);
+    },
+    'results.list': (p: { runId: number }) => {
+      this.run(p.runId);
+      return this.db.listResults(p.runId);
+    },
+    'images.get': (p: { imageId: number }) => {
+      const img = this.db.getImage(p.imageId);
+      if (!img) throw new ApiError('not_found', `no image ${p.imageId}`);
+      return { id: img.id, width: img.width, height: img.height, mime: 'image/png' as const, base64: img.png.toString('base64') };
+    },
+    'notes.set': (p: { target: string; text: string }) => {
+      this.db.setNote(p.target, p.text);
+      return { target: p.target, text: p.text };
+    },
+    'notes.get': (p: { target: string }) => ({ target: p.target, text: this.db.getNote(p.target) }),
+  };
+
+  private run(id: number) {
+    const run = this.db.getRun(id);
+    if (!run) throw new ApiError('not_found', `no run ${id} in this project`);
+    return run;
+  }
+}
+
+function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof ZodError) {
+    const issue = err.issues[0];
+    return new ApiError('bad_request', `settings.${issue.path.join('.')}: ${issue.message}`);
+  }
+  return new ApiError('internal', err instanceof Error ? err.message : String(err));
+}
