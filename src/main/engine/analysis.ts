@@ -32,3 +32,11 @@ export interface EngineAnalysis<S = unknown> {
   readonly kind: string;
   run(settings: S, ctx: RunContext): Promise<void>;
 }
+
+/**
+ * Lets the engine's event loop deliver messages (a cancel, above all). Runs are synchronous tensor
+ * work between awaits, so they call this between optimization steps.
+ */
+export function yieldToEvents(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,17 +1,16 @@
 // Preferred image of one unit: gradient ascent on the pixels of an RF-sized image whose contrast
-// is held at a fixed L2 norm (METHODS §2 without the diversity term). Adam state is part of the
-// checkpoint, so a resumed run continues exactly where it stopped.
+// is held at a fixed L2 norm (METHODS §2 without the diversity term). Steps follow the gradient
+// normalized to the image's RMS; Adam is avoided here because with a hard norm projection its
+// sign-like steps settle on binary patterns instead of the best image.
 import * as tf from '@tensorflow/tfjs';
 import type { MaxImageSettings } from '../../../shared/analyses/max-image';
 import { mulberry32 } from '../../../shared/math/gabor';
-import type { EngineAnalysis, ImageOut } from '../analysis';
+import { yieldToEvents, type EngineAnalysis, type ImageOut } from '../analysis';
 import { findLayer, meanPixel, rfSizedInput, type NetworkModel } from '../model';
 
 interface Checkpoint {
   step: number;
   params: number[];
-  adamM: number[];
-  adamV: number[];
   trace: number[];
 }
 
@@ -33,32 +32,25 @@ export const maxImage: EngineAnalysis<MaxImageSettings> = {
       const objective = (p: tf.Tensor): tf.Scalar => unitActivation(model, s, toPixels(p, mean, rms, side));
 
       const saved = ctx.resumeFrom as Checkpoint | null;
-      const state = saved ?? {
-        step: 0,
-        params: initialParams(numel, ctx.seed),
-        adamM: new Array(numel).fill(0),
-        adamV: new Array(numel).fill(0),
-        trace: [],
-      };
-      const p = tf.variable(tf.tensor1d(state.params));
-      const m = tf.variable(tf.tensor1d(state.adamM));
-      const v = tf.variable(tf.tensor1d(state.adamV));
-      const grad = tf.valueAndGrad(objective);
+      const state = saved ?? { step: 0, params: initialParams(numel, ctx.seed), trace: [] };
+      const p = tf.variable(tf.tensor1d(state.params)) as tf.Variable<tf.Rank.R1>;
+      const grad = tf.valueAndGrad((x: tf.Tensor1D) => objective(x));
       const trace = [...state.trace];
       let step = state.step;
       try {
         while (step < s.steps && !ctx.cancelled()) {
           const value = tf.tidy(() => {
             const { value, grad: g } = grad(p);
-            adamAscend(p, m, v, g, s.learningRate, step + 1);
-            p.assign(unitRms(p)); // the norm constraint
+            const rmsGrad = tf.add(tf.sqrt(tf.mean(tf.square(g))), 1e-12);
+            p.assign(unitRms(tf.add(p, tf.mul(s.learningRate, tf.div(g, rmsGrad))))); // step, then the norm constraint
             return value.dataSync()[0];
           });
           step++;
+          await yieldToEvents();
           if (step % TRACE_EVERY === 0 || step === s.steps) trace.push(value);
           ctx.progress(step, s.steps, `activation ${value.toPrecision(4)}`);
           if (step % s.checkpointEvery === 0 || step === s.steps) {
-            const snapshot = { step, params: arr(p), adamM: arr(m), adamV: arr(v), trace };
+            const snapshot: Checkpoint = { step, params: Array.from(p.dataSync()), trace };
             ctx.emitResult(`snapshot/${step}`, { step, activation: value }, [toImage(p, mean, rms, side, `step-${step}`)]);
             ctx.checkpoint(snapshot);
           }
@@ -71,7 +63,7 @@ export const maxImage: EngineAnalysis<MaxImageSettings> = {
           [toImage(p, mean, rms, side, 'preferred')],
         );
       } finally {
-        tf.dispose([p, m, v, mean]);
+        tf.dispose([p, mean]);
       }
     } finally {
       model.dispose();
@@ -99,24 +91,9 @@ function unitActivation(model: NetworkModel, s: MaxImageSettings, pixels: tf.Ten
   return tf.squeeze(tf.slice(out, [0, y, x, s.channel], [1, 1, 1, 1])) as tf.Scalar;
 }
 
-/** One Adam step towards a larger objective (betas 0.9, 0.999). */
-function adamAscend(p: tf.Variable, m: tf.Variable, v: tf.Variable, g: tf.Tensor, lr: number, t: number): void {
-  const b1 = 0.9;
-  const b2 = 0.999;
-  m.assign(tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)));
-  v.assign(tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2)));
-  const mHat = tf.div(m, 1 - b1 ** t);
-  const vHat = tf.div(v, 1 - b2 ** t);
-  p.assign(tf.add(p, tf.mul(lr, tf.div(mHat, tf.add(tf.sqrt(vHat), 1e-8)))));
-}
-
-function unitRms(p: tf.Tensor): tf.Tensor {
+function unitRms(p: tf.Tensor1D): tf.Tensor1D {
   const centred = tf.sub(p, tf.mean(p));
   return tf.div(centred, tf.sqrt(tf.mean(tf.square(centred))));
-}
-
-function arr(t: tf.Tensor): number[] {
-  return Array.from(t.dataSync());
 }
 
 function toImage(p: tf.Tensor, mean: tf.Tensor1D, rms: number, side: number, name: string): ImageOut {

@@ -1,0 +1,90 @@
+// The headless server: loopback only, token on every route, origin-checked WebSocket.
+import fs from 'node:fs';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { forkEngine } from '../../../src/main/services/engine-process';
+import { Workbench } from '../../../src/main/services/workbench';
+import { serve, type RunningServer } from '../../../src/main/server/http-server';
+import { tempDir } from '../../helpers/temp';
+
+const dir = tempDir();
+let wb: Workbench;
+let server: RunningServer;
+let base: string;
+
+beforeAll(async () => {
+  const renderer = path.join(dir, 'renderer');
+  fs.mkdirSync(path.join(renderer, 'assets'), { recursive: true });
+  fs.writeFileSync(path.join(renderer, 'index.html'), '<!doctype html><title>Artiphys</title>');
+  fs.writeFileSync(path.join(renderer, 'assets', 'app.js'), 'console.log(1)');
+  wb = Workbench.open({ launcher: forkEngine, projectPath: path.join(dir, 'p.artiphys'), create: true, backend: 'cpu' });
+  server = await serve(wb, { rendererDir: renderer, port: 0 });
+  base = `http://127.0.0.1:${server.port}`;
+});
+
+afterAll(async () => {
+  await server.close();
+  wb.close();
+});
+
+const call = (body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${base}/api/call`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+const auth = () => ({ authorization: `Bearer ${server.token}` });
+
+describe('artiphys serve', () => {
+  it('binds to loopback and prints a URL with a long random token', () => {
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{48}$/);
+  });
+
+  it('answers 401 on every route without the token, or with a wrong one', async () => {
+    for (const route of ['/', '/index.html', '/assets/app.js', '/api/call', '/api/events', '/nothing']) {
+      expect((await fetch(base + route)).status, route).toBe(401);
+      expect((await fetch(`${base}${route}?token=wrong`)).status, route).toBe(401);
+    }
+    expect((await call({ method: 'app.info' })).status).toBe(401);
+    expect((await call({ method: 'app.info' }, { authorization: 'Bearer nope' })).status).toBe(401);
+  });
+
+  it('serves the workbench with the token and sets a same-site cookie for its assets', async () => {
+    const page = await fetch(server.url);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('Artiphys');
+    const cookie = page.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    const asset = await fetch(`${base}/assets/app.js`, { headers: { cookie: cookie.split(';')[0] } });
+    expect(asset.status).toBe(200);
+    expect((await fetch(`${base}/../../etc/passwd`, { headers: auth() })).status).toBe(404);
+  });
+
+  it('runs API calls and reports malformed ones clearly', async () => {
+    const ok = await (await call({ method: 'project.info' }, auth())).json();
+    expect(ok).toMatchObject({ ok: true, result: { schemaVersion: 1 } });
+    const bad = await (await call('{not json', auth())).json();
+    expect(bad).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    const unknown = await (await call({ method: 'drop.tables' }, auth())).json();
+    expect(unknown).toMatchObject({ ok: false, error: { code: 'unknown_method' } });
+    const badParams = (await (await call({ method: 'runs.get', params: { runId: 'x' } }, auth())).json()) as { error: { message: string } };
+    expect(badParams.error.message).toMatch(/runId/);
+    const cross = await call({ method: 'project.info' }, { ...auth(), origin: 'http://evil.example' });
+    expect(cross.status).toBe(403);
+  });
+
+  it('pushes events over a WebSocket only to the right origin with the token', async () => {
+    const refused = await new Promise<number | string>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api/events?token=${server.token}`, { origin: 'http://evil.example' });
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => resolve('opened'));
+      ws.on('error', () => undefined);
+    });
+    expect(refused).toBe(401);
+
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api/events?token=${server.token}`, { origin: base });
+    await new Promise((r) => ws.on('open', r));
+    const got = new Promise<unknown>((resolve) => ws.on('message', (m) => resolve(JSON.parse(String(m)))));
+    await call({ method: 'runs.start', params: { kind: 'max-image', settings: { modelId: 'builtin:energy', steps: 3 } } }, auth());
+    expect(await got).toMatchObject({ type: 'run.status', status: 'queued' });
+    ws.close();
+  });
+});

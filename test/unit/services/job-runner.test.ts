@@ -1,0 +1,122 @@
+// The job runner against the real engine process (forked from source) and a real project file.
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ApiEvent } from '../../../src/shared/api/contract';
+import type { RunSummary } from '../../../src/shared/domain';
+import { forkEngine } from '../../../src/main/services/engine-process';
+import { Workbench } from '../../../src/main/services/workbench';
+import { tempDir } from '../../helpers/temp';
+
+const dir = tempDir();
+let open: Workbench | null = null;
+afterEach(() => {
+  open?.close();
+  open = null;
+});
+
+function workbench(name: string): { wb: Workbench; events: ApiEvent[] } {
+  const wb = Workbench.open({ launcher: forkEngine, projectPath: path.join(dir, name), create: true, backend: 'cpu' });
+  open = wb;
+  const events: ApiEvent[] = [];
+  wb.onEvent((e) => events.push(e));
+  return { wb, events };
+}
+
+function until(wb: Workbench, runId: number, pred: (r: RunSummary) => boolean, timeoutMs = 90_000): Promise<RunSummary> {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const tick = () => {
+      const r = wb.project.getRun(runId)!;
+      if (pred(r)) return resolve(r);
+      if (Date.now() - t0 > timeoutMs) return reject(new Error(`timed out; run is ${r.status} at ${r.progress.step}`));
+      setTimeout(tick, 50);
+    };
+    tick();
+  });
+}
+
+const start = (wb: Workbench, settings: Record<string, unknown>, seed = 3) =>
+  wb.call({ method: 'runs.start', params: { kind: 'max-image', settings: { modelId: 'builtin:simple-cell', ...settings }, seed } }) as Promise<RunSummary>;
+
+describe('job runner with the engine process', () => {
+  it('runs a job to the end with progress, stores its results and the backend', async () => {
+    const { wb, events } = workbench('a.artiphys');
+    const run = await start(wb, { modelId: 'builtin:energy', steps: 60, checkpointEvery: 20 });
+    const done = await until(wb, run.id, (r) => r.status === 'done' || r.status === 'failed');
+    expect(done.error).toBeNull();
+    expect(done.status).toBe('done');
+    expect(done.backend).toBe('cpu');
+    expect(done.progress).toMatchObject({ step: 60, total: 60 });
+    const progress = events.filter((e) => e.type === 'run.progress');
+    expect(progress.length).toBeGreaterThan(1);
+    const results = wb.project.listResults(run.id);
+    expect(results.map((r) => r.key)).toEqual(['snapshot/20', 'snapshot/40', 'snapshot/60', 'unit/response/0']);
+    const final = results.at(-1)!;
+    // Closed form: at RMS contrast 30 (grey levels), the energy model's best image puts all of its
+    // greyscale norm 30 * 24 / 127.5 into the span of the quadrature pair: energy = norm^2.
+    const best = ((30 * 24) / 127.5) ** 2;
+    const trace = final.data.trace as number[];
+    expect(trace[0]).toBeLessThan(0.2 * best);
+    expect(final.data.activation as number).toBeGreaterThan(0.98 * best);
+    expect(final.data.activation as number).toBeLessThanOrEqual(best * 1.001);
+    const img = wb.project.getImage(final.imageIds[0])!;
+    expect([img.width, img.height]).toEqual([24, 24]);
+    expect(img.png.subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  it('cancels a running job and keeps what it finished', async () => {
+    const { wb } = workbench('b.artiphys');
+    const run = await start(wb, { steps: 100_000, checkpointEvery: 10 });
+    await until(wb, run.id, (r) => r.resultCount >= 2);
+    await wb.call({ method: 'runs.cancel', params: { runId: run.id } });
+    const r = await until(wb, run.id, (x) => x.status !== 'running');
+    expect(r.status).toBe('cancelled');
+    expect(wb.project.listResults(run.id).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('resumes from the last checkpoint after the engine process is killed mid-job', async () => {
+    const { wb, events } = workbench('c.artiphys');
+    const run = await start(wb, { steps: 400, checkpointEvery: 25 }, 11);
+    await until(wb, run.id, (r) => r.resultCount >= 3 && r.progress.step < 300);
+    const before = wb.project.listResults(run.id);
+    const checkpointStep = (wb.project.loadCheckpoint(run.id) as { step: number }).step;
+    expect(checkpointStep).toBeGreaterThanOrEqual(75);
+    const pid = wb.runner.enginePid!;
+    process.kill(pid, 'SIGKILL');
+    const done = await until(wb, run.id, (r) => r.status === 'done' || r.status === 'failed');
+    expect(done.status).toBe('done');
+    expect(wb.runner.enginePid).not.toBe(pid);
+    // it went through 'interrupted', and the restarted engine began at the checkpoint, not at 0
+    const statuses = events.filter((e) => e.type === 'run.status' && e.runId === run.id).map((e) => (e as { status: string }).status);
+    expect(statuses).toContain('interrupted');
+    const afterKill = events.slice(events.findIndex((e) => e.type === 'run.status' && e.status === 'interrupted'));
+    const firstStep = afterKill.find((e) => e.type === 'run.progress')! as Extract<ApiEvent, { type: 'run.progress' }>;
+    expect(firstStep.progress.step).toBeGreaterThan(checkpointStep);
+    expect(firstStep.progress.step).toBeLessThanOrEqual(checkpointStep + 25);
+    // nothing finished before the kill was lost
+    const after = wb.project.listResults(run.id);
+    for (const r of before) expect(after.find((a) => a.key === r.key)).toBeDefined();
+    expect(after.at(-1)!.key).toBe('unit/response/0');
+  });
+
+  it('answers bad calls with clear errors and keeps serving', async () => {
+    const { wb } = workbench('d.artiphys');
+    await expect(wb.call({ method: 'runs.start', params: { kind: 'nope' } })).rejects.toMatchObject({ code: 'bad_request' });
+    await expect(wb.call({ method: 'runs.start', params: { kind: 'max-image', settings: { steps: -1 } } })).rejects.toMatchObject({
+      code: 'bad_request',
+      message: expect.stringContaining('steps'),
+    });
+    await expect(wb.call({ method: 'runs.start', params: { kind: 'max-image', settings: { modelId: 'builtin:nope' } } })).rejects.toMatchObject({
+      code: 'not_found',
+    });
+    await expect(wb.call({ method: 'no.such' })).rejects.toMatchObject({ code: 'unknown_method' });
+    await expect(wb.call('garbage')).rejects.toMatchObject({ code: 'bad_request' });
+    await expect(wb.call({ method: 'runs.get', params: { runId: 999 } })).rejects.toMatchObject({ code: 'not_found' });
+    const run = await start(wb, { steps: 5, layer: 'nope' });
+    const failed = await until(wb, run.id, (r) => r.status === 'failed' || r.status === 'done');
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(/no layer "nope"/);
+    const ok = await start(wb, { steps: 5 });
+    expect((await until(wb, ok.id, (r) => r.status === 'done' || r.status === 'failed')).status).toBe('done');
+  });
+});
