@@ -91,15 +91,16 @@ class CellModel implements NetworkModel {
 
   forward(pixels: tf.Tensor4D, layers: readonly string[]): Record<string, tf.Tensor> {
     for (const l of layers) if (l !== 'subunits' && l !== 'response') throw new Error(`model ${this.name} has no layer "${l}"`);
+    // Returning the tensors from tidy hands them to the caller's scope (tf.keep would leak them).
     return tf.tidy(() => {
       const x = applyInputConvention(pixels, this.inputConvention);
       const grey = tf.mean(x, 3, true) as tf.Tensor4D;
       const linear = tf.conv2d(grey, this.kernel, 1, 'valid');
       const out: Record<string, tf.Tensor> = {};
-      if (layers.includes('subunits')) out.subunits = tf.keep(linear);
+      if (layers.includes('subunits')) out.subunits = linear;
       if (layers.includes('response')) {
         const act = this.cell.nonlinearity === 'relu' ? tf.relu(linear) : tf.square(linear);
-        out.response = tf.keep(tf.sum(tf.mul(act, this.weights), 3, true));
+        out.response = tf.sum(tf.mul(act, this.weights), 3, true);
       }
       return out;
     });
