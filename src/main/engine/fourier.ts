@@ -1,0 +1,189 @@
+// 2-D real Fourier transforms of NHWC image batches, written as products with cos/sin DFT bases.
+// tfjs has no rfft2d gradient and the wasm backend has no complex kernels; matrix products run
+// and differentiate on every backend, and at feature-visualization sizes (tens to a few hundred
+// pixels) they are as fast as an FFT would be.
+import * as tf from '@tensorflow/tfjs';
+
+/** Half spectrum of real images: [N, H, floor(W/2)+1, C], real and imaginary parts. */
+export interface Spectrum {
+  re: tf.Tensor4D;
+  im: tf.Tensor4D;
+}
+
+/**
+ * Scaling of the transform pair, as in numpy: `backward` leaves the forward transform unscaled
+ * and divides the inverse by H*W; `ortho` divides both by sqrt(H*W).
+ */
+export type FourierNorm = 'backward' | 'ortho';
+
+/** The DFT bases for one image size. Owned by the cache below; get one with `acquireDftBasis`. */
+export interface DftBasis {
+  readonly height: number;
+  readonly width: number;
+  /** floor(W/2) + 1: the columns of the half spectrum. */
+  readonly halfWidth: number;
+  /** [H, H]: cos and sin of 2 pi k y / H (symmetric). */
+  readonly cosH: tf.Tensor2D;
+  readonly sinH: tf.Tensor2D;
+  /** [W, halfWidth]: cos and sin of 2 pi l x / W. */
+  readonly cosW: tf.Tensor2D;
+  readonly sinW: tf.Tensor2D;
+  /** [halfWidth, W]: the same, times the weight of column l in the inverse (1 or 2, see below). */
+  readonly cosWInv: tf.Tensor2D;
+  readonly sinWInv: tf.Tensor2D;
+}
+
+interface CacheEntry {
+  basis: DftBasis;
+  users: number;
+}
+
+const cache = new Map<string, CacheEntry>();
+
+/**
+ * Weight of each half-spectrum column in sums over the full spectrum: column l stands for
+ * itself and its mirror W - l, except l = 0 and (for even W) l = W/2, which have no mirror.
+ */
+export function halfSpectrumWeights(width: number): Float32Array {
+  const half = Math.floor(width / 2) + 1;
+  const w = new Float32Array(half).fill(2);
+  w[0] = 1;
+  if (width % 2 === 0) w[half - 1] = 1;
+  return w;
+}
+
+function trigMatrix(rows: number, cols: number, f: (r: number, c: number) => number): tf.Tensor2D {
+  const data = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) data[r * cols + c] = f(r, c);
+  return tf.keep(tf.tensor2d(data, [rows, cols]));
+}
+
+function buildBasis(h: number, w: number): DftBasis {
+  const half = Math.floor(w / 2) + 1;
+  const weights = halfSpectrumWeights(w);
+  // Angles reduced modulo the period before cos/sin keep float32 bases exact to ~1e-7.
+  const angH = (k: number, y: number) => (2 * Math.PI * ((k * y) % h)) / h;
+  const angW = (l: number, x: number) => (2 * Math.PI * ((l * x) % w)) / w;
+  return {
+    height: h,
+    width: w,
+    halfWidth: half,
+    cosH: trigMatrix(h, h, (k, y) => Math.cos(angH(k, y))),
+    sinH: trigMatrix(h, h, (k, y) => Math.sin(angH(k, y))),
+    cosW: trigMatrix(w, half, (x, l) => Math.cos(angW(l, x))),
+    sinW: trigMatrix(w, half, (x, l) => Math.sin(angW(l, x))),
+    cosWInv: trigMatrix(half, w, (l, x) => weights[l] * Math.cos(angW(l, x))),
+    sinWInv: trigMatrix(half, w, (l, x) => weights[l] * Math.sin(angW(l, x))),
+  };
+}
+
+/**
+ * The bases for an H x W image, shared by everyone who uses that size. Each acquire must be
+ * paired with one `releaseDftBasis`; the last release frees the tensors.
+ */
+export function acquireDftBasis(height: number, width: number): DftBasis {
+  if (!Number.isInteger(height) || !Number.isInteger(width) || height < 1 || width < 1) {
+    throw new Error(`DFT basis: image size must be positive integers, got ${height} x ${width}`);
+  }
+  const key = `${height}x${width}`;
+  let entry = cache.get(key);
+  if (!entry) {
+    entry = { basis: buildBasis(height, width), users: 0 };
+    cache.set(key, entry);
+  }
+  entry.users++;
+  return entry.basis;
+}
+
+export function releaseDftBasis(basis: DftBasis): void {
+  const key = `${basis.height}x${basis.width}`;
+  const entry = cache.get(key);
+  if (!entry || entry.basis !== basis) throw new Error(`DFT basis ${key} released but not held`);
+  if (--entry.users > 0) return;
+  cache.delete(key);
+  const b = entry.basis;
+  tf.dispose([b.cosH, b.sinH, b.cosW, b.sinW, b.cosWInv, b.sinWInv]);
+}
+
+function checkImages(x: tf.Tensor4D, basis: DftBasis): void {
+  const [, h, w] = x.shape;
+  if (h !== basis.height || w !== basis.width) {
+    throw new Error(`rfft2d: images are ${h} x ${w} but the basis is for ${basis.height} x ${basis.width}`);
+  }
+}
+
+/**
+ * Forward 2-D DFT over H and W of real NHWC images, half spectrum along W:
+ * X[k, l] = sum_y sum_x x[y, x] exp(-2 pi i (k y / H + l x / W)).
+ */
+export function rfft2d(x: tf.Tensor4D, basis: DftBasis, norm: FourierNorm = 'backward'): Spectrum {
+  checkImages(x, basis);
+  const [n, h, w, c] = x.shape;
+  const half = basis.halfWidth;
+  return tf.tidy(() => {
+    // Along W (real input): Z = x (cos - i sin).
+    const rows = tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [n * c * h, w]);
+    const zRe = tf.matMul(rows, basis.cosW); // [n c h, half]
+    const zIm = tf.neg(tf.matMul(rows, basis.sinW));
+    // Along H (complex): X = sum_y Z[y] (cos - i sin); bring y to the last axis first.
+    const byH = (t: tf.Tensor2D) => tf.reshape(tf.transpose(tf.reshape(t, [n * c, h, half]), [0, 2, 1]), [n * c * half, h]);
+    const aRe = byH(zRe);
+    const aIm = byH(zIm);
+    let re = tf.add(tf.matMul(aRe, basis.cosH), tf.matMul(aIm, basis.sinH));
+    let im = tf.sub(tf.matMul(aIm, basis.cosH), tf.matMul(aRe, basis.sinH));
+    if (norm === 'ortho') {
+      const s = 1 / Math.sqrt(h * w);
+      re = tf.mul(re, s);
+      im = tf.mul(im, s);
+    }
+    // [n c half, h(k)] -> [n, h, half, c]
+    const back = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [n, c, half, h]), [0, 3, 2, 1]) as tf.Tensor4D;
+    return { re: back(re), im: back(im) };
+  });
+}
+
+/**
+ * Inverse of `rfft2d`: real images from a half spectrum, the missing columns taken as the
+ * complex conjugates of their mirrors (so imaginary parts of self-mirrored columns are ignored,
+ * as numpy's irfft2 does).
+ */
+export function irfft2d(s: Spectrum, basis: DftBasis, norm: FourierNorm = 'backward'): tf.Tensor4D {
+  const [n, h, half, c] = s.re.shape;
+  if (h !== basis.height || half !== basis.halfWidth || s.im.shape.join() !== s.re.shape.join()) {
+    throw new Error(
+      `irfft2d: spectrum ${s.re.shape.join('x')} / ${s.im.shape.join('x')} does not fit the ${basis.height} x ${basis.width} basis`,
+    );
+  }
+  const w = basis.width;
+  return tf.tidy(() => {
+    // Along H (complex): Z[y] = sum_k X[k] (cos + i sin).
+    const byK = (t: tf.Tensor4D) => tf.reshape(tf.transpose(t, [0, 3, 2, 1]), [n * c * half, h]);
+    const re = byK(s.re);
+    const im = byK(s.im);
+    const zRe = tf.sub(tf.matMul(re, basis.cosH), tf.matMul(im, basis.sinH));
+    const zIm = tf.add(tf.matMul(re, basis.sinH), tf.matMul(im, basis.cosH));
+    // Along W (Hermitian): x = sum_l weight_l (zRe cos - zIm sin); bring l to the last axis.
+    const byL = (t: tf.Tensor2D) => tf.reshape(tf.transpose(tf.reshape(t, [n * c, half, h]), [0, 2, 1]), [n * c * h, half]);
+    const rows = tf.sub(tf.matMul(byL(zRe), basis.cosWInv), tf.matMul(byL(zIm), basis.sinWInv));
+    const scale = norm === 'ortho' ? 1 / Math.sqrt(h * w) : 1 / (h * w);
+    return tf.transpose(tf.reshape(tf.mul(rows, scale), [n, c, h, w]), [0, 2, 3, 1]) as tf.Tensor4D;
+  });
+}
+
+/** Frequency units: cycles per pixel, or cycles per image (cycles per pixel times max(H, W)). */
+export type FrequencyUnit = 'cycles-per-pixel' | 'cycles-per-image';
+
+/**
+ * |f| for every entry of the half spectrum, row-major [H, floor(W/2)+1]. Row k stands for the
+ * signed frequency k/H (k <= H/2) or (k - H)/H; column l for l/W.
+ */
+export function frequencyMagnitudes(height: number, width: number, unit: FrequencyUnit): Float32Array {
+  const half = Math.floor(width / 2) + 1;
+  const scale = unit === 'cycles-per-image' ? Math.max(height, width) : 1;
+  const out = new Float32Array(height * half);
+  for (let k = 0; k < height; k++) {
+    const fy = (k <= height / 2 ? k : k - height) / height;
+    for (let l = 0; l < half; l++) out[k * half + l] = Math.hypot(fy, l / width) * scale;
+  }
+  return out;
+}
