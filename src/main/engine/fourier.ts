@@ -126,7 +126,7 @@ export function rfft2d(x: tf.Tensor4D, basis: DftBasis, norm: FourierNorm = 'bac
     const zRe = tf.matMul(rows, basis.cosW); // [n c h, half]
     const zIm = tf.neg(tf.matMul(rows, basis.sinW));
     // Along H (complex): X = sum_y Z[y] (cos - i sin); bring y to the last axis first.
-    const byH = (t: tf.Tensor2D) => tf.reshape(tf.transpose(tf.reshape(t, [n * c, h, half]), [0, 2, 1]), [n * c * half, h]);
+    const byH = (t: tf.Tensor): tf.Tensor2D => tf.reshape(tf.transpose(tf.reshape(t, [n * c, h, half]), [0, 2, 1]), [n * c * half, h]);
     const aRe = byH(zRe);
     const aIm = byH(zIm);
     let re = tf.add(tf.matMul(aRe, basis.cosH), tf.matMul(aIm, basis.sinH));
@@ -157,13 +157,13 @@ export function irfft2d(s: Spectrum, basis: DftBasis, norm: FourierNorm = 'backw
   const w = basis.width;
   return tf.tidy(() => {
     // Along H (complex): Z[y] = sum_k X[k] (cos + i sin).
-    const byK = (t: tf.Tensor4D) => tf.reshape(tf.transpose(t, [0, 3, 2, 1]), [n * c * half, h]);
+    const byK = (t: tf.Tensor4D): tf.Tensor2D => tf.reshape(tf.transpose(t, [0, 3, 2, 1]), [n * c * half, h]);
     const re = byK(s.re);
     const im = byK(s.im);
     const zRe = tf.sub(tf.matMul(re, basis.cosH), tf.matMul(im, basis.sinH));
     const zIm = tf.add(tf.matMul(re, basis.sinH), tf.matMul(im, basis.cosH));
     // Along W (Hermitian): x = sum_l weight_l (zRe cos - zIm sin); bring l to the last axis.
-    const byL = (t: tf.Tensor2D) => tf.reshape(tf.transpose(tf.reshape(t, [n * c, half, h]), [0, 2, 1]), [n * c * h, half]);
+    const byL = (t: tf.Tensor): tf.Tensor2D => tf.reshape(tf.transpose(tf.reshape(t, [n * c, half, h]), [0, 2, 1]), [n * c * h, half]);
     const rows = tf.sub(tf.matMul(byL(zRe), basis.cosWInv), tf.matMul(byL(zIm), basis.sinWInv));
     const scale = norm === 'ortho' ? 1 / Math.sqrt(h * w) : 1 / (h * w);
     return tf.transpose(tf.reshape(tf.mul(rows, scale), [n, c, h, w]), [0, 2, 3, 1]) as tf.Tensor4D;

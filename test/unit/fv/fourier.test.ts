@@ -104,9 +104,9 @@ describe('2-D real Fourier transform as DFT-basis products', () => {
     const data = randomImages(1, h, w, 1, 7);
     const weights = tf.tensor4d(randomImages(1, h, 3, 1, 8), [1, h, 3, 1]);
     // A nonlinear loss through both transforms: weighted spectral power of a filtered image.
-    const loss = (x: tf.Tensor4D): tf.Scalar =>
+    const loss = (x: tf.Tensor): tf.Scalar =>
       tf.tidy(() => {
-        const s = rfft2d(x, basis);
+        const s = rfft2d(x as tf.Tensor4D, basis);
         const y = irfft2d({ re: tf.mul(s.re, weights) as tf.Tensor4D, im: s.im }, basis);
         const t = rfft2d(tf.square(y) as tf.Tensor4D, basis);
         return tf.sum(tf.add(tf.square(t.re), tf.square(t.im))) as tf.Scalar;
@@ -185,7 +185,7 @@ describe('the same transforms on the other tfjs backends', () => {
       const back = irfft2d(s, basis).dataSync();
       expect(Math.max(...back.map((v, i) => Math.abs(v - data[i])))).toBeLessThan(1e-5);
       // d/dx of sum(Re X[0,0]) is 1 everywhere: the DC term is the plain sum.
-      const g = tf.grad((t: tf.Tensor4D) => tf.sum(tf.slice(rfft2d(t, basis).re, [0, 0, 0, 0], [1, 1, 1, 2])))(x);
+      const g = tf.grad((t: tf.Tensor) => tf.sum(tf.slice(rfft2d(t as tf.Tensor4D, basis).re, [0, 0, 0, 0], [1, 1, 1, 2])))(x);
       expect(Array.from(g.dataSync()).every((v) => Math.abs(v - 1) < 1e-5)).toBe(true);
       tf.dispose([x, s.re, s.im, g]);
       releaseDftBasis(basis);
