@@ -1,0 +1,30 @@
+// Renderer side of each analysis: the view that shows a run's results and the hints that refine
+// its "new run" form. An analysis without an entry still works: generic form and result list.
+import { defineAsyncComponent, type Component } from 'vue';
+import type { ResultRecord, RunSummary } from '../../../shared/domain';
+import type { FieldHint } from './fields';
+import { maxImageFields } from './max-image/fields';
+
+/** Props every analysis view receives. */
+export interface AnalysisViewProps {
+  run: RunSummary;
+  results: ResultRecord[];
+}
+
+export interface AnalysisUi {
+  view: Component;
+  fields: Record<string, FieldHint>;
+}
+
+const GenericView = defineAsyncComponent(() => import('./GenericResultsView.vue'));
+
+const REGISTRY: Record<string, AnalysisUi> = {
+  'max-image': {
+    view: defineAsyncComponent(() => import('./max-image/MaxImageView.vue')),
+    fields: maxImageFields,
+  },
+};
+
+export function analysisUi(kind: string): AnalysisUi {
+  return REGISTRY[kind] ?? { view: GenericView, fields: {} };
+}

@@ -1,0 +1,59 @@
+// Routes the workbench's events to the stores, and catches up after the event stream was down
+// (a WebSocket reconnect may have missed progress, results or a project switch).
+import { api } from '../api';
+import { useAppStore } from './app';
+import { useModelsStore } from './models';
+import { useNotices } from './notices';
+import { useProjectStore } from './project';
+import { ACTIVE, useRunsStore } from './runs';
+
+/** Loads everything shown for the open project. */
+export async function loadWorkbench(): Promise<void> {
+  const app = useAppStore();
+  const project = useProjectStore();
+  const models = useModelsStore();
+  const runs = useRunsStore();
+  const info = await app.load();
+  project.set(info.project);
+  await Promise.all([models.load(), runs.load()]);
+}
+
+export function connectEvents(): () => void {
+  const client = api();
+  const app = useAppStore();
+  const runs = useRunsStore();
+  const project = useProjectStore();
+  const notices = useNotices();
+
+  const offEvents = client.onEvent((event) => {
+    switch (event.type) {
+      case 'engine.status':
+        app.setEngine({ state: event.state, ...(event.error ? { error: event.error } : {}) });
+        break;
+      case 'project.changed':
+        void loadWorkbench().catch((err) => notices.error(err));
+        break;
+      default:
+        runs.handle(event);
+        // Finished runs change the project's counts in the status bar.
+        if (event.type === 'run.status' && !ACTIVE.includes(event.status)) {
+          void project.refresh().catch(() => undefined);
+        }
+    }
+  });
+
+  let wasDown = false;
+  const offConnection = client.onConnection((state) => {
+    app.connection = state;
+    if (state === 'reconnecting') wasDown = true;
+    if (state === 'live' && wasDown) {
+      wasDown = false;
+      void loadWorkbench().catch((err) => notices.error(err));
+    }
+  });
+
+  return () => {
+    offEvents();
+    offConnection();
+  };
+}

@@ -1,0 +1,55 @@
+// Models of the project (built-in cell models first), their layers, and the unit the user has
+// selected in the sidebar: the selection pre-fills new runs.
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import type { LayerInfo, ModelDetail, ModelSummary } from '../../../shared/domain';
+import { api } from '../api';
+
+export interface UnitSelection {
+  modelId: string;
+  layer?: string;
+  channel?: number;
+}
+
+/** Units of a layer are its channels: the last axis of its NHWC (or flat) shape. */
+export function channelCount(layer: LayerInfo): number {
+  return layer.shape[layer.shape.length - 1] ?? 0;
+}
+
+export const useModelsStore = defineStore('models', () => {
+  const list = ref<ModelSummary[]>([]);
+  const details = ref<Record<string, ModelDetail>>({});
+  const selection = ref<UnitSelection | null>(null);
+  const loading = ref(false);
+
+  const selectedLayer = computed<LayerInfo | null>(() => {
+    const s = selection.value;
+    if (!s?.layer) return null;
+    return details.value[s.modelId]?.layers.find((l) => l.name === s.layer) ?? null;
+  });
+
+  async function load(): Promise<void> {
+    loading.value = true;
+    try {
+      list.value = await api().call('models.list');
+      details.value = {};
+      if (selection.value && !list.value.some((m) => m.id === selection.value?.modelId)) selection.value = null;
+    } finally {
+      loading.value = false;
+    }
+  }
+
+  async function detail(modelId: string): Promise<ModelDetail> {
+    const cached = details.value[modelId];
+    if (cached) return cached;
+    const d = await api().call('models.get', { modelId });
+    details.value = { ...details.value, [modelId]: d };
+    return d;
+  }
+
+  function select(next: UnitSelection | null): void {
+    selection.value = next;
+  }
+
+  return { list, details, selection, selectedLayer, loading, load, detail, select };
+});

@@ -1,0 +1,164 @@
+// Runs (jobs) of the open project with their live progress, and the results of the runs the
+// user looks at. Progress events can arrive hundreds of times a second; they are coalesced and
+// applied at most every PROGRESS_FLUSH_MS so the UI stays responsive.
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import type { ApiEvent } from '../../../shared/api/contract';
+import type { ResultRecord, RunProgress, RunStatus, RunSummary } from '../../../shared/domain';
+import { api } from '../api';
+
+const PROGRESS_FLUSH_MS = 100;
+const RESULTS_REFRESH_MS = 300;
+
+export const ACTIVE: readonly RunStatus[] = ['queued', 'running', 'interrupted'];
+export const RESUMABLE: readonly RunStatus[] = ['cancelled', 'failed', 'interrupted'];
+
+export function isActive(run: RunSummary): boolean {
+  return ACTIVE.includes(run.status);
+}
+
+/** Fraction done in 0..1; a finished run is complete whatever its last progress said. */
+export function fractionDone(run: RunSummary): number {
+  if (run.status === 'done') return 1;
+  const { step, total } = run.progress;
+  return total > 0 ? Math.min(1, Math.max(0, step / total)) : 0;
+}
+
+export interface StartRequest {
+  kind: string;
+  settings: Record<string, unknown>;
+  seed?: number;
+  title?: string;
+}
+
+export const useRunsStore = defineStore('runs', () => {
+  const byId = ref<Record<number, RunSummary>>({});
+  const selectedId = ref<number | null>(null);
+  const results = ref<Record<number, ResultRecord[]>>({});
+  const loading = ref(false);
+
+  const list = computed(() => Object.values(byId.value).sort((a, b) => b.id - a.id));
+  const selected = computed(() => (selectedId.value === null ? null : (byId.value[selectedId.value] ?? null)));
+  const activeCount = computed(() => list.value.filter(isActive).length);
+
+  function put(run: RunSummary): void {
+    byId.value[run.id] = run;
+  }
+
+  async function load(): Promise<void> {
+    loading.value = true;
+    try {
+      const runs = await api().call('runs.list', { limit: 500 });
+      byId.value = Object.fromEntries(runs.map((r) => [r.id, r]));
+      results.value = {};
+      if (selectedId.value !== null && !byId.value[selectedId.value]) selectedId.value = null;
+      if (selectedId.value !== null) await loadResults(selectedId.value);
+    } finally {
+      loading.value = false;
+    }
+  }
+
+  async function refreshRun(runId: number): Promise<void> {
+    put(await api().call('runs.get', { runId }));
+  }
+
+  async function loadResults(runId: number): Promise<ResultRecord[]> {
+    const records = await api().call('results.list', { runId });
+    results.value = { ...results.value, [runId]: records };
+    return records;
+  }
+
+  async function select(runId: number | null): Promise<void> {
+    selectedId.value = runId;
+    if (runId !== null) await loadResults(runId);
+  }
+
+  async function start(req: StartRequest): Promise<RunSummary> {
+    const run = await api().call('runs.start', req);
+    put(run);
+    await select(run.id);
+    return run;
+  }
+
+  async function cancel(runId: number): Promise<void> {
+    put(await api().call('runs.cancel', { runId }));
+  }
+
+  async function resume(runId: number): Promise<void> {
+    put(await api().call('runs.resume', { runId }));
+  }
+
+  // ---- live updates -------------------------------------------------------------------------
+
+  const pendingProgress = new Map<number, RunProgress>();
+  let progressTimer: ReturnType<typeof setTimeout> | null = null;
+  const resultTimers = new Map<number, ReturnType<typeof setTimeout>>();
+
+  function flushProgress(): void {
+    progressTimer = null;
+    for (const [runId, progress] of pendingProgress) {
+      const run = byId.value[runId];
+      if (!run) continue;
+      run.progress = progress;
+      if (run.status === 'queued' || run.status === 'interrupted') run.status = 'running';
+    }
+    pendingProgress.clear();
+  }
+
+  function scheduleResults(runId: number): void {
+    if (!results.value[runId] || resultTimers.has(runId)) return;
+    resultTimers.set(
+      runId,
+      setTimeout(() => {
+        resultTimers.delete(runId);
+        void loadResults(runId).catch(() => undefined);
+      }, RESULTS_REFRESH_MS),
+    );
+  }
+
+  function handle(event: ApiEvent): void {
+    switch (event.type) {
+      case 'run.progress':
+        pendingProgress.set(event.runId, event.progress);
+        progressTimer ??= setTimeout(flushProgress, PROGRESS_FLUSH_MS);
+        break;
+      case 'run.status': {
+        const run = byId.value[event.runId];
+        if (run) {
+          // Progress queued before the status change must not land after it.
+          if (pendingProgress.has(event.runId)) flushProgress();
+          run.status = event.status;
+          run.error = event.error ?? null;
+        }
+        if (!run || !ACTIVE.includes(event.status)) void refreshRun(event.runId).catch(() => undefined);
+        if (!ACTIVE.includes(event.status)) scheduleResults(event.runId);
+        break;
+      }
+      case 'run.result': {
+        const run = byId.value[event.runId];
+        if (run) run.resultCount += 1;
+        scheduleResults(event.runId);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  return {
+    byId,
+    list,
+    selectedId,
+    selected,
+    results,
+    loading,
+    activeCount,
+    load,
+    loadResults,
+    select,
+    start,
+    cancel,
+    resume,
+    handle,
+  };
+});
