@@ -101,6 +101,7 @@ async function doctor(args: ParsedArgs): Promise<number> {
       'better-sqlite3': version('better-sqlite3'),
       electron: version('electron'),
     },
+    desktop: electronBinary(require),
     defaultProject: defaultProjectPath(),
   };
   out(args, report, () => {
@@ -111,11 +112,21 @@ async function doctor(args: ParsedArgs): Promise<number> {
       ...(b?.skipped ?? []).map((s) => `  passed over ${s.package}: ${s.reason}`),
       `GPUs seen: ${report.gpu.devices.length ? report.gpu.devices.join('; ') : 'none'}`,
       ...Object.entries(report.packages).map(([k, v]) => `  ${k.padEnd(32)} ${v ?? 'not installed'}`),
+      `desktop app: ${report.desktop.available ? report.desktop.detail : `not available (${report.desktop.detail}); use "artiphys serve"`}`,
       `default project: ${report.defaultProject}`,
     ];
     return lines.join('\n');
   });
   return engine.backend ? 0 : 1;
+}
+
+/** In plain Node, require('electron') gives the binary's path, or throws where its download failed. */
+function electronBinary(require: NodeJS.Require): { available: boolean; detail: string } {
+  try {
+    return { available: true, detail: String(require('electron')) };
+  } catch (err) {
+    return { available: false, detail: err instanceof Error ? err.message.split('\n')[0] : String(err) };
+  }
 }
 
 function nvidiaDevices(): string[] {
