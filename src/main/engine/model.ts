@@ -1,6 +1,7 @@
 // The one interface every network exposes to the analyses, whatever format it came from.
 import * as tf from '@tensorflow/tfjs';
 import type { InputConvention, LayerInfo, ModelFormat } from '../../shared/domain';
+import { rfSizedSide } from '../../shared/math/receptive-field';
 
 /**
  * A loaded network. Images enter as pixel batches: float32 NHWC, RGB, values 0..255; the model
@@ -51,10 +52,13 @@ export function findLayer(model: NetworkModel, name: string): LayerInfo {
 }
 
 /**
- * The smallest input side whose central unit of `layer` sees its whole receptive field and
- * nothing else (METHODS §1): the RF size, adjusted so the centre unit's RF sits exactly on it.
+ * The smallest input side whose central unit of `layer` (index floor(m/2) of the m output
+ * positions) sees its whole receptive field inside the image (METHODS §1). This is the RF size
+ * when the unit grid lines up with pixel 0; otherwise (e.g. VGG-19 relu3_1: RF 24 with its first
+ * complete RF starting at pixel 2) the image is larger by that misalignment, and the extra first
+ * rows and columns lie outside the RF, so the unit's gradient there is exactly zero.
  */
 export function rfSizedInput(layer: LayerInfo): number {
   if (!layer.rf) throw new Error(`layer ${layer.name} has no spatial receptive field`);
-  return layer.rf.size;
+  return rfSizedSide(layer.rf).side;
 }

@@ -1,0 +1,181 @@
+// Runs a planned graph with tfjs ops as a NetworkModel. Every computed tensor is a layer named by
+// its tensor name; a forward pass runs only the nodes the requested layers depend on, and frees
+// each intermediate as soon as its last consumer has run.
+import * as tf from '@tensorflow/tfjs';
+import type { InputConvention, LayerInfo, ModelFormat, ReceptiveField } from '../../../shared/domain';
+import { ModelFormatError } from '../errors';
+import { applyInputConvention, findLayer, type NetworkModel } from '../model';
+import { OPS } from './ops';
+import { storedConstant } from './ops/common';
+import type { CompiledOp } from './ops/types';
+import { inferShapes, nodeContext, type Plan } from './plan';
+import { randomizedPlan } from './random-weights';
+import { receptiveFields, type PlanarRF } from './receptive-fields';
+import type { GraphNode } from './ir';
+
+export interface GraphModelOptions {
+  name: string;
+  format: ModelFormat;
+  inputConvention: InputConvention;
+}
+
+interface Step {
+  node: GraphNode;
+  op: CompiledOp;
+  /** Names of the tensors the compiled op reads, in the order it takes them. */
+  reads: string[];
+}
+
+/** Logical (NCHW) shape → layer shape as LayerInfo gives it: stored layout without the batch. */
+function layerShape(logical: readonly number[]): number[] {
+  if (logical.length === 4) return [logical[2], logical[3], logical[1]];
+  return logical.length > 1 ? logical.slice(1) : [...logical];
+}
+
+/** LayerInfo has one square RF; for unequal axes it reports the larger one. */
+function squareRF(rf: PlanarRF): ReceptiveField {
+  const a = rf.x.size > rf.y.size ? rf.x : rf.y;
+  return { size: a.size, jump: a.jump, offset: a.offset };
+}
+
+/**
+ * The layers of a plan (every computed tensor that depends on the image, in execution order) with
+ * shapes and receptive fields for a square input of `inputSize`; pure, no tensors.
+ */
+export function describeLayers(plan: Plan, inputSize: number): { shapes: Map<string, number[]>; layers: LayerInfo[] } {
+  const shapes = inferShapes(plan, inputSize, inputSize);
+  const rfs = receptiveFields(plan, shapes);
+  const fromImage = new Set([plan.input]);
+  const layers: LayerInfo[] = [];
+  for (const node of plan.nodes) {
+    if (!node.inputs.some((i) => fromImage.has(i))) continue;
+    const out = node.outputs[0];
+    fromImage.add(out);
+    const rf = rfs.get(out);
+    layers.push({ name: out, op: node.op, shape: layerShape(shapes.get(out)!), ...(rf ? { rf: squareRF(rf) } : {}) });
+  }
+  return { shapes, layers };
+}
+
+export class GraphModel implements NetworkModel {
+  readonly name: string;
+  readonly format: ModelFormat;
+  readonly inputConvention: InputConvention;
+  readonly layers: LayerInfo[];
+  private readonly steps: Step[];
+  private readonly stored = new Map<string, tf.Tensor>();
+  private readonly owned: tf.Tensor[] = [];
+  private readonly fittedSizes = new Set<string>();
+  private readonly schedules = new Map<string, Step[]>();
+
+  /** Validates the whole plan at the convention's input size before allocating anything. */
+  constructor(
+    private readonly plan: Plan,
+    opts: GraphModelOptions,
+  ) {
+    this.name = opts.name;
+    this.format = opts.format;
+    this.inputConvention = opts.inputConvention;
+    const size = opts.inputConvention.inputSize;
+    const { shapes, layers } = describeLayers(plan, size);
+    this.layers = layers;
+    this.fittedSizes.add(`${size}x${size}`);
+
+    const own = <T extends tf.Tensor>(t: T): T => {
+      this.owned.push(tf.keep(t));
+      return t;
+    };
+    try {
+      this.steps = plan.nodes.map((node) => {
+        const op = OPS[node.op].compile(nodeContext(plan, node, shapes), own);
+        const reads = op.inputs.map((i) => node.inputs[i]);
+        for (const name of reads) {
+          const c = plan.constants.get(name);
+          if (c && !this.stored.has(name)) this.stored.set(name, own(storedConstant(c)));
+        }
+        return { node, op, reads };
+      });
+    } catch (err) {
+      this.dispose();
+      throw err;
+    }
+  }
+
+  forward(pixels: tf.Tensor4D, layers: readonly string[]): Record<string, tf.Tensor> {
+    if (pixels.rank !== 4 || pixels.shape[3] !== 3) {
+      throw new Error(`model ${this.name}: pixels must be [N, H, W, 3], got [${pixels.shape.join(', ')}]`);
+    }
+    for (const l of layers) findLayer(this, l);
+    this.checkFits(pixels.shape[1], pixels.shape[2]);
+    const schedule = this.schedule(layers);
+    return tf.tidy(() => {
+      const values = new Map<string, tf.Tensor>([[this.plan.input, applyInputConvention(pixels, this.inputConvention)]]);
+      const uses = new Map<string, number>();
+      for (const s of schedule) for (const r of s.reads) uses.set(r, (uses.get(r) ?? 0) + 1);
+      const wanted = new Set(layers);
+      for (const s of schedule) {
+        const xs = s.reads.map((r) => values.get(r) ?? this.stored.get(r)!);
+        let y = s.op.run(xs);
+        if (xs.includes(y)) y = tf.clone(y);
+        values.set(s.node.outputs[0], y);
+        for (const r of s.reads) {
+          const left = uses.get(r)! - 1;
+          uses.set(r, left);
+          if (left === 0 && !wanted.has(r)) values.get(r)?.dispose();
+        }
+      }
+      return Object.fromEntries(layers.map((l) => [l, values.get(l)!]));
+    });
+  }
+
+  /** Layer shapes (stored layout, without the batch) for an input of another size. */
+  layerShapesAt(height: number, width: number): Map<string, number[]> {
+    const shapes = inferShapes(this.plan, height, width);
+    return new Map(this.layers.map((l) => [l.name, layerShape(shapes.get(l.name)!)]));
+  }
+
+  withRandomWeights(seed: number): NetworkModel {
+    return new GraphModel(randomizedPlan(this.plan, seed), {
+      name: `${this.name} (random weights, seed ${seed})`,
+      format: this.format,
+      inputConvention: this.inputConvention,
+    });
+  }
+
+  dispose(): void {
+    tf.dispose(this.owned);
+    this.owned.length = 0;
+    this.stored.clear();
+  }
+
+  /** The steps the requested layers need, in plan order. */
+  private schedule(layers: readonly string[]): Step[] {
+    const key = [...layers].sort().join('\n');
+    const cached = this.schedules.get(key);
+    if (cached) return cached;
+    const producer = new Map(this.steps.map((s) => [s.node.outputs[0], s]));
+    const needed = new Set<Step>();
+    const visit = (name: string) => {
+      const s = producer.get(name);
+      if (!s || needed.has(s)) return;
+      needed.add(s);
+      s.reads.forEach(visit);
+    };
+    layers.forEach(visit);
+    const schedule = this.steps.filter((s) => needed.has(s));
+    this.schedules.set(key, schedule);
+    return schedule;
+  }
+
+  private checkFits(height: number, width: number): void {
+    const key = `${height}x${width}`;
+    if (this.fittedSizes.has(key)) return;
+    try {
+      inferShapes(this.plan, height, width);
+    } catch (err) {
+      if (err instanceof ModelFormatError) throw new Error(`model ${this.name}: an input of ${key} does not fit: ${err.message}`);
+      throw err;
+    }
+    this.fittedSizes.add(key);
+  }
+}

@@ -1,0 +1,166 @@
+// Conv and ConvTranspose. Weights arrive OIHW (ConvTranspose: IOHW) and are converted once to
+// the tfjs layouts. Dilated kernels are expanded with zeros at load time, because tfjs has no
+// gradient for dilated convolutions; the result is the same function.
+import * as tf from '@tensorflow/tfjs';
+import { intAttr, intsAttr, nodeError, stringAttr, window2D, windowOutputSize, type Window2D } from '../attrs';
+import { floatConstant, inputShape, padSpatial, positiveSize, tfPadding } from './common';
+import type { NodeCtx, OpDef, Own, RFStep } from './types';
+
+/** Inserts dilation-1 zeros between kernel taps of an [A, B, kh, kw] kernel. */
+function dilateKernel(data: Float32Array, shape: readonly number[], d: readonly [number, number]): { data: Float32Array; shape: number[] } {
+  const [a, b, kh, kw] = shape;
+  if (d[0] === 1 && d[1] === 1) return { data, shape: [...shape] };
+  const eh = (kh - 1) * d[0] + 1;
+  const ew = (kw - 1) * d[1] + 1;
+  const out = new Float32Array(a * b * eh * ew);
+  for (let p = 0; p < a * b; p++) {
+    for (let y = 0; y < kh; y++) {
+      for (let x = 0; x < kw; x++) out[(p * eh + y * d[0]) * ew + x * d[1]] = data[(p * kh + y) * kw + x];
+    }
+  }
+  return { data: out, shape: [a, b, eh, ew] };
+}
+
+function group(ctx: NodeCtx): number {
+  const g = intAttr(ctx.node, 'group', 1);
+  if (g < 1) throw nodeError(ctx.node, `group ${g} must be at least 1`);
+  return g;
+}
+
+function windowRF(ctx: NodeCtx, kernel: [number, number], kind: 'window' | 'transposed-window'): RFStep {
+  const x = ctx.shapes[0];
+  const w = window2D(ctx.node, [x[2], x[3]], kernel);
+  const axis = (a: 0 | 1) => ({ kernel: w.kernel[a], stride: w.strides[a], dilation: w.dilations[a], padBegin: w.padsBegin[a] });
+  return { kind, y: axis(0), x: axis(1) };
+}
+
+function weightKernel(ctx: NodeCtx): [number, number] {
+  const s = floatConstant(ctx, 1, 'the weight tensor').shape;
+  return [s[2], s[3]];
+}
+
+export const conv: OpDef = {
+  infer(ctx) {
+    const x = inputShape(ctx, 0, [4], 'the input');
+    const w = floatConstant(ctx, 1, 'the weight tensor');
+    if (w.shape.length !== 4) throw nodeError(ctx.node, `weights have shape [${w.shape.join(', ')}]; only 2-D convolutions are supported`);
+    const [o, cg, kh, kw] = w.shape;
+    const g = group(ctx);
+    if (x[1] % g !== 0 || o % g !== 0 || x[1] / g !== cg) {
+      throw nodeError(ctx.node, `weights [${w.shape.join(', ')}] with group ${g} do not fit an input of ${x[1]} channels`);
+    }
+    if (ctx.has(2)) floatConstant(ctx, 2, 'the bias', [o]);
+    const win = window2D(ctx.node, [x[2], x[3]], [kh, kw]);
+    const h = positiveSize(ctx, windowOutputSize(win, 0, x[2]), x[2], x[3]);
+    return [x[0], o, h, positiveSize(ctx, windowOutputSize(win, 1, x[3]), x[2], x[3])];
+  },
+
+  compile(ctx, own) {
+    const node = ctx.node;
+    const w = floatConstant(ctx, 1, 'the weight tensor');
+    const [o, cg, kh, kw] = w.shape;
+    const g = group(ctx);
+    const cin = cg * g;
+    const dil = window2D(node, [ctx.shapes[0][2], ctx.shapes[0][3]], [kh, kw]).dilations;
+    const k = dilateKernel(w.data, w.shape, dil);
+    const bias = ctx.has(2) ? own(tf.tensor1d(floatConstant(ctx, 2, 'the bias').data)) : undefined;
+    const depthwise = g > 1 && g === cin && cg === 1;
+    // tfjs kernels: conv2d [kh, kw, in, out]; depthwise [kh, kw, in, multiplier].
+    const filters = tf.tidy(() => {
+      const oihw = tf.tensor4d(k.data, k.shape as [number, number, number, number]);
+      if (depthwise) return [tf.transpose(tf.reshape(oihw, [cin, o / cin, k.shape[2], k.shape[3]]), [2, 3, 0, 1])];
+      return tf.split(oihw, g, 0).map((part) => tf.transpose(part, [2, 3, 1, 0]));
+    }).map((f) => own(f as tf.Tensor4D));
+
+    return {
+      inputs: [0],
+      run: ([input]) => {
+        let x = input as tf.Tensor4D;
+        const inHW: [number, number] = [x.shape[1], x.shape[2]];
+        const win: Window2D = { ...window2D(node, inHW, [kh, kw]), dilations: [1, 1] };
+        win.kernel = [k.shape[2], k.shape[3]];
+        const mode = tfPadding(win, inHW);
+        if (mode === 'explicit') x = padSpatial(x, win);
+        const pad = mode === 'explicit' ? 'valid' : mode;
+        const strides = win.strides;
+        if (depthwise) return tf.fused.depthwiseConv2d({ x, filter: filters[0], strides, pad, bias });
+        if (g === 1) return tf.fused.conv2d({ x, filter: filters[0], strides, pad, bias });
+        const parts = tf.split(x, g, 3).map((xi, i) => tf.conv2d(xi as tf.Tensor4D, filters[i], strides, pad));
+        const y = tf.concat(parts, 3);
+        return bias ? tf.add(y, bias) : y;
+      },
+    };
+  },
+
+  rf: (ctx) => windowRF(ctx, weightKernel(ctx), 'window'),
+};
+
+function transposeGeometry(ctx: NodeCtx): { outputPadding: [number, number] } {
+  const node = ctx.node;
+  if (node.attrs.output_shape) throw nodeError(node, 'the output_shape attribute is not supported; give pads instead');
+  const autoPad = stringAttr(node, 'auto_pad', 'NOTSET');
+  if (autoPad !== 'NOTSET' && autoPad !== 'VALID') throw nodeError(node, `auto_pad ${autoPad} is not supported; give pads instead`);
+  const op = intsAttr(node, 'output_padding', [0, 0]);
+  if (op.length !== 2 || op.some((v) => !(v >= 0 && v < 4096))) throw nodeError(node, `output_padding [${op.join(', ')}] is invalid`);
+  return { outputPadding: [op[0], op[1]] };
+}
+
+function transposedSize(w: Window2D, a: 0 | 1, inSize: number, outputPadding: number): number {
+  const span = (w.kernel[a] - 1) * w.dilations[a] + 1;
+  return w.strides[a] * (inSize - 1) + outputPadding + span - w.padsBegin[a] - w.padsEnd[a];
+}
+
+export const convTranspose: OpDef = {
+  infer(ctx) {
+    const x = inputShape(ctx, 0, [4], 'the input');
+    const w = floatConstant(ctx, 1, 'the weight tensor');
+    if (w.shape.length !== 4) throw nodeError(ctx.node, `weights have shape [${w.shape.join(', ')}]; only 2-D convolutions are supported`);
+    const [cin, og, kh, kw] = w.shape;
+    const g = group(ctx);
+    if (cin !== x[1] || cin % g !== 0) {
+      throw nodeError(ctx.node, `weights [${w.shape.join(', ')}] with group ${g} do not fit an input of ${x[1]} channels`);
+    }
+    if (ctx.has(2)) floatConstant(ctx, 2, 'the bias', [og * g]);
+    const { outputPadding } = transposeGeometry(ctx);
+    const win = window2D(ctx.node, [x[2], x[3]], [kh, kw]);
+    const h = positiveSize(ctx, transposedSize(win, 0, x[2], outputPadding[0]), x[2], x[3]);
+    return [x[0], og * g, h, positiveSize(ctx, transposedSize(win, 1, x[3], outputPadding[1]), x[2], x[3])];
+  },
+
+  compile(ctx, own: Own) {
+    const node = ctx.node;
+    const w = floatConstant(ctx, 1, 'the weight tensor');
+    const [, og, kh, kw] = w.shape;
+    const g = group(ctx);
+    const { outputPadding } = transposeGeometry(ctx);
+    const dil = window2D(node, [ctx.shapes[0][2], ctx.shapes[0][3]], [kh, kw]).dilations;
+    const k = dilateKernel(w.data, w.shape, dil);
+    const bias = ctx.has(2) ? own(tf.tensor1d(floatConstant(ctx, 2, 'the bias').data)) : undefined;
+    // conv2dTranspose takes [kh, kw, out, in]: out[p*s + j, o] += x[p, c] * f[j, o, c].
+    const filters = tf.tidy(() =>
+      tf.split(tf.tensor4d(k.data, k.shape as [number, number, number, number]), g, 0).map((part) => tf.transpose(part, [2, 3, 1, 0])),
+    ).map((f) => own(f as tf.Tensor4D));
+
+    return {
+      inputs: [0],
+      run: ([input]) => {
+        const x = input as tf.Tensor4D;
+        const [n, h, wd] = x.shape;
+        const win = window2D(node, [h, wd], [kh, kw]);
+        const full: [number, number] = [(h - 1) * win.strides[0] + k.shape[2], (wd - 1) * win.strides[1] + k.shape[3]];
+        const parts = (g === 1 ? [x] : tf.split(x, g, 3)).map((xi, i) =>
+          tf.conv2dTranspose(xi as tf.Tensor4D, filters[i], [n, full[0], full[1], og], win.strides, 'valid'),
+        );
+        let y = g === 1 ? parts[0] : tf.concat(parts, 3);
+        // output_padding extends the end; pads then crop both sides.
+        y = tf.pad(y, [[0, 0], [0, outputPadding[0]], [0, outputPadding[1]], [0, 0]]);
+        const outH = full[0] + outputPadding[0] - win.padsBegin[0] - win.padsEnd[0];
+        const outW = full[1] + outputPadding[1] - win.padsBegin[1] - win.padsEnd[1];
+        y = tf.slice(y, [0, win.padsBegin[0], win.padsBegin[1], 0], [n, outH, outW, og * g]);
+        return bias ? tf.add(y, bias) : y;
+      },
+    };
+  },
+
+  rf: (ctx) => windowRF(ctx, weightKernel(ctx), 'transposed-window'),
+};

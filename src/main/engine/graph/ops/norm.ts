@@ -1,0 +1,59 @@
+// BatchNormalization (inference form, folded once into a per-channel scale and shift) and LRN.
+import * as tf from '@tensorflow/tfjs';
+import { floatAttr, intAttr, nodeError } from '../attrs';
+import { floatConstant, inputShape } from './common';
+import type { OpDef } from './types';
+
+export const batchNormalization: OpDef = {
+  infer(ctx) {
+    const x = inputShape(ctx, 0, [2, 4], 'the input');
+    if (intAttr(ctx.node, 'training_mode', 0) !== 0) throw nodeError(ctx.node, 'training mode is not supported');
+    ['scale', 'bias', 'mean', 'variance'].forEach((what, k) => floatConstant(ctx, k + 1, `the ${what}`, [x[1]]));
+    return [...x];
+  },
+  compile(ctx, own) {
+    const [gamma, beta, mean, variance] = [1, 2, 3, 4].map((i) => floatConstant(ctx, i, 'BN parameter').data);
+    const eps = floatAttr(ctx.node, 'epsilon', 1e-5);
+    const scale = new Float32Array(gamma.length);
+    const shift = new Float32Array(gamma.length);
+    for (let c = 0; c < gamma.length; c++) {
+      const s = gamma[c] / Math.sqrt(variance[c] + eps);
+      scale[c] = s;
+      shift[c] = beta[c] - mean[c] * s;
+    }
+    // Channels are the last stored axis for both [N, C] and NHWC inputs.
+    const s = own(tf.tensor1d(scale));
+    const b = own(tf.tensor1d(shift));
+    return { inputs: [0], run: ([x]) => tf.add(tf.mul(x, s), b) };
+  },
+  rf: () => ({ kind: 'pointwise' }),
+};
+
+export const lrn: OpDef = {
+  infer(ctx) {
+    const x = inputShape(ctx, 0, [4], 'the input');
+    const size = intAttr(ctx.node, 'size');
+    if (size < 1 || size > 4096) throw nodeError(ctx.node, `size ${size} is out of range`);
+    return [...x];
+  },
+  compile(ctx) {
+    const size = intAttr(ctx.node, 'size');
+    const alpha = floatAttr(ctx.node, 'alpha', 1e-4);
+    const beta = floatAttr(ctx.node, 'beta', 0.75);
+    const bias = floatAttr(ctx.node, 'bias', 1);
+    // ONNX sums squares over channels c - floor((size-1)/2) .. c + ceil((size-1)/2).
+    const before = Math.floor((size - 1) / 2);
+    const after = size - 1 - before;
+    return {
+      inputs: [0],
+      run: ([x]) => {
+        const c = x.shape[3] as number;
+        const sq = tf.pad(tf.square(x), [[0, 0], [0, 0], [0, 0], [before, after]]);
+        let sum = tf.slice(sq, [0, 0, 0, 0], [-1, -1, -1, c]);
+        for (let k = 1; k < size; k++) sum = tf.add(sum, tf.slice(sq, [0, 0, 0, k], [-1, -1, -1, c]));
+        return tf.div(x, tf.pow(tf.add(tf.mul(sum, alpha / size), bias), beta));
+      },
+    };
+  },
+  rf: () => ({ kind: 'pointwise' }),
+};

@@ -1,0 +1,93 @@
+// Elementwise operators: activations, Clip, Identity/Dropout, and the broadcasting binary ops.
+import * as tf from '@tensorflow/tfjs';
+import { floatAttr, nodeError } from '../attrs';
+import { liftToRank4 } from '../layout';
+import { broadcastShapes, inputShape, scalarConstant, storedConstant } from './common';
+import type { NodeCtx, OpDef, RFStep } from './types';
+
+const pointwise = (): RFStep => ({ kind: 'pointwise' });
+const ANY_RANK = [1, 2, 3, 4];
+
+function unary(fn: (ctx: NodeCtx) => (x: tf.Tensor) => tf.Tensor, check?: (ctx: NodeCtx) => void): OpDef {
+  return {
+    infer(ctx) {
+      check?.(ctx);
+      return [...inputShape(ctx, 0, ANY_RANK, 'the input')];
+    },
+    compile(ctx) {
+      const f = fn(ctx);
+      return { inputs: [0], run: ([x]) => f(x) };
+    },
+    rf: pointwise,
+  };
+}
+
+export const relu = unary(() => tf.relu);
+export const sigmoid = unary(() => tf.sigmoid);
+export const tanh = unary(() => tf.tanh);
+export const leakyRelu = unary((ctx) => {
+  const alpha = floatAttr(ctx.node, 'alpha', 0.01);
+  return (x) => tf.leakyRelu(x, alpha);
+});
+
+/** Identity and inference-mode Dropout: a new handle on the same data. */
+export const identity = unary(() => (x) => tf.clone(x));
+
+function clipBounds(ctx: NodeCtx): [number, number] {
+  // Opset < 11 gives the bounds as attributes, later ones as optional constant inputs.
+  const lo = ctx.opset < 11 ? floatAttr(ctx.node, 'min', -Infinity) : scalarConstant(ctx, 1, 'the min bound', -Infinity);
+  const hi = ctx.opset < 11 ? floatAttr(ctx.node, 'max', Infinity) : scalarConstant(ctx, 2, 'the max bound', Infinity);
+  if (!(lo <= hi)) throw nodeError(ctx.node, `min ${lo} is above max ${hi}`);
+  return [lo, hi];
+}
+
+export const clip = unary(
+  (ctx) => {
+    const [lo, hi] = clipBounds(ctx);
+    return (x) => tf.clipByValue(x, lo, hi);
+  },
+  (ctx) => void clipBounds(ctx),
+);
+
+type Binary = (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
+/**
+ * Add/Sub/Mul/Div with numpy broadcasting. An operand of lower rank than a rank-4 result is
+ * lifted to the stored NHWC layout (a per-channel bias [C,1,1] becomes [1,1,1,C]).
+ */
+function binary(fn: Binary): OpDef {
+  return {
+    infer(ctx) {
+      const a = inputShape(ctx, 0, ANY_RANK, 'the first operand');
+      const b = inputShape(ctx, 1, ANY_RANK, 'the second operand');
+      const out = broadcastShapes(a, b);
+      if (!out) throw nodeError(ctx.node, `shapes [${a.join(', ')}] and [${b.join(', ')}] do not broadcast`);
+      if (out.length > 4) throw nodeError(ctx.node, `results of rank ${out.length} are not supported`);
+      for (const i of [0, 1]) if (ctx.constant(i)?.dtype === 'int64') throw nodeError(ctx.node, 'integer operands are not supported');
+      return out;
+    },
+    compile(ctx, own) {
+      const outRank = Math.max(ctx.shapes[0].length, ctx.shapes[1].length);
+      const lift = (t: tf.Tensor) => (outRank === 4 && t.rank < 4 ? liftToRank4(t) : t);
+      const fixed = [0, 1].map((i) => {
+        const c = ctx.constant(i);
+        return c ? own(tf.tidy(() => lift(storedConstant(c)))) : undefined;
+      });
+      const inputs = [0, 1].filter((i) => !fixed[i]);
+      return {
+        inputs,
+        run: (xs) => {
+          let k = 0;
+          const [a, b] = fixed.map((f) => f ?? lift(xs[k++]));
+          return fn(a, b);
+        },
+      };
+    },
+    rf: pointwise,
+  };
+}
+
+export const add = binary(tf.add);
+export const sub = binary(tf.sub);
+export const mul = binary(tf.mul);
+export const div = binary(tf.div);

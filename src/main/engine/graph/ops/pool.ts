@@ -1,0 +1,103 @@
+// MaxPool, AveragePool, GlobalAveragePool. Padding and ceil_mode follow ONNX (as PyTorch exports
+// them): max pooling pads with -inf, average pooling divides by the number of counted positions
+// (with or without the padding, count_include_pad) computed from a mask, so borders are exact.
+import * as tf from '@tensorflow/tfjs';
+import { intAttr, nodeError, window2D, windowOutputSize, type Window2D } from '../attrs';
+import { inputShape, padSpatial, positiveSize, tfPadding } from './common';
+import type { NodeCtx, OpDef } from './types';
+
+function checkPool(ctx: NodeCtx): void {
+  const node = ctx.node;
+  const w = window2D(node, [ctx.shapes[0][2], ctx.shapes[0][3]]);
+  if (w.dilations.some((d) => d !== 1)) throw nodeError(node, 'dilated pooling is not supported');
+  for (const a of [0, 1]) {
+    if (w.padsBegin[a] >= w.kernel[a] || w.padsEnd[a] >= w.kernel[a]) {
+      throw nodeError(node, `pads [${w.padsBegin.join(', ')}, ${w.padsEnd.join(', ')}] must be smaller than the kernel`);
+    }
+  }
+}
+
+function ceilMode(ctx: NodeCtx): boolean {
+  return intAttr(ctx.node, 'ceil_mode', 0) !== 0;
+}
+
+function inferPool(ctx: NodeCtx): number[] {
+  const x = inputShape(ctx, 0, [4], 'the input');
+  checkPool(ctx);
+  const w = window2D(ctx.node, [x[2], x[3]]);
+  const h = positiveSize(ctx, windowOutputSize(w, 0, x[2], ceilMode(ctx)), x[2], x[3]);
+  return [x[0], x[1], h, positiveSize(ctx, windowOutputSize(w, 1, x[3], ceilMode(ctx)), x[2], x[3])];
+}
+
+/** The window for this input size, with the end padding grown so ceil_mode windows fit. */
+function resolvedWindow(ctx: NodeCtx, inHW: [number, number]): { w: Window2D; extra: [number, number] } {
+  const w = window2D(ctx.node, inHW);
+  const extra: [number, number] = [0, 0];
+  for (const a of [0, 1] as const) {
+    const out = windowOutputSize(w, a, inHW[a], ceilMode(ctx));
+    const needed = (out - 1) * w.strides[a] + w.kernel[a];
+    extra[a] = Math.max(0, needed - (inHW[a] + w.padsBegin[a] + w.padsEnd[a]));
+  }
+  return { w: { ...w, padsEnd: [w.padsEnd[0] + extra[0], w.padsEnd[1] + extra[1]] }, extra };
+}
+
+function poolRF(ctx: NodeCtx) {
+  const w = window2D(ctx.node, [ctx.shapes[0][2], ctx.shapes[0][3]]);
+  const axis = (a: 0 | 1) => ({ kernel: w.kernel[a], stride: w.strides[a], dilation: 1, padBegin: w.padsBegin[a] });
+  return { kind: 'window' as const, y: axis(0), x: axis(1) };
+}
+
+export const maxPool: OpDef = {
+  infer: inferPool,
+  compile(ctx) {
+    return {
+      inputs: [0],
+      run: ([input]) => {
+        let x = input as tf.Tensor4D;
+        const inHW: [number, number] = [x.shape[1], x.shape[2]];
+        const { w } = resolvedWindow(ctx, inHW);
+        const mode = tfPadding(w, inHW);
+        if (mode === 'explicit') x = padSpatial(x, w, -Infinity);
+        return tf.maxPool(x, w.kernel, w.strides, mode === 'explicit' ? 'valid' : mode);
+      },
+    };
+  },
+  rf: poolRF,
+};
+
+export const averagePool: OpDef = {
+  infer: inferPool,
+  compile(ctx) {
+    const includePad = intAttr(ctx.node, 'count_include_pad', 0) !== 0;
+    return {
+      inputs: [0],
+      run: ([input]) => {
+        const x = input as tf.Tensor4D;
+        const inHW: [number, number] = [x.shape[1], x.shape[2]];
+        const { w, extra } = resolvedWindow(ctx, inHW);
+        const sum = tf.avgPool(padSpatial(x, w), w.kernel, w.strides, 'valid');
+        // Positions that count towards the divisor: the input, plus the pads if asked for; the
+        // extra end room of ceil_mode never counts.
+        const counted = includePad
+          ? { padsBegin: [0, 0], padsEnd: extra }
+          : { padsBegin: w.padsBegin, padsEnd: w.padsEnd };
+        if (counted.padsBegin.every((p) => p === 0) && counted.padsEnd.every((p) => p === 0)) return sum;
+        const area: [number, number] = includePad
+          ? [inHW[0] + w.padsBegin[0] + w.padsEnd[0] - extra[0], inHW[1] + w.padsBegin[1] + w.padsEnd[1] - extra[1]]
+          : inHW;
+        const mask = padSpatial(tf.ones([1, area[0], area[1], 1]), { ...w, ...counted } as Window2D);
+        return tf.div(sum, tf.avgPool(mask, w.kernel, w.strides, 'valid'));
+      },
+    };
+  },
+  rf: poolRF,
+};
+
+export const globalAveragePool: OpDef = {
+  infer(ctx) {
+    const x = inputShape(ctx, 0, [4], 'the input');
+    return [x[0], x[1], 1, 1];
+  },
+  compile: () => ({ inputs: [0], run: ([x]) => tf.mean(x, [1, 2], true) }),
+  rf: () => ({ kind: 'global' }),
+};

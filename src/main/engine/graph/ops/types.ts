@@ -1,0 +1,44 @@
+// What the executor needs from each operator: output shape inference (which also validates the
+// node, before any tensor is allocated), a compiled runtime function over stored-layout tensors,
+// and the node's effect on receptive fields.
+import type * as tf from '@tensorflow/tfjs';
+import type { Window } from '../../../../shared/math/receptive-field';
+import type { ConstTensor, GraphNode } from '../ir';
+
+export interface NodeCtx {
+  readonly node: GraphNode;
+  /** Opset of the default domain. */
+  readonly opset: number;
+  /** Logical shapes of the inputs at the shape-inference size; [] for an omitted input. */
+  readonly shapes: readonly (readonly number[])[];
+  /** The constant behind input i, or undefined when it is computed at run time (or omitted). */
+  constant(i: number): ConstTensor | undefined;
+  /** True when input i is given (optional inputs may be omitted or named ''). */
+  has(i: number): boolean;
+}
+
+/** Keeps a tensor the compiled op owns for the model's lifetime (disposed with the model). */
+export type Own = <T extends tf.Tensor>(t: T) => T;
+
+export interface CompiledOp {
+  /** Indices of the node inputs the run function receives, in order. */
+  readonly inputs: readonly number[];
+  run(xs: tf.Tensor[]): tf.Tensor;
+}
+
+/** How a node maps its input units' receptive fields to its output units'. */
+export type RFStep =
+  | { kind: 'window'; y: Window; x: Window }
+  | { kind: 'transposed-window'; y: Window; x: Window }
+  | { kind: 'pad'; y: number; x: number }
+  /** Each output unit sees the same position of its inputs (activations, BN, Add, channel Concat). */
+  | { kind: 'pointwise' }
+  /** Output units have no spatial layout or see everything (global pooling, Flatten, Gemm). */
+  | { kind: 'global' };
+
+export interface OpDef {
+  /** Logical output shape; throws ModelFormatError on anything invalid. */
+  infer(ctx: NodeCtx): number[];
+  compile(ctx: NodeCtx, own: Own): CompiledOp;
+  rf(ctx: NodeCtx): RFStep;
+}

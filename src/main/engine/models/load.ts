@@ -1,0 +1,122 @@
+// Loads a network from a file, recognizing the format by the file's content, and fills in its
+// input convention: the one the caller stored, else what the file declares, else a documented
+// default that is reported as guessed so the UI can ask the user to check it.
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { inputConventionSchema } from '../../../shared/api/contract';
+import type { InputConvention, ModelFormat } from '../../../shared/domain';
+import { ModelFormatError } from '../errors';
+import { parseOnnx } from '../formats/onnx';
+import { GraphModel, describeLayers } from '../graph/executor';
+import type { GraphDescription } from '../graph/ir';
+import { planGraph, type Plan } from '../graph/plan';
+import type { NetworkModel } from '../model';
+import type { InspectedModel } from '../protocol';
+
+/**
+ * Used when a file does not say how it wants its input: the classic Caffe / Keras ImageNet
+ * convention in RGB order (pixels 0..255 minus the ImageNet mean, no scaling), 224 px.
+ */
+export const DEFAULT_CONVENTION: InputConvention = {
+  channelOrder: 'RGB',
+  scale: 255,
+  mean: [123.68, 116.779, 103.939],
+  std: [1, 1, 1],
+  inputSize: 224,
+};
+
+/** ONNX metadata key whose value (JSON of an InputConvention) states the model's convention. */
+export const CONVENTION_METADATA_KEY = 'artiphys.input_convention';
+
+/** Files above this size cannot be self-contained ONNX (protobuf's 2 GiB limit). */
+const MAX_FILE_BYTES = 2 ** 31 - 1;
+
+export interface LoadOptions {
+  /** The convention stored with the model (overrides what the file says). */
+  inputConvention?: InputConvention;
+}
+
+interface ReadModel {
+  format: ModelFormat;
+  plan: Plan;
+  inputConvention: InputConvention;
+  conventionGuessed: boolean;
+}
+
+export async function loadModelFile(file: string, opts: LoadOptions = {}): Promise<NetworkModel> {
+  const m = await readModel(file, opts);
+  return new GraphModel(m.plan, { name: modelName(file), format: m.format, inputConvention: m.inputConvention });
+}
+
+/** Format, convention and layers (shapes and RFs at the usual input size), without loading tensors. */
+export async function inspectModelFile(file: string): Promise<InspectedModel> {
+  const m = await readModel(file, {});
+  const { layers } = describeLayers(m.plan, m.inputConvention.inputSize);
+  return { format: m.format, name: modelName(file), inputConvention: m.inputConvention, conventionGuessed: m.conventionGuessed, layers };
+}
+
+function modelName(file: string): string {
+  return path.basename(file).replace(/\.[^.]+$/, '');
+}
+
+async function readModel(file: string, opts: LoadOptions): Promise<ReadModel> {
+  const info = await stat(file).catch((err: NodeJS.ErrnoException) => {
+    throw new Error(`cannot read model file ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+  });
+  if (!info.isFile()) throw new ModelFormatError(`${file} is not a file`);
+  if (info.size === 0) throw new ModelFormatError(`${file} is empty`);
+  if (info.size > MAX_FILE_BYTES) throw new ModelFormatError(`${file} is larger than 2 GiB, which a single ONNX file cannot be`);
+  const bytes = new Uint8Array(await readFile(file));
+  const kind = sniff(bytes);
+  switch (kind) {
+    case 'onnx': {
+      const desc = parseOnnx(bytes, file);
+      const plan = planGraph(desc);
+      return { format: 'onnx', plan, ...convention(desc, opts) };
+    }
+    case 'keras-h5':
+      throw new ModelFormatError(`${file} is a Keras HDF5 file; Keras models are not supported yet (export the model to ONNX)`);
+    case 'tfjs':
+      throw new ModelFormatError(`${file} is a TensorFlow.js model.json; TensorFlow.js models are not supported yet (export the model to ONNX)`);
+    default:
+      throw new ModelFormatError(`${file} is not a model file the engine can read: ${kind}. Supported: ONNX (.onnx)`);
+  }
+}
+
+/** The format by content; for files that are no model at all, a short description of what they are. */
+function sniff(bytes: Uint8Array): 'onnx' | 'keras-h5' | 'tfjs' | string {
+  const starts = (...sig: number[]) => sig.every((b, i) => bytes[i] === b);
+  if (starts(0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a)) return 'keras-h5';
+  if (starts(0xff, 0xd8, 0xff)) return 'it is a JPEG image';
+  if (starts(0x89, 0x50, 0x4e, 0x47)) return 'it is a PNG image';
+  if (starts(0x50, 0x4b, 0x03, 0x04)) return 'it is a ZIP archive (a PyTorch checkpoint? export it to ONNX)';
+  const head = new TextDecoder().decode(bytes.subarray(0, 4096)).trimStart();
+  if (head.startsWith('{')) {
+    return /"(modelTopology|weightsManifest)"/.test(head) ? 'tfjs' : 'it is a JSON file without a TensorFlow.js model';
+  }
+  // An ONNX ModelProto starts with field 1 (ir_version, varint) as every exporter writes it.
+  if (bytes[0] === 0x08) return 'onnx';
+  return 'its content is not ONNX, Keras HDF5 or TensorFlow.js';
+}
+
+function convention(desc: GraphDescription, opts: LoadOptions): { inputConvention: InputConvention; conventionGuessed: boolean } {
+  if (opts.inputConvention) return { inputConvention: opts.inputConvention, conventionGuessed: false };
+  const declared = desc.metadata[CONVENTION_METADATA_KEY];
+  if (declared !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(declared);
+    } catch {
+      throw new ModelFormatError(`${desc.source}: metadata ${CONVENTION_METADATA_KEY} is not JSON`);
+    }
+    const result = inputConventionSchema.safeParse(parsed);
+    if (!result.success) {
+      throw new ModelFormatError(`${desc.source}: metadata ${CONVENTION_METADATA_KEY} is not a valid input convention (${result.error.issues[0]?.message})`);
+    }
+    return { inputConvention: result.data, conventionGuessed: false };
+  }
+  // A fixed square input size in the graph is a fact worth keeping even when the rest is guessed.
+  const [, , h, w] = desc.inputs[0]?.shape ?? [];
+  const inputSize = h && h === w ? h : DEFAULT_CONVENTION.inputSize;
+  return { inputConvention: { ...DEFAULT_CONVENTION, inputSize }, conventionGuessed: true };
+}
