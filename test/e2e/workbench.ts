@@ -1,0 +1,82 @@
+// What the tests do with the workbench, in the user's terms (a small page-object layer).
+import { PNG } from 'pngjs';
+import { expect, type Locator, type Page } from '@playwright/test';
+
+export async function selectUnit(page: Page, modelId: string, layer: string, channel: number): Promise<void> {
+  const model = page.locator(`[data-model-id="${modelId}"]`);
+  const modelButton = model.locator('button.model');
+  if ((await modelButton.getAttribute('aria-expanded')) !== 'true') await modelButton.click();
+  const layerItem = model.locator(`[data-layer="${layer}"]`);
+  const layerButton = layerItem.locator('button.layer');
+  if ((await layerButton.getAttribute('aria-expanded')) !== 'true') await layerButton.click();
+  await layerItem.locator(`[data-unit="${channel}"]`).click();
+  await expect(layerItem.locator(`[data-unit="${channel}"]`)).toHaveAttribute('aria-pressed', 'true');
+}
+
+/** Opens "New run" with the keyboard, fills the given fields, starts, and returns the run id. */
+export async function startRun(page: Page, fields: Record<string, string>): Promise<number> {
+  await page.keyboard.press('n');
+  const form = page.getByTestId('new-run-form');
+  await expect(form).toBeVisible();
+  // Seed and title sit in a collapsed section.
+  if ('seed' in fields || 'title' in fields) await form.locator('details.extra summary').click();
+  for (const [name, value] of Object.entries(fields)) await form.getByTestId(`field-${name}`).fill(value);
+  await form.getByTestId('start-run').click();
+  await expect(form).toBeHidden();
+  const header = page.getByTestId('run-header');
+  await expect(header).toBeVisible();
+  return Number(await header.getAttribute('data-run-id'));
+}
+
+export function jobRow(page: Page, runId: number): Locator {
+  return page.locator(`[data-testid="job"][data-run-id="${runId}"]`);
+}
+
+/**
+ * Samples a job's progress bar until it reads 100 % or the run stops, and returns every value
+ * seen (percent): the live updates a user watches.
+ */
+export async function watchProgress(page: Page, runId: number, timeoutMs = 60_000): Promise<number[]> {
+  const row = jobRow(page, runId);
+  const bar = row.getByRole('progressbar');
+  const seen: number[] = [];
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = Number(await bar.getAttribute('aria-valuenow'));
+    if (seen.at(-1) !== value) seen.push(value);
+    const status = await row.getAttribute('data-status');
+    if (value >= 100 || (status && !['queued', 'running', 'interrupted'].includes(status))) return seen;
+    await page.waitForTimeout(25);
+  }
+  throw new Error(`run ${runId}: progress stuck at ${seen.at(-1)} % after ${timeoutMs / 1000} s (seen ${seen.join(', ')})`);
+}
+
+/** Standard deviation of the luminance of a PNG screenshot: 0 for a flat (blank) image. */
+export function luminanceStd(png: Buffer): number {
+  const img = PNG.sync.read(png);
+  const n = img.width * img.height;
+  let sum = 0;
+  let sumSq = 0;
+  for (let i = 0; i < n; i++) {
+    const y = 0.299 * img.data[4 * i] + 0.587 * img.data[4 * i + 1] + 0.114 * img.data[4 * i + 2];
+    sum += y;
+    sumSq += y * y;
+  }
+  const mean = sum / n;
+  return Math.sqrt(Math.max(0, sumSq / n - mean * mean));
+}
+
+/** Pixels of a screenshot within `tolerance` (per channel) of an RGB colour. */
+export function pixelsNear(png: Buffer, rgb: [number, number, number], tolerance = 40): number {
+  const img = PNG.sync.read(png);
+  let count = 0;
+  for (let i = 0; i < img.width * img.height; i++) {
+    const d = Math.max(
+      Math.abs(img.data[4 * i] - rgb[0]),
+      Math.abs(img.data[4 * i + 1] - rgb[1]),
+      Math.abs(img.data[4 * i + 2] - rgb[2]),
+    );
+    if (d <= tolerance) count++;
+  }
+  return count;
+}
