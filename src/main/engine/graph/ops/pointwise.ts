@@ -7,6 +7,8 @@ import type { NodeCtx, OpDef, RFStep } from './types';
 
 const pointwise = (): RFStep => ({ kind: 'pointwise' });
 const ANY_RANK = [1, 2, 3, 4];
+/** Binary operands may also be scalars. */
+const OPERAND_RANK = [0, ...ANY_RANK];
 
 function unary(fn: (ctx: NodeCtx) => (x: tf.Tensor) => tf.Tensor, check?: (ctx: NodeCtx) => void): OpDef {
   return {
@@ -58,8 +60,8 @@ type Binary = (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 function binary(fn: Binary): OpDef {
   return {
     infer(ctx) {
-      const a = inputShape(ctx, 0, ANY_RANK, 'the first operand');
-      const b = inputShape(ctx, 1, ANY_RANK, 'the second operand');
+      const a = inputShape(ctx, 0, OPERAND_RANK, 'the first operand');
+      const b = inputShape(ctx, 1, OPERAND_RANK, 'the second operand');
       const out = broadcastShapes(a, b);
       if (!out) throw nodeError(ctx.node, `shapes [${a.join(', ')}] and [${b.join(', ')}] do not broadcast`);
       if (out.length > 4) throw nodeError(ctx.node, `results of rank ${out.length} are not supported`);

@@ -152,8 +152,8 @@ export const pad: OpDef = {
   compile(ctx) {
     const { mode, pads, value } = padSpec(ctx);
     const rank = pads.length;
-    // Pads in stored axis order.
-    const stored = pads.map((_, a) => pads[rank === 4 ? [0, 3, 1, 2][a] : a]);
+    // Pads in stored axis order (NHWC axis a is logical axis [0, 2, 3, 1][a]).
+    const stored = pads.map((_, a) => pads[rank === 4 ? [0, 2, 3, 1][a] : a]);
     return {
       inputs: [0],
       run: ([input]) => {
