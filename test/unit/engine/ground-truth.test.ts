@@ -57,7 +57,7 @@ describe('ground-truth cell models', () => {
   it('frees every intermediate: the live tensor count is unchanged after many gradient steps', () => {
     const m = createCellModel('complex-cell');
     const x = tf.variable(tf.randomUniform([1, 24, 24, 3], 0, 255) as tf.Tensor4D);
-    const grad = tf.grad((img: tf.Tensor4D) => tf.sum(m.forward(img, ['response', 'subunits']).response) as tf.Scalar);
+    const grad = tf.grad((img: tf.Tensor) => tf.sum(m.forward(img as tf.Tensor4D, ['response', 'subunits']).response) as tf.Scalar);
     const before = tf.memory().numTensors;
     for (let i = 0; i < 500; i++) tf.tidy(() => x.assign(tf.add(x, tf.mul(grad(x), 1e-3)) as tf.Tensor4D));
     expect(tf.memory().numTensors).toBe(before);
