@@ -79,7 +79,6 @@ export class GraphModel implements NetworkModel {
     const size = opts.inputConvention.inputSize;
     const { shapes, layers } = describeLayers(plan, size);
     this.layers = layers;
-    this.fittedSizes.add(`${size}x${size}`);
 
     const own = <T extends tf.Tensor>(t: T): T => {
       this.owned.push(tf.keep(t));
@@ -106,8 +105,8 @@ export class GraphModel implements NetworkModel {
       throw new Error(`model ${this.name}: pixels must be [N, H, W, 3], got [${pixels.shape.join(', ')}]`);
     }
     for (const l of layers) findLayer(this, l);
-    this.checkFits(pixels.shape[1], pixels.shape[2]);
     const schedule = this.schedule(layers);
+    this.checkFits(pixels.shape[1], pixels.shape[2], layers, schedule);
     return tf.tidy(() => {
       const values = new Map<string, tf.Tensor>([[this.plan.input, applyInputConvention(pixels, this.inputConvention)]]);
       const uses = new Map<string, number>();
@@ -128,10 +127,10 @@ export class GraphModel implements NetworkModel {
     });
   }
 
-  /** Layer shapes (stored layout, without the batch) for an input of another size. */
-  layerShapesAt(height: number, width: number): Map<string, number[]> {
-    const shapes = inferShapes(this.plan, height, width);
-    return new Map(this.layers.map((l) => [l.name, layerShape(shapes.get(l.name)!)]));
+  /** Shapes of `layers` (stored layout, without the batch) for an input of another size. */
+  layerShapesAt(height: number, width: number, layers: readonly string[] = this.layers.map((l) => l.name)): Map<string, number[]> {
+    const shapes = inferShapes(this.plan, height, width, this.schedule(layers).map((s) => s.node));
+    return new Map(layers.map((l) => [l, layerShape(shapes.get(l)!)]));
   }
 
   withRandomWeights(seed: number): NetworkModel {
@@ -167,13 +166,14 @@ export class GraphModel implements NetworkModel {
     return schedule;
   }
 
-  private checkFits(height: number, width: number): void {
-    const key = `${height}x${width}`;
+  /** Clear error, instead of a tfjs one, when the input is too small for the layers asked for. */
+  private checkFits(height: number, width: number, layers: readonly string[], schedule: readonly Step[]): void {
+    const key = `${height}x${width}:${[...layers].sort().join('\n')}`;
     if (this.fittedSizes.has(key)) return;
     try {
-      inferShapes(this.plan, height, width);
+      inferShapes(this.plan, height, width, schedule.map((s) => s.node));
     } catch (err) {
-      if (err instanceof ModelFormatError) throw new Error(`model ${this.name}: an input of ${key} does not fit: ${err.message}`);
+      if (err instanceof ModelFormatError) throw new Error(`model ${this.name}: an input of ${height}x${width} is too small: ${err.message}`);
       throw err;
     }
     this.fittedSizes.add(key);
