@@ -23,6 +23,7 @@ export function connectEvents(): () => void {
   const app = useAppStore();
   const runs = useRunsStore();
   const project = useProjectStore();
+  const models = useModelsStore();
   const notices = useNotices();
 
   const offEvents = client.onEvent((event) => {
@@ -31,6 +32,9 @@ export function connectEvents(): () => void {
         app.setEngine({ state: event.state, ...(event.error ? { error: event.error } : {}) });
         break;
       case 'project.changed':
+        // Run ids and models belong to a project: what was selected is gone.
+        runs.selectedId = null;
+        models.select(null);
         void loadWorkbench().catch((err) => notices.error(err));
         break;
       default:

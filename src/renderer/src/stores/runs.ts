@@ -107,6 +107,12 @@ export const useRunsStore = defineStore('runs', () => {
 
   function scheduleResults(runId: number): void {
     if (!results.value[runId] || resultTimers.has(runId)) return;
+    if (runId !== selectedId.value) {
+      // Not on screen: forget the stale copy; selecting the run loads it afresh.
+      const { [runId]: _stale, ...rest } = results.value;
+      results.value = rest;
+      return;
+    }
     resultTimers.set(
       runId,
       setTimeout(() => {
