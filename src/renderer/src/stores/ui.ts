@@ -3,7 +3,7 @@ import { defineStore } from 'pinia';
 import { ref, watch } from 'vue';
 
 export type Theme = 'light' | 'dark';
-export type DialogName = 'project' | 'new-run' | 'shortcuts';
+export type DialogName = 'project' | 'new-run' | 'import-model' | 'shortcuts';
 
 const THEME_KEY = 'artiphys.theme';
 
