@@ -1,0 +1,276 @@
+// Shape tuning of the central unit of every channel of chosen layers (METHODS §9–10): responses
+// to the Pasupathy & Connor shapes placed on the unit's RF centre, APC fits with the shuffled
+// and random-weights controls, response distributions for large and dim shapes, and the
+// translation-invariance sweep. One result per layer, emitted as soon as the layer is done.
+import * as tf from '@tensorflow/tfjs';
+import type { ShapesSettings } from '../../../shared/analyses/shapes';
+import type { LayerInfo } from '../../../shared/domain';
+import { encodeFloat32 } from '../../../shared/float-codec';
+import { apcModelParams, apcPredictionMatrix, selectStimuli } from '../../../shared/math/apc';
+import { SHAPE_COUNT, STANDARD_SET_INDICES, renderShape, renderStimuli, setReach, setScale, type Polygon } from '../../../shared/math/shapes';
+import {
+  insideRf,
+  positionCorrelationProfile,
+  positionSweep,
+  rfProfile,
+  translationInvariance,
+  type SweepPosition,
+} from '../../../shared/math/translation';
+import { yieldToEvents, type EngineAnalysis, type ImageOut, type RunContext } from '../analysis';
+import { ApcFitter, type ApcFitResults } from '../apc-fit';
+import { findLayer, type NetworkModel } from '../model';
+import { shippedApcPoints, shippedShapes } from '../shape-data';
+
+interface Checkpoint {
+  /** Result keys already emitted (`stimuli`, `layer/<name>`). */
+  done: string[];
+}
+
+/** A layer's central unit and where its RF centre falls in an input image of a given side. */
+interface Probe {
+  side: number;
+  row: number;
+  col: number;
+  channels: number;
+  centre: { x: number; y: number };
+}
+
+/** Stimulus look, as in the settings. */
+interface Look {
+  sizePx: number;
+  intensity: number;
+}
+
+export const shapesAnalysis: EngineAnalysis<ShapesSettings> = {
+  kind: 'shapes',
+  async run(s, ctx) {
+    const model = await ctx.loadModel(s.modelId);
+    const untrained = s.randomWeightsControl ? model.withRandomWeights(ctx.seed) : null;
+    let fitter: ApcFitter | null = null;
+    try {
+      const layers = s.layers.map((name) => findLayer(model, name));
+      for (const l of layers) if (!l.rf) throw new Error(`layer ${l.name} has no spatial layout; the shape analysis needs a convolutional layer`);
+      const indices = s.stimulusSet === 'standard' ? STANDARD_SET_INDICES : Array.from({ length: SHAPE_COUNT }, (_, i) => i);
+      const shapes = shippedShapes();
+      const done = new Set((ctx.resumeFrom as Checkpoint | null)?.done ?? []);
+      const mark = (key: string) => {
+        done.add(key);
+        ctx.checkpoint({ done: [...done] } satisfies Checkpoint);
+      };
+
+      if (!done.has('stimuli')) {
+        ctx.emitResult('stimuli', { indices, size: s.size, intensity: s.intensity, background: s.background, antialias: s.antialias }, thumbnails(shapes, indices, s));
+        mark('stimuli');
+      }
+      const steps = layers.length;
+      for (const [k, layer] of layers.entries()) {
+        const key = `layer/${layer.name}`;
+        if (done.has(key)) continue;
+        ctx.progress(k, steps, `layer ${layer.name}`);
+        if (ctx.cancelled()) return;
+        fitter ??= new ApcFitter(apcPredictionMatrix(selectStimuli(shippedApcPoints(), indices)));
+        const data = await measureLayer(layer, model, untrained, fitter, shapes, indices, s, ctx);
+        if (!data) return; // cancelled
+        ctx.emitResult(key, data);
+        mark(key);
+      }
+      ctx.progress(steps, steps);
+    } finally {
+      fitter?.dispose();
+      untrained?.dispose();
+      model.dispose();
+    }
+  },
+};
+
+/** Everything measured for one layer; null when the run was cancelled part-way. */
+async function measureLayer(
+  layer: LayerInfo,
+  model: NetworkModel,
+  untrained: NetworkModel | null,
+  fitter: ApcFitter,
+  shapes: Polygon[],
+  indices: readonly number[],
+  s: ShapesSettings,
+  ctx: RunContext,
+): Promise<Record<string, unknown> | null> {
+  const rf = layer.rf!;
+  const standard: Look = { sizePx: s.size, intensity: s.intensity };
+  // The image holds the unit's whole RF and the whole stimulus (a padded network's central unit
+  // then sees exactly what it would inside a larger image).
+  const sideFor = (sizePx: number) => Math.max(rf.size, Math.ceil(sizePx) + 2);
+  const probe = probeLayer(model, layer, sideFor(s.size));
+  const collect = (net: NetworkModel, look: Look, p: Probe, at?: SweepPosition) =>
+    centralResponses(net, layer.name, p, renderStimuli(shapes, stimulusOptions(s, look, p, at), indices), indices.length, s.batchSize, ctx);
+
+  const blank = await centralResponses(model, layer.name, probe, new Float32Array(probe.side * probe.side).fill(s.background), 1, 1, ctx);
+  const responses = await collect(model, standard, probe);
+  if (!blank || !responses) return null;
+  const C = probe.channels;
+  const apc = await fitter.fit(responses, C);
+  const out: Record<string, unknown> = {
+    layer: layer.name,
+    channels: C,
+    stimuli: indices.length,
+    unit: { row: probe.row, col: probe.col },
+    rf: { size: rf.size, centre: probe.centre },
+    imageSide: probe.side,
+    blank: Array.from(blank),
+    responses: encodeFloat32(responses), // [stimulus, channel]
+    apc: apcSummary(apc),
+  };
+  if (s.shuffledControl) out.shuffled = apcSummary(await fitter.fitShuffled(responses, C, ctx.seed));
+  let untrainedProbe: Probe | null = null;
+  if (untrained) {
+    untrainedProbe = probeLayer(untrained, layer, probe.side);
+    const r = await collect(untrained, standard, untrainedProbe);
+    if (!r) return null;
+    out.randomWeights = apcSummary(await fitter.fit(r, C));
+  }
+  if (s.distributions) {
+    const large = await collect(model, { sizePx: s.largeSize, intensity: s.intensity }, probeLayer(model, layer, sideFor(s.largeSize)));
+    const dim = await collect(model, { sizePx: s.size, intensity: s.dimIntensity }, probe);
+    if (!large || !dim) return null;
+    out.distributions = { large: encodeFloat32(large), dim: encodeFloat32(dim), largeSize: s.largeSize, dimIntensity: s.dimIntensity };
+  }
+  if (s.translation) {
+    const sweep = await translationSweep(model, probe, blank, layer, shapes, indices, s, ctx);
+    if (sweep === null) return null;
+    out.translation = sweep;
+    if (untrained && untrainedProbe && 'ti' in sweep) {
+      const uBlank = await centralResponses(untrained, layer.name, untrainedProbe, new Float32Array(probe.side ** 2).fill(s.background), 1, 1, ctx);
+      const control = uBlank && (await translationSweep(untrained, untrainedProbe, uBlank, layer, shapes, indices, s, ctx));
+      if (!control) return null;
+      if ('ti' in control) out.randomWeightsTranslation = { ti: control.ti, medianTi: control.medianTi };
+    }
+  }
+  out.medians = {
+    apcR: (out.apc as ApcSummary).medianR,
+    shuffledR: (out.shuffled as ApcSummary | undefined)?.medianR ?? null,
+    randomWeightsR: (out.randomWeights as ApcSummary | undefined)?.medianR ?? null,
+    ti: (out.translation as { medianTi?: number } | undefined)?.medianTi ?? null,
+  };
+  return out;
+}
+
+interface ApcSummary {
+  r: string;
+  model: number[];
+  params: { muA: string; sigmaA: string; muC: string; sigmaC: string };
+  medianR: number | null;
+}
+
+function apcSummary(fit: ApcFitResults): ApcSummary {
+  const model = Array.from(fit.model);
+  const params = model.map((m) => (m >= 0 ? apcModelParams(m) : { muA: NaN, sigmaA: NaN, muC: NaN, sigmaC: NaN }));
+  const col = (k: 'muA' | 'sigmaA' | 'muC' | 'sigmaC') => encodeFloat32(params.map((p) => p[k]));
+  return { r: encodeFloat32(fit.r), model, params: { muA: col('muA'), sigmaA: col('sigmaA'), muC: col('muC'), sigmaC: col('sigmaC') }, medianR: medianFinite(fit.r) };
+}
+
+/**
+ * The sweep through the RF centre, over the positions where every stimulus lies wholly inside
+ * the RF (the only ones TI uses). Fewer than two such positions (an RF smaller than the
+ * stimuli) gives a reason instead of numbers.
+ */
+async function translationSweep(
+  model: NetworkModel,
+  probe: Probe,
+  blank: Float32Array,
+  layer: LayerInfo,
+  shapes: Polygon[],
+  indices: readonly number[],
+  s: ShapesSettings,
+  ctx: RunContext,
+): Promise<Record<string, unknown> | { reason: string } | null> {
+  const rfSize = layer.rf!.size;
+  const all = positionSweep({ centre: probe.centre, step: s.step, halfSpan: rfSize / 2, direction: s.direction });
+  const keep = insideRf(all, setReach(shapes, setScale(shapes, s.size)), probe.centre, rfSize);
+  const positions = all.filter((_, k) => keep[k]);
+  if (positions.length < 2) return { reason: `fewer than two positions keep every ${s.size} px shape inside the ${rfSize} px RF` };
+  const S = indices.length;
+  const C = probe.channels;
+  const data = new Float32Array(positions.length * S * C);
+  for (const [k, p] of positions.entries()) {
+    const r = await centralResponses(model, layer.name, probe, renderStimuli(shapes, stimulusOptions(s, { sizePx: s.size, intensity: s.intensity }, probe, p), indices), S, s.batchSize, ctx);
+    if (!r) return null;
+    data.set(r, k * S * C);
+  }
+  const sweep = { data, positions: positions.length, stimuli: S, units: C };
+  const ti = translationInvariance(sweep);
+  const nearest = positions.reduce((best, p, k) => (Math.hypot(p.dx, p.dy) < Math.hypot(positions[best].dx, positions[best].dy) ? k : best), 0);
+  return {
+    direction: s.direction,
+    step: s.step,
+    positions: positions.map((p) => ({ dx: p.dx, dy: p.dy })),
+    centreIndex: nearest,
+    ti: encodeFloat32(ti),
+    medianTi: medianFinite(ti),
+    rfProfile: encodeFloat32(rfProfile(sweep, blank)), // [channel, position]
+    positionCorrelation: encodeFloat32(positionCorrelationProfile(sweep, nearest)), // [channel, position]
+  };
+}
+
+function stimulusOptions(s: ShapesSettings, look: Look, p: Probe, at?: SweepPosition) {
+  const { x, y } = at ?? p.centre;
+  return { sizePx: look.sizePx, intensity: look.intensity, background: s.background, antialias: s.antialias, width: p.side, height: p.side, x, y };
+}
+
+/** The layer's output for an image of `side`: its central unit and that unit's RF centre. */
+function probeLayer(model: NetworkModel, layer: LayerInfo, side: number): Probe {
+  const shape = tf.tidy(() => model.forward(tf.zeros([1, side, side, 3]) as tf.Tensor4D, [layer.name])[layer.name].shape);
+  if (shape.length !== 4) throw new Error(`layer ${layer.name} gives output of shape [${shape}], not NHWC`);
+  const [, h, w, c] = shape;
+  const row = Math.floor(h / 2);
+  const col = Math.floor(w / 2);
+  const rf = layer.rf!;
+  return { side, row, col, channels: c, centre: { x: rf.offset + col * rf.jump, y: rf.offset + row * rf.jump } };
+}
+
+/**
+ * Responses [image, channel] of the central unit to greyscale images [image, side, side],
+ * copied to the three colour channels (the model applies its input convention). Null when the
+ * run is cancelled.
+ */
+async function centralResponses(
+  model: NetworkModel,
+  layer: string,
+  p: Probe,
+  grey: Float32Array,
+  count: number,
+  batchSize: number,
+  ctx: RunContext,
+): Promise<Float32Array | null> {
+  const plane = p.side * p.side;
+  const out = new Float32Array(count * p.channels);
+  for (let start = 0; start < count; start += batchSize) {
+    if (ctx.cancelled()) return null;
+    const n = Math.min(batchSize, count - start);
+    const values = tf.tidy(() => {
+      const img = tf.tensor4d(grey.subarray(start * plane, (start + n) * plane), [n, p.side, p.side, 1]);
+      const act = model.forward(tf.tile(img, [1, 1, 1, 3]) as tf.Tensor4D, [layer])[layer];
+      return tf.slice(act, [0, p.row, p.col, 0], [n, 1, 1, p.channels]).dataSync();
+    });
+    out.set(values, start * p.channels);
+    await yieldToEvents();
+  }
+  return out;
+}
+
+/** The stimuli as the run presents them, cropped to the stimulus, for browsing. */
+function thumbnails(shapes: Polygon[], indices: readonly number[], s: ShapesSettings): ImageOut[] {
+  const side = Math.ceil(s.size) + 4;
+  const scale = setScale(shapes, s.size);
+  return indices.map((i) => {
+    const grey = renderShape(shapes[i], { width: side, height: side, scale, intensity: s.intensity, background: s.background, antialias: s.antialias });
+    const rgb = new Uint8Array(side * side * 3);
+    grey.forEach((v, k) => rgb.fill(Math.round(Math.min(255, Math.max(0, v))), 3 * k, 3 * k + 3));
+    return { name: `shape-${i}`, width: side, height: side, rgb };
+  });
+}
+
+function medianFinite(v: ArrayLike<number>): number | null {
+  const a = Array.from(v).filter(Number.isFinite).sort((x, y) => x - y);
+  if (a.length === 0) return null;
+  const m = a.length >> 1;
+  return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2;
+}

@@ -1,0 +1,40 @@
+// Settings of the shape analysis (METHODS §9–10): Pasupathy & Connor shapes shown to the
+// central unit of every channel of chosen layers, APC fits with controls, translation
+// invariance. Every default is the METHODS value. The shuffled-responses control and the
+// random-weights network use the run's seed.
+import { z } from 'zod';
+
+/** A layer list; the CLI passes a single `--layers name` as a plain string. */
+const layerList = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()) : v),
+  z.array(z.string().min(1)).min(1),
+);
+
+export const shapesSettings = z.object({
+  modelId: z.string().min(1).default('builtin:corner'),
+  layers: layerList.default(['response']),
+  /** Largest extent over the shape set, pixels (32 standard; 64 large). */
+  size: z.number().positive().max(1024).default(32),
+  /** Fill of the shapes (255 standard; 100 dim) on the background, grey levels 0..255. */
+  intensity: z.number().min(0).max(255).default(255),
+  background: z.number().min(0).max(255).default(0),
+  /** Off reproduces the original (binary) stimuli. */
+  antialias: z.boolean().default(false),
+  /** `standard`: the 362 shapes of the V4 studies; `all`: all 370 entries. */
+  stimulusSet: z.enum(['standard', 'all']).default('standard'),
+  /** Controls: APC fit of responses shuffled across shapes, and of the same network with random weights. */
+  shuffledControl: z.boolean().default(true),
+  randomWeightsControl: z.boolean().default(true),
+  /** Translation-invariance sweep through the RF centre. */
+  translation: z.boolean().default(true),
+  direction: z.enum(['horizontal', 'vertical', '2d']).default('horizontal'),
+  /** Distance between sweep positions, pixels. */
+  step: z.number().positive().default(2),
+  /** Response distributions also for large (64 px) and dim (intensity 100) shapes. */
+  distributions: z.boolean().default(true),
+  largeSize: z.number().positive().max(1024).default(64),
+  dimIntensity: z.number().min(0).max(255).default(100),
+  /** Images per forward pass. */
+  batchSize: z.number().int().min(1).max(1024).default(32),
+});
+export type ShapesSettings = z.infer<typeof shapesSettings>;
