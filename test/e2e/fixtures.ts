@@ -1,8 +1,9 @@
 // The suite runs against two targets with one set of tests:
 //  - web: Chromium opens the URL that `artiphys serve` printed (see global-setup.ts);
 //  - desktop: the Electron app, launched once per worker with its own temporary project.
-// The desktop target needs Electron's binary; where `require('electron')` does not resolve to
-// one, every desktop test is skipped with the reason, never passed.
+// The desktop target needs Electron's binary (and, on Linux, a display); where
+// `require('electron')` does not resolve to one, every desktop test is skipped with the reason,
+// never passed.
 import { _electron, test as base, expect, type ConsoleMessage, type ElectronApplication, type Page } from '@playwright/test';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -31,15 +32,19 @@ interface TestFixtures {
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-/** Path of Electron's binary, or why there is none. */
+/** Path of Electron's binary, or why the desktop app cannot run here. */
 export function electronBinary(): { path: string } | { reason: string } {
+  let bin: unknown;
   try {
-    const bin: unknown = createRequire(path.join(ROOT, 'package.json'))('electron');
-    if (typeof bin === 'string' && fs.existsSync(bin)) return { path: bin };
-    return { reason: `require('electron') gave ${String(bin)}, not an executable` };
+    bin = createRequire(path.join(ROOT, 'package.json'))('electron');
   } catch (err) {
     return { reason: `Electron binary not installed (${(err as Error).message.split('\n')[0]})` };
   }
+  if (typeof bin !== 'string' || !fs.existsSync(bin)) return { reason: `require('electron') gave ${String(bin)}, not an executable` };
+  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
+    return { reason: 'no display for the Electron window (run the suite under xvfb-run)' };
+  }
+  return { path: bin };
 }
 
 export const test = base.extend<TestFixtures, WorkerFixtures>({
