@@ -2,11 +2,14 @@
 // keyboard use, and the token that guards the served workbench. One project, tests in order.
 import path from 'node:path';
 import WebSocket from 'ws';
-import { expect, test } from './fixtures';
+import { electronBinary, expect, test } from './fixtures';
 import { ENV_URL } from './global-setup';
 import { jobRow, luminanceStd, pixelsNear, selectUnit, startRun, watchProgress } from './workbench';
 
 test.describe.configure({ mode: 'serial' });
+const desktop = electronBinary();
+// Decided before any fixture starts, so an absent desktop app costs nothing.
+test.skip(({ target }) => target === 'desktop' && 'reason' in desktop, 'reason' in desktop ? desktop.reason : '');
 
 const BUILTINS = ['simple-cell', 'energy', 'complex-cell', 'corner'];
 /** Chart series colour (palette[0]) of each theme, as in src/renderer/src/charts/theme.ts. */
