@@ -162,8 +162,10 @@ export interface RenderOptions {
   background: number;
   /**
    * Off: a pixel takes the fill value when its centre lies inside the polygon, so the stimulus
-   * is binary like the original ones. On: the fill is weighted by the fraction of
-   * supersample x supersample sample points inside (area coverage).
+   * is binary like the original ones (the Pospisil code filled the polygon after rounding its
+   * boundary to whole pixels, which can differ from centre sampling by a pixel along the edge).
+   * On: the fill is weighted by the fraction of supersample x supersample sample points inside
+   * (area coverage).
    */
   antialias: boolean;
   supersample?: number;

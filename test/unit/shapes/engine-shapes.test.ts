@@ -6,12 +6,11 @@ import { initBackend } from '../../../src/main/engine/backend';
 import { createCellModel } from '../../../src/main/engine/models/ground-truth';
 import { shapesAnalysis } from '../../../src/main/engine/analyses/shapes';
 import type { ImageOut, RunContext } from '../../../src/main/engine/analysis';
-import { shippedApcPoints } from '../../../src/main/engine/shape-data';
+import { shippedApcPoints, shippedShapes } from '../../../src/main/engine/shape-data';
 import { shapesSettings } from '../../../src/shared/analyses/shapes';
 import { decodeFloat32 } from '../../../src/shared/float-codec';
 import { apcModelParams, apcPredict, selectStimuli } from '../../../src/shared/math/apc';
 import { STANDARD_SET_INDICES, renderShape, setScale } from '../../../src/shared/math/shapes';
-import { shippedShapes } from '../../../src/main/engine/shape-data';
 
 interface Recorded {
   results: Map<string, { data: Record<string, unknown>; images: ImageOut[] }>;
