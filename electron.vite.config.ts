@@ -1,6 +1,16 @@
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { defineConfig, externalizeDepsPlugin } from 'electron-vite';
 import vue from '@vitejs/plugin-vue';
+import pkg from './package.json';
+
+// Electron is an optional dependency (its install downloads a binary). Where its package is
+// absent, tell electron-vite the targeted major version so the build does not need it.
+try {
+  createRequire(import.meta.url).resolve('electron/package.json');
+} catch {
+  process.env.ELECTRON_MAJOR_VER ??= pkg.optionalDependencies.electron.replace(/^\D*/, '').split('.')[0];
+}
 
 // Three Node bundles share src/main: the desktop shell (index), the CLI and server (cli), and the
 // engine process (engine). Chunks stay beside them so each entry finds engine.js next to it.
