@@ -121,23 +121,21 @@ export function rfft2d(x: tf.Tensor4D, basis: DftBasis, norm: FourierNorm = 'bac
   const [n, h, w, c] = x.shape;
   const half = basis.halfWidth;
   return tf.tidy(() => {
-    // Along W (real input): Z = x (cos - i sin).
+    // Along W (real input): Z = x (cos - i sin), one product over all rows [n c h, w].
     const rows = tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [n * c * h, w]);
-    const zRe = tf.matMul(rows, basis.cosW); // [n c h, half]
-    const zIm = tf.neg(tf.matMul(rows, basis.sinW));
-    // Along H (complex): X = sum_y Z[y] (cos - i sin); bring y to the last axis first.
-    const byH = (t: tf.Tensor): tf.Tensor2D => tf.reshape(tf.transpose(tf.reshape(t, [n * c, h, half]), [0, 2, 1]), [n * c * half, h]);
-    const aRe = byH(zRe);
-    const aIm = byH(zIm);
-    let re = tf.add(tf.matMul(aRe, basis.cosH), tf.matMul(aIm, basis.sinH));
-    let im = tf.sub(tf.matMul(aIm, basis.cosH), tf.matMul(aRe, basis.sinH));
+    const zRe = tf.reshape(tf.matMul(rows, basis.cosW), [n * c, h, half]);
+    const zIm = tf.reshape(tf.matMul(rows, basis.sinW), [n * c, h, half]); // the negated imaginary part
+    // Along H (complex): X = sum_y (cos - i sin)[k, y] Z[y], the basis broadcast over the batch.
+    const cos = tf.reshape(basis.cosH, [1, h, h]);
+    const sin = tf.reshape(basis.sinH, [1, h, h]);
+    let re = tf.sub(tf.matMul(cos, zRe), tf.matMul(sin, zIm));
+    let im = tf.neg(tf.add(tf.matMul(cos, zIm), tf.matMul(sin, zRe)));
     if (norm === 'ortho') {
       const s = 1 / Math.sqrt(h * w);
       re = tf.mul(re, s);
       im = tf.mul(im, s);
     }
-    // [n c half, h(k)] -> [n, h, half, c]
-    const back = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [n, c, half, h]), [0, 3, 2, 1]) as tf.Tensor4D;
+    const back = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [n, c, h, half]), [0, 2, 3, 1]) as tf.Tensor4D;
     return { re: back(re), im: back(im) };
   });
 }
@@ -156,15 +154,16 @@ export function irfft2d(s: Spectrum, basis: DftBasis, norm: FourierNorm = 'backw
   }
   const w = basis.width;
   return tf.tidy(() => {
-    // Along H (complex): Z[y] = sum_k X[k] (cos + i sin).
-    const byK = (t: tf.Tensor4D): tf.Tensor2D => tf.reshape(tf.transpose(t, [0, 3, 2, 1]), [n * c * half, h]);
-    const re = byK(s.re);
-    const im = byK(s.im);
-    const zRe = tf.sub(tf.matMul(re, basis.cosH), tf.matMul(im, basis.sinH));
-    const zIm = tf.add(tf.matMul(re, basis.sinH), tf.matMul(im, basis.cosH));
-    // Along W (Hermitian): x = sum_l weight_l (zRe cos - zIm sin); bring l to the last axis.
-    const byL = (t: tf.Tensor): tf.Tensor2D => tf.reshape(tf.transpose(tf.reshape(t, [n * c, half, h]), [0, 2, 1]), [n * c * h, half]);
-    const rows = tf.sub(tf.matMul(byL(zRe), basis.cosWInv), tf.matMul(byL(zIm), basis.sinWInv));
+    const planes = (t: tf.Tensor4D) => tf.reshape(tf.transpose(t, [0, 3, 1, 2]), [n * c, h, half]);
+    const re = planes(s.re);
+    const im = planes(s.im);
+    // Along H (complex): Z[y] = sum_k (cos + i sin)[y, k] X[k] (the bases are symmetric).
+    const cos = tf.reshape(basis.cosH, [1, h, h]);
+    const sin = tf.reshape(basis.sinH, [1, h, h]);
+    const zRe = tf.reshape(tf.sub(tf.matMul(cos, re), tf.matMul(sin, im)), [n * c * h, half]);
+    const zIm = tf.reshape(tf.add(tf.matMul(sin, re), tf.matMul(cos, im)), [n * c * h, half]);
+    // Along W (Hermitian): x = sum_l weight_l (zRe cos - zIm sin).
+    const rows = tf.sub(tf.matMul(zRe, basis.cosWInv), tf.matMul(zIm, basis.sinWInv));
     const scale = norm === 'ortho' ? 1 / Math.sqrt(h * w) : 1 / (h * w);
     return tf.transpose(tf.reshape(tf.mul(rows, scale), [n, c, h, w]), [0, 2, 3, 1]) as tf.Tensor4D;
   });

@@ -1,0 +1,130 @@
+// Natural-image statistics for the norm constraint and the Gaussian prior (METHODS §2): patches
+// of the user's images, taken at the scale a network sees them (short side resized to 256 px, as
+// in the usual ImageNet preprocessing), their mean norm after subtracting each patch's own mean
+// per channel, and the power-law fit of their power spectrum.
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
+import { mulberry32 } from '../../../shared/math/gabor';
+import { acquireDftBasis, frequencyMagnitudes, releaseDftBasis, rfft2d } from '../fourier';
+import type { PowerLawSpectrum } from './prior';
+
+/** An 8-bit RGB image, row-major HWC. */
+export interface RgbImage {
+  width: number;
+  height: number;
+  rgb: Uint8Array;
+}
+
+const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png'];
+/** Short side the images are resized to before patches are cut. */
+export const NATURAL_SHORT_SIDE = 256;
+
+export function decodeImageFile(file: string): RgbImage {
+  const buf = fs.readFileSync(file);
+  const ext = path.extname(file).toLowerCase();
+  let rgba: { width: number; height: number; data: Uint8Array };
+  if (ext === '.png') rgba = PNG.sync.read(buf);
+  else if (ext === '.jpg' || ext === '.jpeg') rgba = jpeg.decode(buf, { useTArray: true, maxMemoryUsageInMB: 1024 });
+  else throw new Error(`${file}: not a JPEG or PNG image`);
+  const rgb = new Uint8Array(rgba.width * rgba.height * 3);
+  for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) {
+    rgb[i] = rgba.data[j];
+    rgb[i + 1] = rgba.data[j + 1];
+    rgb[i + 2] = rgba.data[j + 2];
+  }
+  return { width: rgba.width, height: rgba.height, rgb };
+}
+
+/** The images of a folder (JPEG, PNG), sorted by name, at most `limit`. */
+export function loadImageFolder(dir: string, limit = Infinity): RgbImage[] {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`image folder ${dir} does not exist`);
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => IMAGE_EXTENSIONS.includes(path.extname(f).toLowerCase()))
+    .sort()
+    .slice(0, limit);
+  if (files.length === 0) throw new Error(`image folder ${dir} has no JPEG or PNG images`);
+  return files.map((f) => decodeImageFile(path.join(dir, f)));
+}
+
+/** Bilinear resize so the short side is `shortSide`, as float RGB 0..255 [H, W, 3]. */
+function resizeShortSide(img: RgbImage, shortSide: number): tf.Tensor3D {
+  return tf.tidy(() => {
+    const t = tf.tensor3d(img.rgb, [img.height, img.width, 3], 'int32').toFloat();
+    const s = shortSide / Math.min(img.width, img.height);
+    return tf.image.resizeBilinear(t, [Math.round(img.height * s), Math.round(img.width * s)], false, true);
+  });
+}
+
+/**
+ * `count` random side x side patches (RGB 0..255, NHWC), spread evenly over the images, from a
+ * seeded generator so the statistics are repeatable.
+ */
+export function samplePatches(images: readonly RgbImage[], side: number, count: number, seed: number): tf.Tensor4D {
+  if (images.length === 0) throw new Error('no images to cut patches from');
+  const rand = mulberry32(seed);
+  const perImage = Math.ceil(count / images.length);
+  const crops: tf.Tensor3D[] = [];
+  for (const img of images) {
+    const big = resizeShortSide(img, Math.max(NATURAL_SHORT_SIDE, side));
+    const [h, w] = big.shape;
+    for (let k = 0; k < perImage && crops.length < count; k++) {
+      const y = Math.floor(rand() * (h - side + 1));
+      const x = Math.floor(rand() * (w - side + 1));
+      crops.push(tf.slice(big, [y, x, 0], [side, side, 3]));
+    }
+    big.dispose();
+  }
+  const out = tf.stack(crops) as tf.Tensor4D;
+  tf.dispose(crops);
+  return out;
+}
+
+/** Mean over patches of the L2 norm after subtracting each patch's own mean per channel. */
+export function meanPatchNorm(patches: tf.Tensor4D): number {
+  return tf.tidy(() => {
+    const centred = tf.sub(patches, tf.mean(patches, [1, 2], true));
+    return tf.mean(tf.sqrt(tf.sum(tf.square(centred), [1, 2, 3]))).dataSync()[0];
+  });
+}
+
+/**
+ * Least-squares fit of log PSD = log amplitude - exponent log |f| over the non-zero frequencies
+ * of the patches' mean power spectrum (each patch's mean removed per channel).
+ */
+export function fitPowerSpectrum(patches: tf.Tensor4D): PowerLawSpectrum {
+  const [, h, w] = patches.shape;
+  const basis = acquireDftBasis(h, w);
+  try {
+    const { psd, mean } = tf.tidy(() => {
+      const mean = tf.mean(patches, [0, 1, 2]);
+      const s = rfft2d(tf.sub(patches, tf.mean(patches, [1, 2], true)) as tf.Tensor4D, basis);
+      const power = tf.div(tf.mean(tf.add(tf.square(s.re), tf.square(s.im)), [0, 3]), h * w);
+      return { psd: power.dataSync(), mean: Array.from(mean.dataSync()) };
+    });
+    const f = frequencyMagnitudes(h, w, 'cycles-per-pixel');
+    const xs: number[] = [];
+    const ys: number[] = [];
+    f.forEach((v, i) => {
+      if (v > 0 && psd[i] > 0) {
+        xs.push(Math.log(v));
+        ys.push(Math.log(psd[i]));
+      }
+    });
+    const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+    let sxy = 0;
+    let sxx = 0;
+    xs.forEach((x, i) => {
+      sxy += (x - mx) * (ys[i] - my);
+      sxx += (x - mx) ** 2;
+    });
+    const slope = sxy / sxx;
+    return { amplitude: Math.exp(my - slope * mx), exponent: -slope, mean: mean as [number, number, number] };
+  } finally {
+    releaseDftBasis(basis);
+  }
+}

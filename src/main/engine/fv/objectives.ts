@@ -1,0 +1,138 @@
+// What the optimization maximizes (the Lucent "objectives" part). Every objective returns one
+// value per group of images: a group is the images of one unit, so many units optimize in one
+// batched forward/backward pass while each unit's objective sees only its own images.
+import * as tf from '@tensorflow/tfjs';
+import type { ReceptiveField } from '../../../shared/domain';
+import type { ImagePrior } from './prior';
+
+export interface ObjectiveInput {
+  /** The requested layers' outputs for the whole batch. */
+  acts: Record<string, tf.Tensor>;
+  /** The batch's pixel images (RGB 0..255, NHWC). */
+  pixels: tf.Tensor4D;
+}
+
+export interface Objective {
+  /** Layers the forward pass must return. */
+  readonly layers: readonly string[];
+  /** One value per group, [groups]. */
+  evaluate(input: ObjectiveInput): tf.Tensor1D;
+}
+
+/** Marks the distance in pixel space (deviation images) instead of a layer's features. */
+export const PIXELS = 'pixels';
+
+/**
+ * Index along one spatial axis of the unit whose receptive-field centre is nearest the centre of
+ * an input of side `inputSide` (METHODS: the spatially central neuron of the channel).
+ */
+export function centralIndex(rf: ReceptiveField | undefined, inputSide: number, outSide: number): number {
+  const i = rf ? Math.round(((inputSide - 1) / 2 - rf.offset) / rf.jump) : Math.floor(outSide / 2);
+  return Math.min(Math.max(i, 0), outSide - 1);
+}
+
+export interface UnitSpec {
+  layer: string;
+  /** Channel of each group's unit. */
+  channels: readonly number[];
+  imagesPerGroup: number;
+  /** Unit position in the layer output; null: the central unit (needs `rf` and `inputSide`). */
+  position: readonly [number, number] | null;
+  rf?: ReceptiveField;
+  inputSide: number;
+}
+
+/** Activation of each image's own unit, [rows]: row r belongs to group floor(r / imagesPerGroup). */
+export function unitActivations(out: tf.Tensor, spec: UnitSpec): tf.Tensor1D {
+  return tf.tidy(() => {
+    const rows = out.shape[0];
+    if (rows !== spec.channels.length * spec.imagesPerGroup) {
+      throw new Error(`unit objective: ${rows} images for ${spec.channels.length} units x ${spec.imagesPerGroup}`);
+    }
+    let perChannel: tf.Tensor2D;
+    if (out.rank === 4) {
+      const [, h, w, c] = out.shape as number[];
+      const [y, x] = spec.position ?? [centralIndex(spec.rf, spec.inputSide, h), centralIndex(spec.rf, spec.inputSide, w)];
+      if (y < 0 || y >= h || x < 0 || x >= w) throw new Error(`unit position (${y}, ${x}) is outside the ${h} x ${w} output of ${spec.layer}`);
+      perChannel = tf.reshape(tf.slice(out, [0, y, x, 0], [rows, 1, 1, c]), [rows, c]);
+    } else if (out.rank === 2) {
+      perChannel = out as tf.Tensor2D;
+    } else {
+      throw new Error(`layer ${spec.layer} has rank ${out.rank}; unit objectives need NHWC or [N, C]`);
+    }
+    const c = perChannel.shape[1];
+    for (const ch of spec.channels) if (ch < 0 || ch >= c) throw new Error(`layer ${spec.layer} has ${c} channels, no channel ${ch}`);
+    const select = new Float32Array(rows * c);
+    spec.channels.forEach((ch, g) => {
+      for (let i = 0; i < spec.imagesPerGroup; i++) select[(g * spec.imagesPerGroup + i) * c + ch] = 1;
+    });
+    return tf.sum(tf.mul(perChannel, tf.tensor2d(select, [rows, c])), 1) as tf.Tensor1D;
+  });
+}
+
+/** Sum over each group's images of its unit's activation. */
+export function unitActivation(spec: UnitSpec): Objective {
+  return {
+    layers: [spec.layer],
+    evaluate: ({ acts }) =>
+      tf.tidy(() => tf.sum(tf.reshape(unitActivations(acts[spec.layer], spec), [spec.channels.length, spec.imagesPerGroup]), 1) as tf.Tensor1D),
+  };
+}
+
+/** Features the diversity term compares, flattened per image: [rows, D]. */
+export function distanceFeatures(input: ObjectiveInput, layer: string): tf.Tensor2D {
+  const t = layer === PIXELS ? input.pixels : input.acts[layer];
+  return tf.reshape(t, [t.shape[0], -1]);
+}
+
+/** Euclidean distances between the images of each group: [groups, n, n]. */
+export function pairwiseDistances(features: tf.Tensor2D, imagesPerGroup: number): tf.Tensor3D {
+  return tf.tidy(() => {
+    const [rows, d] = features.shape;
+    const f = tf.reshape(features, [rows / imagesPerGroup, imagesPerGroup, 1, d]);
+    const diff = tf.sub(f, tf.transpose(f, [0, 2, 1, 3]));
+    // The epsilon keeps the gradient of sqrt finite should two images coincide.
+    return tf.sqrt(tf.add(tf.sum(tf.square(diff), 3), 1e-12)) as tf.Tensor3D;
+  });
+}
+
+/** Smallest distance between two different images of each group, [groups]. */
+export function minPairwiseDistance(distances: tf.Tensor3D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const n = distances.shape[1];
+    // The diagonal (an image with itself) is moved out of reach of the minimum.
+    const big = tf.mul(tf.eye(n), 1e30);
+    return tf.min(tf.add(distances, big), [1, 2]) as tf.Tensor1D;
+  });
+}
+
+/**
+ * The diversity term: min over pairs i != j of the distance between images' features in `layer`
+ * (METHODS §2: the minimum, not the mean, which two clusters would maximize).
+ */
+export function diversity(layer: string, imagesPerGroup: number): Objective {
+  if (imagesPerGroup < 2) throw new Error(`diversity needs at least 2 images per unit, got ${imagesPerGroup}`);
+  return {
+    layers: layer === PIXELS ? [] : [layer],
+    evaluate: (input) => tf.tidy(() => minPairwiseDistance(pairwiseDistances(distanceFeatures(input, layer), imagesPerGroup))),
+  };
+}
+
+/** Sum over each group's images of the prior's log density. */
+export function logPrior(prior: ImagePrior, imagesPerGroup: number): Objective {
+  return {
+    layers: [],
+    evaluate: ({ pixels }) => tf.tidy(() => tf.sum(tf.reshape(prior.logDensity(pixels), [-1, imagesPerGroup]), 1) as tf.Tensor1D),
+  };
+}
+
+/** sum_k weight_k * objective_k; terms of weight 0 are left out of the graph. */
+export function weightedSum(terms: readonly (readonly [Objective, number])[]): Objective {
+  const used = terms.filter(([, w]) => w !== 0);
+  if (used.length === 0) throw new Error('objective: no term with a non-zero weight');
+  return {
+    layers: [...new Set(used.flatMap(([o]) => o.layers))],
+    evaluate: (input) =>
+      tf.tidy(() => used.map(([o, w]) => tf.mul(o.evaluate(input), w)).reduce((a, b) => tf.add(a, b)) as tf.Tensor1D),
+  };
+}
