@@ -14,6 +14,19 @@ export interface CellParams {
   subunits: number;
   phaseJitterDeg: number;
   weightJitter: number;
+  /**
+   * Hubel & Wiesel cell: output nonlinearity of the simple subunits. Half-rectified subunits
+   * give a phase response with a kink, hence a local maximum, between every two subunit phases:
+   * with 8 subunits and >= 80 % invariance, gradient ascent from noise lands on one of about 8
+   * phases. Half-squared subunits (Heeger's simple cells) make the response smooth in phase.
+   */
+  subunitNonlinearity: 'relu' | 'half-square';
+  /**
+   * Hubel & Wiesel cell: subunit weights 1 + phasePreference * cos(phase - preferredPhaseDeg),
+   * so the cell has one preferred phase and stays above ~80 % of its maximum at every phase.
+   */
+  phasePreference: number;
+  preferredPhaseDeg: number;
   seed: number;
 }
 
@@ -21,8 +34,11 @@ export const DEFAULT_CELL_PARAMS: CellParams = {
   rf: 24,
   gabor: { thetaDeg: 0, cyclesPerPixel: 0.125, sigma: 4 },
   subunits: 8,
-  phaseJitterDeg: 5,
-  weightJitter: 0.05,
+  phaseJitterDeg: 2,
+  weightJitter: 0.02,
+  subunitNonlinearity: 'half-square',
+  phasePreference: 0.1,
+  preferredPhaseDeg: 0,
   seed: 1,
 };
 
@@ -30,8 +46,8 @@ export const DEFAULT_CELL_PARAMS: CellParams = {
 interface CellDesign {
   filters: Float32Array[]; // each rf*rf, row-major
   weights: number[];
-  nonlinearity: 'relu' | 'square';
   /** Energy and corner models use quadrature pairs, squared; simple cells are half-rectified. */
+  nonlinearity: 'relu' | 'square' | 'half-square';
 }
 
 function design(kind: CellKind, p: CellParams): CellDesign {
@@ -49,9 +65,10 @@ function design(kind: CellKind, p: CellParams): CellDesign {
       for (let k = 0; k < p.subunits; k++) {
         const phase = (360 * k) / p.subunits + (rand() * 2 - 1) * p.phaseJitterDeg;
         filters.push(g(phase));
-        weights.push(1 + (rand() * 2 - 1) * p.weightJitter);
+        const preference = 1 + p.phasePreference * Math.cos(((phase - p.preferredPhaseDeg) * Math.PI) / 180);
+        weights.push(preference * (1 + (rand() * 2 - 1) * p.weightJitter));
       }
-      return { filters, weights, nonlinearity: 'relu' };
+      return { filters, weights, nonlinearity: p.subunitNonlinearity };
     }
     case 'corner': {
       // A horizontal and a vertical edge detector at two fixed places of the RF.
@@ -64,6 +81,17 @@ function design(kind: CellKind, p: CellParams): CellDesign {
         nonlinearity: 'square',
       };
     }
+  }
+}
+
+function nonlinearity(kind: CellDesign['nonlinearity'], x: tf.Tensor): tf.Tensor {
+  switch (kind) {
+    case 'relu':
+      return tf.relu(x);
+    case 'square':
+      return tf.square(x);
+    case 'half-square':
+      return tf.square(tf.relu(x));
   }
 }
 
@@ -99,7 +127,7 @@ class CellModel implements NetworkModel {
       const out: Record<string, tf.Tensor> = {};
       if (layers.includes('subunits')) out.subunits = linear;
       if (layers.includes('response')) {
-        const act = this.cell.nonlinearity === 'relu' ? tf.relu(linear) : tf.square(linear);
+        const act = nonlinearity(this.cell.nonlinearity, linear);
         out.response = tf.sum(tf.mul(act, this.weights), 3, true);
       }
       return out;
