@@ -2,11 +2,13 @@
 // Adding an analysis: a settings file here, an engine run under src/main/engine/analyses, and
 // its views under src/renderer/src/analyses.
 import type { z } from 'zod';
+import { diverseSettings } from './diverse';
 import { maxImageSettings } from './max-image';
 import { shapesSettings } from './shapes';
 
 export const ANALYSES = {
   'max-image': { title: 'Preferred image', settings: maxImageSettings },
+  diverse: { title: 'Diverse feature visualization and invariance indices', settings: diverseSettings },
   shapes: { title: 'Shape tuning (APC, translation invariance)', settings: shapesSettings },
 } as const satisfies Record<string, { title: string; settings: z.ZodType }>;
 

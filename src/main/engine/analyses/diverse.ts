@@ -1,0 +1,401 @@
+// Diverse feature visualization (METHODS §2) with the shift-invariance and linear-combination
+// indices (§4, §5). For every lambda of the sweep, n images per unit start from white noise and
+// are optimized for activation + alpha log P + lambda * min pairwise distance; the units of a
+// batch share one forward/backward pass. After every lambda the run emits that lambda's images
+// and numbers and checkpoints, so a restarted run resumes at the next lambda.
+import * as tf from '@tensorflow/tfjs';
+import type { DiverseSettings } from '../../../shared/analyses/diverse';
+import { builtinKind } from '../../../shared/builtin-models';
+import { chooseLambdaStar, diversityRatio } from '../../../shared/math/diverse';
+import { defaultTemplateNorm, NATURAL_SPECTRUM } from '../../../shared/math/natural-images';
+import type { EngineAnalysis, ImageOut, RunContext } from '../analysis';
+import { findLayer, meanPixel, rfSizedInput, type NetworkModel } from '../model';
+import { cellPhasesDeg, PHASE_CELLS } from '../fv/cell-phase';
+import { precedingConvLayer } from '../fv/layers';
+import { fitPowerSpectrum, loadImageFolder, meanPatchNorm, samplePatches } from '../fv/natural-images';
+import {
+  distanceFeatures,
+  diversity,
+  logPrior,
+  minPairwiseDistance,
+  pairwiseDistances,
+  PIXELS,
+  unitActivation,
+  unitActivations,
+  weightedSum,
+  type UnitSpec,
+} from '../fv/objectives';
+import { optimize, type OptimizerSettings } from '../fv/optimize';
+import { PixelImages } from '../fv/parameterization';
+import { GaussianSpectrumPrior, type ImagePrior, type PowerLawSpectrum } from '../fv/prior';
+import { deriveSeed, redrawSilentStarts } from '../fv/starts';
+import { activationRatio, optimizeTextures, pairAverageActivation } from './indices';
+
+/** What a unit has accumulated over the lambdas done so far. */
+interface UnitState {
+  channel: number;
+  activation: number[];
+  distance: number[];
+  steps: number[];
+  /** Starting images whose unit stayed silent through every redraw, per lambda. */
+  silentStarts: number[];
+  /** Cell models: the images' phases (degrees) per lambda. */
+  phases: number[][] | null;
+  /** Mean pairwise distance of the starting noise images: the scale D is measured on. */
+  noiseDistance: number | null;
+  /** Index and pixels (float32, base64) of the lambda* candidate so far: the largest qualifying lambda. */
+  star: { index: number; pixels: string };
+}
+
+interface Checkpoint {
+  batch: number;
+  lambdaIndex: number;
+  units: UnitState[];
+}
+
+interface Setup {
+  model: NetworkModel;
+  layerName: string;
+  side: number;
+  spec: Omit<UnitSpec, 'channels'>;
+  distanceLayer: string;
+  norm: number;
+  mean: [number, number, number];
+  prior: ImagePrior | null;
+  tau: number;
+  phaseCell: boolean;
+  optimizer: OptimizerSettings;
+}
+
+/** Natural images read for the norm and the prior, at most this many. */
+const MAX_NORM_IMAGES = 500;
+
+export const diverse: EngineAnalysis<DiverseSettings> = {
+  kind: 'diverse',
+  async run(s, ctx) {
+    const model = await ctx.loadModel(s.modelId);
+    let prior: ImagePrior | null = null;
+    try {
+      const layer = findLayer(model, s.layer);
+      const side = rfSizedInput(layer);
+      const distanceLayer = s.distanceLayer ?? precedingConvLayer(model, s.layer);
+      if (distanceLayer !== PIXELS) findLayer(model, distanceLayer);
+      const cell = builtinKind(s.modelId);
+      const natural = naturalStatistics(s, side, ctx.seed);
+      prior = s.prior === 'gaussian' && s.priorAlpha > 0 ? new GaussianSpectrumPrior(natural.spectrum, side, side) : null;
+      const setup: Setup = {
+        model,
+        layerName: s.layer,
+        side,
+        spec: { layer: s.layer, imagesPerGroup: s.images, position: s.position, rf: layer.rf, inputSide: side },
+        distanceLayer,
+        norm: natural.norm,
+        mean: meanPixel(model.inputConvention),
+        prior,
+        tau: cell ? s.tauCellModel : s.tauTrained,
+        phaseCell: cell !== null && PHASE_CELLS.includes(cell),
+        optimizer: {
+          maxSteps: s.maxSteps,
+          learningRate: s.learningRate,
+          patience: s.patience,
+          emaDecay: s.emaDecay,
+          minImprovement: s.minImprovement,
+          precondition: s.precondition,
+        },
+      };
+      ctx.log(
+        `diverse: ${s.units.length} units of ${s.layer}, ${side} px images, norm ${natural.norm.toFixed(1)} (${natural.source}), ` +
+          `distance in ${distanceLayer}, tau ${setup.tau}`,
+      );
+      const batches: number[][] = [];
+      for (let i = 0; i < s.units.length; i += s.unitsPerBatch) batches.push(s.units.slice(i, i + s.unitsPerBatch));
+      const stepsPerBatch = (s.lambdas.length + (s.indices ? 1 : 0)) * s.maxSteps;
+      const total = batches.length * stepsPerBatch;
+      let state = (ctx.resumeFrom as Checkpoint | null) ?? { batch: 0, lambdaIndex: 0, units: [] };
+      for (let b = state.batch; b < batches.length; b++) {
+        const channels = batches[b];
+        if (state.units.length === 0) state = { batch: b, lambdaIndex: 0, units: channels.map(freshUnit) };
+        for (let li = state.lambdaIndex; li < s.lambdas.length; li++) {
+          const base = b * stepsPerBatch + li * s.maxSteps;
+          const done = runLambda(setup, s, ctx, channels, li, state.units, (step, text) => ctx.progress(base + step, total, text));
+          if (!done) return;
+          state = { batch: b, lambdaIndex: li + 1, units: state.units };
+          ctx.checkpoint(state);
+        }
+        const base = b * stepsPerBatch + s.lambdas.length * s.maxSteps;
+        const finished = finishUnits(setup, s, ctx, state.units, (step, text) => ctx.progress(base + step, total, text));
+        if (!finished) return;
+        state = { batch: b + 1, lambdaIndex: 0, units: [] };
+        ctx.checkpoint(state);
+      }
+      ctx.progress(total, total, 'done');
+    } finally {
+      prior?.dispose();
+      model.dispose();
+    }
+  },
+};
+
+function freshUnit(channel: number): UnitState {
+  return { channel, activation: [], distance: [], steps: [], silentStarts: [], phases: null, noiseDistance: null, star: { index: 0, pixels: '' } };
+}
+
+/** Template norm and prior spectrum: from the user's images when given, else the stored statistics. */
+function naturalStatistics(s: DiverseSettings, side: number, seed: number): { norm: number; spectrum: PowerLawSpectrum; source: string } {
+  if (s.normImages === null) {
+    return { norm: s.imageNorm ?? defaultTemplateNorm(side), spectrum: NATURAL_SPECTRUM, source: s.imageNorm ? 'set' : 'stored ImageNet statistics' };
+  }
+  const patches = samplePatches(loadImageFolder(s.normImages, MAX_NORM_IMAGES), side, s.normPatches, deriveSeed(seed, 'patches'));
+  try {
+    const norm = s.imageNorm ?? meanPatchNorm(patches) / 2;
+    return { norm, spectrum: fitPowerSpectrum(patches), source: `${s.normPatches} patches of ${s.normImages}` };
+  } finally {
+    patches.dispose();
+  }
+}
+
+/** Optimizes and records one lambda for a batch of units; false when cancelled. */
+function runLambda(
+  setup: Setup,
+  s: DiverseSettings,
+  ctx: RunContext,
+  channels: number[],
+  li: number,
+  units: UnitState[],
+  progress: (step: number, text: string) => void,
+): boolean {
+  const { model, side, norm, mean, spec: common } = setup;
+  const n = s.images;
+  const lambda = s.lambdas[li];
+  const spec: UnitSpec = { ...common, channels };
+  const seeds = channels.flatMap((c) => Array.from({ length: n }, (_, i) => deriveSeed(ctx.seed, c, li, i)));
+  const images = new PixelImages({ seeds, height: side, width: side, norm, meanPixel: mean, tangentGradient: s.tangentGradient });
+  try {
+    const silent = redrawSilentStarts(model, images, spec, seeds, s.silentStartRedraws);
+    if (li === 0) {
+      const start = measure(setup, spec, images.render());
+      units.forEach((u, k) => (u.noiseDistance = start.meanDistance[k]));
+    }
+    const objective = weightedSum([
+      [unitActivation(spec), 1],
+      ...(setup.prior ? [[logPrior(setup.prior, n), s.priorAlpha] as const] : []),
+      [diversity(setup.distanceLayer, n), lambda],
+    ]);
+    const res = optimize(model, images, objective, {
+      ...setup.optimizer,
+      groups: channels.length,
+      cancelled: ctx.cancelled,
+      onStep: (step, _values, running) => progress(step, `lambda ${lambda}: step ${step}, ${running}/${channels.length} units running`),
+    });
+    if (res.cancelled) return false;
+    const m = measure(setup, spec, images.render());
+    const size = side * side * 3;
+    units.forEach((u, k) => {
+      const pixels = m.pixels.subarray(k * n * size, (k + 1) * n * size);
+      const acts = m.activations.slice(k * n, (k + 1) * n);
+      const a = acts.reduce((x, y) => x + y, 0) / n;
+      u.activation.push(a);
+      u.distance.push(m.minDistance[k]);
+      u.steps.push(res.steps[k]);
+      u.silentStarts.push(silent.filter((r) => Math.floor(r / n) === k).length);
+      const phases = setup.phaseCell ? cellPhasesDeg(pixels, n, side) : null;
+      if (phases) (u.phases ??= []).push(phases);
+      if (li === 0 || a >= setup.tau * u.activation[0]) u.star = { index: li, pixels: encodeFloats(pixels) };
+      const key = `unit/${setup.layerName}/${u.channel}`;
+      ctx.emitResult(
+        `${key}/lambda/${li}`,
+        {
+          layer: setup.layerName,
+          channel: u.channel,
+          lambdaIndex: li,
+          lambda,
+          activation: a,
+          activations: acts,
+          distance: m.minDistance[k],
+          distances: m.distances[k],
+          steps: res.steps[k],
+          ...(phases ? { phasesDeg: phases } : {}),
+          clippedFraction: clippedFraction(pixels),
+        },
+        Array.from({ length: n }, (_, i) => toImage(`lambda-${lambda}/img-${i}`, pixels.subarray(i * size, (i + 1) * size), side, side)),
+      );
+      ctx.emitResult(key, summary(setup, s, u, false));
+    });
+    return true;
+  } finally {
+    images.dispose();
+  }
+}
+
+/** Indices and final summaries of a batch once every lambda is done; false when cancelled. */
+function finishUnits(
+  setup: Setup,
+  s: DiverseSettings,
+  ctx: RunContext,
+  units: UnitState[],
+  progress: (step: number, text: string) => void,
+): boolean {
+  const { model, side, norm, mean } = setup;
+  const n = s.images;
+  const channels = units.map((u) => u.channel);
+  const spec: UnitSpec = { ...setup.spec, channels };
+  const size = side * side * 3;
+  const all = new Float32Array(units.length * n * size);
+  units.forEach((u, k) => all.set(decodeFloats(u.star.pixels), k * n * size));
+  const indices = s.indices ? computeIndices() : null;
+  if (s.indices && indices === null) return false;
+  units.forEach((u, k) => {
+    const images = Array.from({ length: n }, (_, i) => toImage(`lambda-star/img-${i}`, all.subarray((k * n + i) * size, (k * n + i + 1) * size), side, side));
+    const data = summary(setup, s, u, true);
+    if (indices) {
+      Object.assign(data, {
+        shiftInvariance: indices.si[k],
+        linearCombination: indices.lc[k],
+        templateActivation: indices.templateActivation[k],
+        textureActivation: indices.textureActivation[k],
+        pairActivation: indices.pairActivation[k],
+        textureSteps: indices.textureSteps[k],
+        textureCrops: indices.crops,
+        textureCropStride: s.textureCropStride,
+      });
+      images.push(toImage('texture', indices.textures[k], indices.textureSide, indices.textureSide));
+    }
+    ctx.emitResult(`unit/${setup.layerName}/${u.channel}`, data, images);
+  });
+  return true;
+
+  function computeIndices(): BatchIndices | null {
+    const templates = tf.tensor4d(all, [units.length * n, side, side, 3]);
+    try {
+      const templateActivation = tf.tidy(() => {
+        const acts = unitActivations(model.forward(templates, [spec.layer])[spec.layer], spec);
+        return Array.from(tf.mean(tf.reshape(acts, [units.length, n]), 1).dataSync());
+      });
+      const pairActivation = pairAverageActivation(model, spec, templates, norm, mean);
+      const tex = optimizeTextures(
+        model,
+        { layer: spec.layer, channels, position: spec.position, rf: spec.rf, inputSide: side },
+        {
+          rf: side,
+          stride: s.textureCropStride,
+          norm,
+          meanPixel: mean,
+          seeds: channels.map((c) => deriveSeed(ctx.seed, c, 'texture')),
+          tangentGradient: s.tangentGradient,
+        },
+        setup.optimizer,
+        { cancelled: ctx.cancelled, onStep: (step, _v, running) => progress(step, `texture: step ${step}, ${running}/${units.length} units running`) },
+      );
+      if (tex.cancelled) return null;
+      return {
+        si: tex.cropActivation.map((a, k) => activationRatio(a, templateActivation[k])),
+        lc: pairActivation.map((a, k) => activationRatio(a, templateActivation[k])),
+        textureActivation: tex.cropActivation,
+        pairActivation,
+        templateActivation,
+        textures: tex.textures,
+        textureSide: tex.side,
+        crops: tex.cropsPerTexture,
+        textureSteps: tex.steps,
+      };
+    } finally {
+      templates.dispose();
+    }
+  }
+}
+
+/** The per-unit record: curves so far, lambda*, the diversity ratio and the distance scale. */
+function summary(setup: Setup, s: DiverseSettings, u: UnitState, complete: boolean): Record<string, unknown> {
+  const lambdas = s.lambdas.slice(0, u.activation.length);
+  const star = chooseLambdaStar(lambdas, u.activation, setup.tau);
+  const a0 = u.activation[0];
+  const d0 = u.distance[0];
+  return {
+    layer: setup.layerName,
+    channel: u.channel,
+    modelId: s.modelId,
+    complete,
+    lambdas,
+    activation: u.activation,
+    distance: u.distance,
+    steps: u.steps,
+    silentStarts: u.silentStarts,
+    normalizedActivation: u.activation.map((a) => (a0 !== 0 ? a / a0 : null)),
+    normalizedDistance: u.distance.map((d) => (d0 > 0 ? d / d0 : null)),
+    tau: setup.tau,
+    threshold: star.threshold,
+    lambdaStar: star.lambda,
+    lambdaStarIndex: star.index,
+    diversityRatio: diversityRatio(u.distance[star.index], d0),
+    noiseDistance: u.noiseDistance,
+    distanceLayer: setup.distanceLayer,
+    imageNorm: setup.norm,
+    prior: setup.prior ? { name: setup.prior.name, alpha: s.priorAlpha } : null,
+    ...(u.phases ? { phasesDeg: u.phases, phasesAtStar: u.phases[star.index] } : {}),
+  };
+}
+
+interface BatchIndices {
+  si: (number | null)[];
+  lc: (number | null)[];
+  templateActivation: number[];
+  textureActivation: number[];
+  pairActivation: number[];
+  textures: Float32Array[];
+  textureSide: number;
+  crops: number;
+  textureSteps: number[];
+}
+
+interface Measurement {
+  activations: number[];
+  minDistance: number[];
+  meanDistance: number[];
+  /** Pairwise distance matrices, one n x n per unit. */
+  distances: number[][][];
+  pixels: Float32Array;
+}
+
+/** Activations and distances of a batch of images (pixels are disposed here). */
+function measure(setup: Setup, spec: UnitSpec, pixels: tf.Tensor4D): Measurement {
+  try {
+    return tf.tidy(() => {
+      const layers = [spec.layer, ...(setup.distanceLayer === PIXELS ? [] : [setup.distanceLayer])];
+      const acts = setup.model.forward(pixels, layers);
+      const d = pairwiseDistances(distanceFeatures({ acts, pixels }, setup.distanceLayer), spec.imagesPerGroup);
+      const n = spec.imagesPerGroup;
+      const offDiagonal = tf.sub(1, tf.eye(n));
+      const meanD = tf.div(tf.sum(tf.mul(d, offDiagonal), [1, 2]), n * (n - 1));
+      return {
+        activations: Array.from(unitActivations(acts[spec.layer], spec).dataSync()),
+        minDistance: Array.from(minPairwiseDistance(d).dataSync()),
+        meanDistance: Array.from(meanD.dataSync()),
+        distances: d.arraySync(),
+        pixels: pixels.dataSync() as Float32Array,
+      };
+    });
+  } finally {
+    pixels.dispose();
+  }
+}
+
+function clippedFraction(pixels: Float32Array): number {
+  let c = 0;
+  for (const v of pixels) if (v < 0 || v > 255) c++;
+  return c / pixels.length;
+}
+
+function toImage(name: string, pixels: ArrayLike<number>, width: number, height: number): ImageOut {
+  const rgb = new Uint8Array(width * height * 3);
+  for (let i = 0; i < rgb.length; i++) rgb[i] = Math.min(255, Math.max(0, Math.round(pixels[i])));
+  return { name, width, height, rgb };
+}
+
+function encodeFloats(a: Float32Array): string {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+}
+
+function decodeFloats(s: string): Float32Array {
+  const b = Buffer.from(s, 'base64');
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}

@@ -1,0 +1,83 @@
+// Settings of the diverse feature visualization (METHODS §2) with the invariance indices of
+// §4 (shift invariance) and §5 (linear combination). Every default is the METHODS value; the
+// few the methods leave open say in their comment what was chosen and why.
+import { z } from 'zod';
+import { DEFAULT_LAMBDAS } from '../math/diverse';
+
+/** Channels as a list, or the CLI's `0-15` / `0,3,8-11` form. */
+const unitList = z.preprocess((v) => {
+  if (typeof v === 'number') return [v];
+  if (typeof v !== 'string') return v;
+  return v.split(',').flatMap((part) => {
+    const m = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(part);
+    if (!m) return [Number(part.trim())];
+    const [a, b] = [Number(m[1]), Number(m[2])];
+    return Array.from({ length: Math.max(0, b - a + 1) }, (_, i) => a + i);
+  });
+}, z.array(z.number().int().min(0)).min(1));
+
+/** Lambdas as a list or a comma-separated string; the sweep starts at 0 and increases. */
+const lambdaList = z
+  .preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => Number(s.trim())) : v), z.array(z.number().min(0)).min(1))
+  .refine((l) => l[0] === 0, { message: 'the lambda sweep must start at 0 (a(0) is the reference activation)' })
+  .refine((l) => l.every((v, i) => i === 0 || v > l[i - 1]), { message: 'lambdas must increase' });
+
+export const diverseSettings = z.object({
+  modelId: z.string().min(1).default('builtin:complex-cell'),
+  layer: z.string().min(1).default('response'),
+  /** Channels whose central unit is visualized; units of one layer are optimized together. */
+  units: unitList.default([0]),
+  /** Unit position in the layer's output for an RF-sized input; null: the central unit. */
+  position: z.tuple([z.number().int(), z.number().int()]).nullable().default(null),
+  /** Images per unit (n). */
+  images: z.number().int().min(2).max(64).default(6),
+  lambdas: lambdaList.default([...DEFAULT_LAMBDAS]),
+  maxSteps: z.number().int().min(1).max(100_000).default(1000),
+  learningRate: z.number().positive().default(0.1),
+  /** Early stopping: steps without improvement of the objective's moving average. */
+  patience: z.number().int().min(1).default(100),
+  emaDecay: z.number().min(0).max(1).default(0.9),
+  /**
+   * Smallest improvement of that average that counts, as a fraction of its magnitude (Adam's
+   * step noise would otherwise count as progress forever).
+   */
+  minImprovement: z.number().min(0).default(1e-4),
+  /** Divide each gradient frequency by sqrt(|f|) before the step (DC kept, mean gain 1). */
+  precondition: z.boolean().default(true),
+  /**
+   * Remove the radial part of each image's gradient before Adam: under the norm constraint
+   * Adam's per-pixel scaling otherwise drifts images towards sign patterns (about half the
+   * attainable activation on the cell models).
+   */
+  tangentGradient: z.boolean().default(true),
+  /** Where d(x_i, x_j) is measured: a layer name, `pixels`, or null for the preceding conv layer. */
+  distanceLayer: z.string().min(1).nullable().default(null),
+  /** Template norm (L2 of the deviation from the mean pixel, 0..255 units); null: from `normImages`. */
+  imageNorm: z.number().positive().nullable().default(null),
+  /**
+   * Folder of natural images for the template norm and the prior's spectrum; null: the stored
+   * ImageNet statistics (shared/math/natural-images.ts), also for the cell models.
+   */
+  normImages: z.string().min(1).nullable().default(null),
+  /** Natural patches drawn from `normImages`. */
+  normPatches: z.number().int().min(10).default(2000),
+  prior: z.enum(['gaussian', 'none']).default('gaussian'),
+  /**
+   * Weight of log P. The Gaussian prior is a density over 0..255 pixel values in nats, the same
+   * units as a learned PixelCNN++ prior, and its gradient on natural patches is of the same
+   * size per pixel (about 0.1), so the learned prior's 0.0005 carries over.
+   */
+  priorAlpha: z.number().min(0).default(0.0005),
+  /** lambda* threshold: a(lambda) >= tau a(0); tau for trained networks and for the cell models. */
+  tauTrained: z.number().min(0).max(1).default(0.9),
+  tauCellModel: z.number().min(0).max(1).default(0.8),
+  /** Units optimized together in one batched forward/backward pass. */
+  unitsPerBatch: z.number().int().min(1).max(1024).default(16),
+  /** Redraws of a starting image whose unit is silent (zero activation, zero gradient). */
+  silentStartRedraws: z.number().int().min(0).default(20),
+  /** Also compute the shift-invariance (§4) and linear-combination (§5) indices. */
+  indices: z.boolean().default(true),
+  /** Stride between the texture's RF-sized crops (1 is the reference). */
+  textureCropStride: z.number().int().min(1).default(1),
+});
+export type DiverseSettings = z.infer<typeof diverseSettings>;
