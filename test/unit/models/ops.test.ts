@@ -100,6 +100,26 @@ describe('operators match onnxruntime-node', () => {
     );
   });
 
+  it('Conv → BatchNormalization → Relu chains, run fused when only their ends are asked for', async () => {
+    const bn = (c: number, seed: number) => ({
+      [`g${seed}`]: weights([c], seed, 2), [`b${seed}`]: weights([c], seed + 1), [`m${seed}`]: weights([c], seed + 2),
+      [`v${seed}`]: { shape: [c], floats: Array.from({ length: c }, (_, i) => 0.5 + i) },
+    });
+    const bnInputs = (x: string, seed: number) => [x, `g${seed}`, `b${seed}`, `m${seed}`, `v${seed}`];
+    const spec = chain(6, [
+      { op: 'Conv', inputs: ['a', 'w1', 'c1'], output: 'conv1', attrs: { pads: ints([1, 1, 1, 1]), strides: ints([2, 2]) } },
+      { op: 'BatchNormalization', inputs: bnInputs('conv1', 60), output: 'bn1' },
+      { op: 'Relu', inputs: ['bn1'], output: 'relu1' },
+      { op: 'Conv', inputs: ['relu1', 'dw'], output: 'conv2', attrs: { group: int(4), pads: ints([1, 1, 1, 1]) } },
+      { op: 'BatchNormalization', inputs: bnInputs('conv2', 70), output: 'bn2' },
+      { op: 'Conv', inputs: ['bn2', 'gw'], output: 'conv3', attrs: { group: int(2) } },
+      { op: 'Relu', inputs: ['conv3'], output: 'relu3' },
+      { op: 'Add', inputs: ['relu3', 'bn2'], output: 'sum' },
+    ], { w1: weights([4, 6, 3, 3], 61), c1: weights([4], 62), dw: weights([8, 1, 3, 3], 63), gw: weights([8, 4, 1, 1], 64), ...bn(4, 60), ...bn(8, 70) });
+    await expectMatch({ ...spec, outputs: ['sum'] });
+    await expectMatch({ ...spec, outputs: ['bn1', 'sum'] });
+  });
+
   it('ConvTranspose: strides, pads, output_padding, dilations, groups, bias', async () => {
     await expectMatch(
       chain(4, [

@@ -7,6 +7,9 @@ import { ModelFormatError } from '../errors';
 import { applyInputConvention, findLayer, type NetworkModel } from '../model';
 import { OPS } from './ops';
 import { storedConstant } from './ops/common';
+import { compileConv } from './ops/conv';
+import { batchNormAffine } from './ops/norm';
+import { convChains } from './fusion';
 import type { CompiledOp } from './ops/types';
 import { inferShapes, nodeContext, type Plan } from './plan';
 import { randomizedPlan } from './random-weights';
@@ -67,6 +70,14 @@ export class GraphModel implements NetworkModel {
   private readonly owned: tf.Tensor[] = [];
   private readonly fittedSizes = new Set<string>();
   private readonly schedules = new Map<string, Step[]>();
+  /** Logical shapes at the usual input size, for compiling fused steps on first use. */
+  private readonly shapes: ReadonlyMap<string, readonly number[]>;
+  private readonly chains: Map<GraphNode, GraphNode[]>;
+  private readonly fused = new Map<string, CompiledOp>();
+  private readonly own = <T extends tf.Tensor>(t: T): T => {
+    this.owned.push(tf.keep(t));
+    return t;
+  };
 
   /** Validates the whole plan at the convention's input size before allocating anything. */
   constructor(
@@ -79,11 +90,10 @@ export class GraphModel implements NetworkModel {
     const size = opts.inputConvention.inputSize;
     const { shapes, layers } = describeLayers(plan, size);
     this.layers = layers;
+    this.shapes = shapes;
+    this.chains = convChains(plan);
 
-    const own = <T extends tf.Tensor>(t: T): T => {
-      this.owned.push(tf.keep(t));
-      return t;
-    };
+    const own = this.own;
     try {
       this.steps = plan.nodes.map((node) => {
         const op = OPS[node.op].compile(nodeContext(plan, node, shapes), own);
@@ -105,8 +115,8 @@ export class GraphModel implements NetworkModel {
       throw new Error(`model ${this.name}: pixels must be [N, H, W, 3], got [${pixels.shape.join(', ')}]`);
     }
     for (const l of layers) findLayer(this, l);
+    this.checkFits(pixels.shape[1], pixels.shape[2], layers);
     const schedule = this.schedule(layers);
-    this.checkFits(pixels.shape[1], pixels.shape[2], layers, schedule);
     return tf.tidy(() => {
       const values = new Map<string, tf.Tensor>([[this.plan.input, applyInputConvention(pixels, this.inputConvention)]]);
       const uses = new Map<string, number>();
@@ -129,7 +139,7 @@ export class GraphModel implements NetworkModel {
 
   /** Shapes of `layers` (stored layout, without the batch) for an input of another size. */
   layerShapesAt(height: number, width: number, layers: readonly string[] = this.layers.map((l) => l.name)): Map<string, number[]> {
-    const shapes = inferShapes(this.plan, height, width, this.schedule(layers).map((s) => s.node));
+    const shapes = inferShapes(this.plan, height, width, this.neededNodes(layers));
     return new Map(layers.map((l) => [l, layerShape(shapes.get(l)!)]));
   }
 
@@ -145,13 +155,11 @@ export class GraphModel implements NetworkModel {
     tf.dispose(this.owned);
     this.owned.length = 0;
     this.stored.clear();
+    this.fused.clear();
   }
 
-  /** The steps the requested layers need, in plan order. */
-  private schedule(layers: readonly string[]): Step[] {
-    const key = [...layers].sort().join('\n');
-    const cached = this.schedules.get(key);
-    if (cached) return cached;
+  /** The nodes the requested layers depend on, in plan order. */
+  private neededNodes(layers: readonly string[]): GraphNode[] {
     const producer = new Map(this.steps.map((s) => [s.node.outputs[0], s]));
     const needed = new Set<Step>();
     const visit = (name: string) => {
@@ -161,17 +169,59 @@ export class GraphModel implements NetworkModel {
       s.reads.forEach(visit);
     };
     layers.forEach(visit);
-    const schedule = this.steps.filter((s) => needed.has(s));
+    return this.steps.filter((s) => needed.has(s)).map((s) => s.node);
+  }
+
+  /** The steps a forward pass for `layers` runs, fused where possible. */
+  private schedule(layers: readonly string[]): Step[] {
+    const key = [...layers].sort().join('\n');
+    const cached = this.schedules.get(key);
+    if (cached) return cached;
+    const nodes = new Set(this.neededNodes(layers));
+    const schedule = this.fuse(this.steps.filter((s) => nodes.has(s.node)), new Set(layers));
     this.schedules.set(key, schedule);
     return schedule;
   }
 
+  /** Replaces Conv → BN → Relu runs whose inner tensors are not wanted by one fused conv step. */
+  private fuse(schedule: Step[], wanted: ReadonlySet<string>): Step[] {
+    const stepOf = new Map(schedule.map((s) => [s.node, s]));
+    const absorbed = new Set<Step>();
+    const out: Step[] = [];
+    for (const s of schedule) {
+      if (absorbed.has(s)) continue;
+      const chain = this.chains.get(s.node) ?? [];
+      let k = 1;
+      while (k < chain.length && !wanted.has(chain[k - 1].outputs[0]) && stepOf.has(chain[k])) k++;
+      if (k === 1) {
+        out.push(s);
+        continue;
+      }
+      const parts = chain.slice(0, k);
+      parts.slice(1).forEach((n) => absorbed.add(stepOf.get(n)!));
+      out.push({ node: parts[k - 1], op: this.fusedConv(parts), reads: s.reads });
+    }
+    return out;
+  }
+
+  private fusedConv(parts: GraphNode[]): CompiledOp {
+    const key = parts.map((n) => n.name).join('\n');
+    let op = this.fused.get(key);
+    if (!op) {
+      const ctx = (n: GraphNode) => nodeContext(this.plan, n, this.shapes);
+      const bn = parts.find((n) => n.op === 'BatchNormalization');
+      op = compileConv(ctx(parts[0]), this.own, { ...(bn ? batchNormAffine(ctx(bn)) : {}), relu: parts[parts.length - 1].op === 'Relu' });
+      this.fused.set(key, op);
+    }
+    return op;
+  }
+
   /** Clear error, instead of a tfjs one, when the input is too small for the layers asked for. */
-  private checkFits(height: number, width: number, layers: readonly string[], schedule: readonly Step[]): void {
+  private checkFits(height: number, width: number, layers: readonly string[]): void {
     const key = `${height}x${width}:${[...layers].sort().join('\n')}`;
     if (this.fittedSizes.has(key)) return;
     try {
-      inferShapes(this.plan, height, width, schedule.map((s) => s.node));
+      inferShapes(this.plan, height, width, this.neededNodes(layers));
     } catch (err) {
       if (err instanceof ModelFormatError) throw new Error(`model ${this.name}: an input of ${height}x${width} is too small: ${err.message}`);
       throw err;

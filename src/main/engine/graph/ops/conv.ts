@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { intAttr, intsAttr, nodeError, stringAttr, window2D, windowOutputSize, type Window2D } from '../attrs';
 import { floatConstant, inputShape, padSpatial, positiveSize, tfPadding } from './common';
-import type { NodeCtx, OpDef, Own, RFStep } from './types';
+import type { CompiledOp, NodeCtx, OpDef, Own, RFStep } from './types';
 
 /** Inserts dilation-1 zeros between kernel taps of an [A, B, kh, kw] kernel. */
 function dilateKernel(data: Float32Array, shape: readonly number[], d: readonly [number, number]): { data: Float32Array; shape: number[] } {
@@ -39,6 +39,63 @@ function weightKernel(ctx: NodeCtx): [number, number] {
   return [s[2], s[3]];
 }
 
+/** What a conv absorbs from the nodes after it: a per-channel affine map (a batch norm), a ReLU. */
+export interface ConvEpilogue {
+  scale?: Float32Array;
+  shift?: Float32Array;
+  relu?: boolean;
+}
+
+/**
+ * A Conv, optionally with a following batch norm folded into its weights and bias and a ReLU
+ * fused into the kernel; the executor uses the folded form when the intermediate tensors are not
+ * asked for.
+ */
+export function compileConv(ctx: NodeCtx, own: Own, post: ConvEpilogue = {}): CompiledOp {
+  const node = ctx.node;
+  const w = floatConstant(ctx, 1, 'the weight tensor');
+  const [o, cg, kh, kw] = w.shape;
+  const g = group(ctx);
+  const cin = cg * g;
+  const dil = window2D(node, [ctx.shapes[0][2], ctx.shapes[0][3]], [kh, kw]).dilations;
+  const k = dilateKernel(w.data, w.shape, dil);
+  let biasData = ctx.has(2) ? floatConstant(ctx, 2, 'the bias').data : undefined;
+  if (post.scale && post.shift) {
+    const { scale, shift } = post;
+    const per = k.data.length / o;
+    k.data = k.data.map((v, i) => v * scale[Math.floor(i / per)]);
+    biasData = shift.map((b, c) => b + (biasData ? biasData[c] * scale[c] : 0));
+  }
+  const bias = biasData ? own(tf.tensor1d(biasData)) : undefined;
+  const activation = post.relu ? 'relu' : 'linear';
+  const depthwise = g > 1 && g === cin && cg === 1;
+  // tfjs kernels: conv2d [kh, kw, in, out]; depthwise [kh, kw, in, multiplier].
+  const filters = tf.tidy(() => {
+    const oihw = tf.tensor4d(k.data, k.shape as [number, number, number, number]);
+    if (depthwise) return [tf.transpose(tf.reshape(oihw, [cin, o / cin, k.shape[2], k.shape[3]]), [2, 3, 0, 1])];
+    return tf.split(oihw, g, 0).map((part) => tf.transpose(part, [2, 3, 1, 0]));
+  }).map((f) => own(f as tf.Tensor4D));
+
+  return {
+    inputs: [0],
+    run: ([input]) => {
+      let x = input as tf.Tensor4D;
+      const inHW: [number, number] = [x.shape[1], x.shape[2]];
+      const win: Window2D = { ...window2D(node, inHW, [kh, kw]), dilations: [1, 1] };
+      win.kernel = [k.shape[2], k.shape[3]];
+      const mode = tfPadding(win, inHW);
+      if (mode === 'explicit') x = padSpatial(x, win);
+      const pad = mode === 'explicit' ? 'valid' : mode;
+      const strides = win.strides;
+      if (depthwise) return tf.fused.depthwiseConv2d({ x, filter: filters[0], strides, pad, bias, activation });
+      if (g === 1) return tf.fused.conv2d({ x, filter: filters[0], strides, pad, bias, activation });
+      const parts = tf.split(x, g, 3).map((xi, i) => tf.conv2d(xi as tf.Tensor4D, filters[i], strides, pad));
+      const y = bias ? tf.add(tf.concat(parts, 3), bias) : tf.concat(parts, 3);
+      return post.relu ? tf.relu(y) : y;
+    },
+  };
+}
+
 export const conv: OpDef = {
   infer(ctx) {
     const x = inputShape(ctx, 0, [4], 'the input');
@@ -55,42 +112,7 @@ export const conv: OpDef = {
     return [x[0], o, h, positiveSize(ctx, windowOutputSize(win, 1, x[3]), x[2], x[3])];
   },
 
-  compile(ctx, own) {
-    const node = ctx.node;
-    const w = floatConstant(ctx, 1, 'the weight tensor');
-    const [o, cg, kh, kw] = w.shape;
-    const g = group(ctx);
-    const cin = cg * g;
-    const dil = window2D(node, [ctx.shapes[0][2], ctx.shapes[0][3]], [kh, kw]).dilations;
-    const k = dilateKernel(w.data, w.shape, dil);
-    const bias = ctx.has(2) ? own(tf.tensor1d(floatConstant(ctx, 2, 'the bias').data)) : undefined;
-    const depthwise = g > 1 && g === cin && cg === 1;
-    // tfjs kernels: conv2d [kh, kw, in, out]; depthwise [kh, kw, in, multiplier].
-    const filters = tf.tidy(() => {
-      const oihw = tf.tensor4d(k.data, k.shape as [number, number, number, number]);
-      if (depthwise) return [tf.transpose(tf.reshape(oihw, [cin, o / cin, k.shape[2], k.shape[3]]), [2, 3, 0, 1])];
-      return tf.split(oihw, g, 0).map((part) => tf.transpose(part, [2, 3, 1, 0]));
-    }).map((f) => own(f as tf.Tensor4D));
-
-    return {
-      inputs: [0],
-      run: ([input]) => {
-        let x = input as tf.Tensor4D;
-        const inHW: [number, number] = [x.shape[1], x.shape[2]];
-        const win: Window2D = { ...window2D(node, inHW, [kh, kw]), dilations: [1, 1] };
-        win.kernel = [k.shape[2], k.shape[3]];
-        const mode = tfPadding(win, inHW);
-        if (mode === 'explicit') x = padSpatial(x, win);
-        const pad = mode === 'explicit' ? 'valid' : mode;
-        const strides = win.strides;
-        if (depthwise) return tf.fused.depthwiseConv2d({ x, filter: filters[0], strides, pad, bias });
-        if (g === 1) return tf.fused.conv2d({ x, filter: filters[0], strides, pad, bias });
-        const parts = tf.split(x, g, 3).map((xi, i) => tf.conv2d(xi as tf.Tensor4D, filters[i], strides, pad));
-        const y = tf.concat(parts, 3);
-        return bias ? tf.add(y, bias) : y;
-      },
-    };
-  },
+  compile: (ctx, own) => compileConv(ctx, own),
 
   rf: (ctx) => windowRF(ctx, weightKernel(ctx), 'window'),
 };

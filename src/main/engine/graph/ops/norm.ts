@@ -2,7 +2,21 @@
 import * as tf from '@tensorflow/tfjs';
 import { floatAttr, intAttr, nodeError } from '../attrs';
 import { floatConstant, inputShape } from './common';
-import type { OpDef } from './types';
+import type { NodeCtx, OpDef } from './types';
+
+/** Inference-mode batch norm as y = x * scale + shift, per channel. */
+export function batchNormAffine(ctx: NodeCtx): { scale: Float32Array; shift: Float32Array } {
+  const [gamma, beta, mean, variance] = [1, 2, 3, 4].map((i) => floatConstant(ctx, i, 'BN parameter').data);
+  const eps = floatAttr(ctx.node, 'epsilon', 1e-5);
+  const scale = new Float32Array(gamma.length);
+  const shift = new Float32Array(gamma.length);
+  for (let c = 0; c < gamma.length; c++) {
+    const s = gamma[c] / Math.sqrt(variance[c] + eps);
+    scale[c] = s;
+    shift[c] = beta[c] - mean[c] * s;
+  }
+  return { scale, shift };
+}
 
 export const batchNormalization: OpDef = {
   infer(ctx) {
@@ -12,15 +26,7 @@ export const batchNormalization: OpDef = {
     return [...x];
   },
   compile(ctx, own) {
-    const [gamma, beta, mean, variance] = [1, 2, 3, 4].map((i) => floatConstant(ctx, i, 'BN parameter').data);
-    const eps = floatAttr(ctx.node, 'epsilon', 1e-5);
-    const scale = new Float32Array(gamma.length);
-    const shift = new Float32Array(gamma.length);
-    for (let c = 0; c < gamma.length; c++) {
-      const s = gamma[c] / Math.sqrt(variance[c] + eps);
-      scale[c] = s;
-      shift[c] = beta[c] - mean[c] * s;
-    }
+    const { scale, shift } = batchNormAffine(ctx);
     // Channels are the last stored axis for both [N, C] and NHWC inputs.
     const s = own(tf.tensor1d(scale));
     const b = own(tf.tensor1d(shift));
