@@ -5,8 +5,11 @@
 export type FieldType =
   | 'model'
   | 'layer'
+  | 'layers'
   | 'channel'
+  | 'units'
   | 'position'
+  | 'choice'
   | 'int'
   | 'number'
   | 'nullable-number'
@@ -20,19 +23,26 @@ export interface FieldHint {
   help?: string;
   min?: number;
   max?: number;
+  /** The allowed values of a 'choice' field. */
+  options?: string[];
 }
 
-export interface FieldSpec {
+export interface FieldSpec extends FieldHint {
   key: string;
   type: FieldType;
   label: string;
-  help?: string;
-  min?: number;
-  max?: number;
 }
 
 /** Settings keys with one meaning across analyses get their picker without a hint. */
-const WELL_KNOWN: Record<string, FieldType> = { modelId: 'model', layer: 'layer', channel: 'channel' };
+const WELL_KNOWN: Record<string, FieldType> = {
+  modelId: 'model',
+  layer: 'layer',
+  layers: 'layers',
+  channel: 'channel',
+  units: 'units',
+  position: 'position',
+  imageNorm: 'nullable-number',
+};
 
 function inferType(key: string, value: unknown): FieldType {
   if (WELL_KNOWN[key]) return WELL_KNOWN[key];
@@ -41,6 +51,15 @@ function inferType(key: string, value: unknown): FieldType {
   if (typeof value === 'string') return 'text';
   return 'json';
 }
+
+const TYPE_LABELS: Partial<Record<FieldType, string>> = {
+  model: 'Model',
+  layer: 'Layer',
+  layers: 'Layers',
+  channel: 'Unit (channel)',
+  units: 'Units',
+  position: 'Unit position',
+};
 
 /** "learningRate" → "Learning rate". */
 function labelOf(key: string): string {
@@ -51,13 +70,15 @@ function labelOf(key: string): string {
 export function fieldSpecs(defaults: Record<string, unknown>, hints: Record<string, FieldHint> = {}): FieldSpec[] {
   return Object.entries(defaults).map(([key, value]) => {
     const hint = hints[key] ?? {};
+    const type = hint.type ?? inferType(key, value);
     return {
       key,
-      type: hint.type ?? inferType(key, value),
-      label: hint.label ?? labelOf(key),
+      type,
+      label: hint.label ?? TYPE_LABELS[type] ?? labelOf(key),
       ...(hint.help ? { help: hint.help } : {}),
       ...(hint.min !== undefined ? { min: hint.min } : {}),
       ...(hint.max !== undefined ? { max: hint.max } : {}),
+      ...(hint.options ? { options: hint.options } : {}),
     };
   });
 }
@@ -67,12 +88,43 @@ export function jsonText(value: unknown): string {
   return value === null || value === undefined ? '' : JSON.stringify(value);
 }
 
-/** Parses a JSON field; empty means null (the analysis's automatic choice). */
-export function parseJsonField(label: string, text: string): unknown {
+/**
+ * Parses a free-form field: JSON where it is JSON, otherwise the text as typed (settings
+ * schemas accept lists such as "0.1, 0.5, 1" as strings); empty means null (automatic).
+ */
+export function parseJsonField(text: string): unknown {
   if (text.trim() === '') return null;
   try {
     return JSON.parse(text);
   } catch {
-    throw new Error(`${label}: not valid JSON (e.g. 3, [1, 2] or "text")`);
+    return text.trim();
   }
+}
+
+/** [0, 1, 2, 3, 7] → "0-3, 7". */
+export function unitsText(value: unknown): string {
+  const list = Array.isArray(value) ? value.filter((v): v is number => Number.isInteger(v)) : typeof value === 'number' ? [value] : [];
+  const parts: string[] = [];
+  for (let i = 0; i < list.length; ) {
+    let j = i;
+    while (j + 1 < list.length && list[j + 1] === list[j] + 1) j++;
+    parts.push(j > i ? `${list[i]}-${list[j]}` : String(list[i]));
+    i = j + 1;
+  }
+  return parts.join(', ');
+}
+
+/** "0-3, 7" → [0, 1, 2, 3, 7]; throws with the label when the text is not such a list. */
+export function parseUnits(label: string, text: string): number[] {
+  const units: number[] = [];
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^(\d+)(?:\s*-\s*(\d+))?$/.exec(part);
+    if (!m) throw new Error(`${label}: "${part}" is not a unit number or range (e.g. 0-15, 20)`);
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    if (b < a) throw new Error(`${label}: the range ${part} runs backwards`);
+    for (let u = a; u <= b; u++) units.push(u);
+  }
+  if (!units.length) throw new Error(`${label}: give at least one unit`);
+  return units;
 }

@@ -2,12 +2,7 @@ import type { FieldHint } from '../fields';
 
 /** Form hints for max-image settings (src/shared/analyses/max-image.ts; METHODS §2). */
 export const maxImageFields: Record<string, FieldHint> = {
-  modelId: { label: 'Model' },
-  layer: { label: 'Layer' },
-  channel: { label: 'Unit (channel)' },
   position: {
-    type: 'position',
-    label: 'Unit position',
     help: 'Row and column in the layer output; centre = the spatially central unit.',
   },
   steps: { type: 'int', label: 'Steps', min: 1, max: 100_000 },
