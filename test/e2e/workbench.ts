@@ -42,9 +42,10 @@ export async function watchProgress(page: Page, runId: number, timeoutMs = 60_00
   const seen: number[] = [];
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    // Status first: once it reads finished, the bar read after it shows the final value.
+    const status = await row.getAttribute('data-status');
     const value = Number(await bar.getAttribute('aria-valuenow'));
     if (seen.at(-1) !== value) seen.push(value);
-    const status = await row.getAttribute('data-status');
     if (value >= 100 || (status && !['queued', 'running', 'interrupted'].includes(status))) return seen;
     await page.waitForTimeout(25);
   }
