@@ -8,7 +8,7 @@ import type { WorkbenchClient } from './types';
 export { CallError, describeError } from './errors';
 export type { ConnectionState, WorkbenchClient } from './types';
 
-export function createClient(): WorkbenchClient {
+function createClient(): WorkbenchClient {
   if (window.artiphys) return new DesktopClient(window.artiphys);
   return new HttpClient(window.location.origin, takeTokenFromAddress());
 }

@@ -1,7 +1,7 @@
 // Models of the project (built-in cell models first), their layers, and the unit the user has
 // selected in the sidebar: the selection pre-fills new runs.
 import { defineStore } from 'pinia';
-import { computed, ref } from 'vue';
+import { ref } from 'vue';
 import type { LayerInfo, ModelDetail, ModelSummary } from '../../../shared/domain';
 import { api } from '../api';
 
@@ -22,17 +22,12 @@ export const useModelsStore = defineStore('models', () => {
   const selection = ref<UnitSelection | null>(null);
   const loading = ref(false);
 
-  const selectedLayer = computed<LayerInfo | null>(() => {
-    const s = selection.value;
-    if (!s?.layer) return null;
-    return details.value[s.modelId]?.layers.find((l) => l.name === s.layer) ?? null;
-  });
-
   async function load(): Promise<void> {
     loading.value = true;
     try {
       list.value = await api().call('models.list');
-      details.value = {};
+      // Layers of a model id do not change (imported ids carry a hash of the file).
+      details.value = Object.fromEntries(Object.entries(details.value).filter(([id]) => list.value.some((m) => m.id === id)));
       if (selection.value && !list.value.some((m) => m.id === selection.value?.modelId)) selection.value = null;
     } finally {
       loading.value = false;
@@ -51,5 +46,5 @@ export const useModelsStore = defineStore('models', () => {
     selection.value = next;
   }
 
-  return { list, details, selection, selectedLayer, loading, load, detail, select };
+  return { list, details, selection, loading, load, detail, select };
 });
