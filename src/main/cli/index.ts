@@ -169,7 +169,9 @@ async function serveCommand(args: ParsedArgs): Promise<number> {
     ...(args.flags.port !== undefined ? { port: Number(args.flags.port) } : {}),
     ...(args.flags.host ? { host: String(args.flags.host) } : {}),
   });
-  out(args, { url: server.url, project: wb.project.path }, () => `Artiphys is serving ${wb.project.path}\nOpen ${server.url}`);
+  // One line, so that a program starting the server can read the URL as soon as it is printed.
+  if (args.flags.json) console.log(JSON.stringify({ url: server.url, project: wb.project.path }));
+  else console.log(`Artiphys is serving ${wb.project.path}\nOpen ${server.url}`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
