@@ -76,7 +76,7 @@ describe('tensor memory', () => {
     const before = tf.memory().numTensors;
     const model = await loadModelFile(VGG_FILE);
     const pixels = tf.randomUniform([2, 26, 26, 3], 0, 255, 'float32', 2) as tf.Tensor4D;
-    const unit = (x: tf.Tensor4D) => tf.sum(tf.slice(model.forward(x, ['relu3_1']).relu3_1, [0, 3, 3, 0], [-1, 1, 1, 1])) as tf.Scalar;
+    const unit = (x: tf.Tensor) => tf.sum(tf.slice(model.forward(x as tf.Tensor4D, ['relu3_1']).relu3_1, [0, 3, 3, 0], [-1, 1, 1, 1])) as tf.Scalar;
     const step = () => tf.tidy(() => tf.grad(unit)(pixels).dataSync());
     step();
     const steady = tf.memory().numTensors;

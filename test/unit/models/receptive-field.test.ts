@@ -53,7 +53,7 @@ describe('receptive-field arithmetic', () => {
 /** |d(unit)/d(pixels)| summed over a batch of images; the unit is channel `channel` at output (k, k). */
 function unitGradient(model: GraphModel, layer: string, pixels: tf.Tensor4D, k: number, channel: number): Float32Array {
   return tf.tidy(() => {
-    const unit = (x: tf.Tensor4D) => tf.sum(tf.slice(model.forward(x, [layer])[layer], [0, k, k, channel], [-1, 1, 1, 1])) as tf.Scalar;
+    const unit = (x: tf.Tensor) => tf.sum(tf.slice(model.forward(x as tf.Tensor4D, [layer])[layer], [0, k, k, channel], [-1, 1, 1, 1])) as tf.Scalar;
     return tf.sum(tf.abs(tf.grad(unit)(pixels)), [0, 3]).dataSync() as Float32Array;
   });
 }
