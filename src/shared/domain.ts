@@ -48,6 +48,8 @@ export interface ModelSummary {
   layerCount: number;
   /** Weights re-initialized with a fixed seed (random-weights control). */
   randomWeightsSeed?: number;
+  /** The file did not say its input convention: a default was filled in that the user should check. */
+  conventionGuessed?: boolean;
 }
 
 export interface ModelDetail extends ModelSummary {
@@ -102,4 +104,38 @@ export interface BackendInfo {
   /** Backends tried before this one, with why each was passed over. */
   skipped: { package: string; reason: string }[];
   tfjsVersion: string;
+}
+
+/** One downloadable file of the model zoo (resources/zoo/manifest.json). */
+export interface ZooEntry {
+  /** Id used by `artiphys models download <name>`. */
+  name: string;
+  title: string;
+  format: ModelFormat;
+  url: string;
+  /** Name of the file in the user's models folder. */
+  fileName: string;
+  /** Exact size in bytes where the publisher states it; else null and the server's length is used. */
+  sizeBytes: number | null;
+  /** Size as published, in MB, for display when the exact size is not known. */
+  approxSizeMB: number | null;
+  /** Checksum the publisher gives, with its algorithm (Keras publishes MD5). */
+  checksum: { algorithm: 'sha256' | 'md5'; value: string };
+  /** The convention the weights were trained with (filled in on import). */
+  inputConvention: InputConvention;
+  /** Where the URL and checksum were read. */
+  provenance: string;
+}
+
+export interface ZooListing extends ZooEntry {
+  /** Where the file is (or will be) in the user's models folder. */
+  path: string;
+  downloaded: boolean;
+}
+
+export interface ZooProgress {
+  bytes: number;
+  /** Bytes expected; null when neither the manifest nor the server says. */
+  total: number | null;
+  etaSeconds: number | null;
 }

@@ -8,6 +8,7 @@ import { ApiError, type MethodResults } from '../../shared/api/contract';
 import type { RunSummary } from '../../shared/domain';
 import { forkEngine, probeEngine } from '../services/engine-process';
 import { defaultProjectPath, Workbench } from '../services/workbench';
+import { zooEntries, zooEntry } from '../services/zoo';
 import { serve } from '../server/http-server';
 import { APP_VERSION } from '../version';
 import { parseArgs, settingsFromFlags, type ParsedArgs } from './args';
@@ -25,6 +26,11 @@ Usage: artiphys <command> [options]    (every command takes --json)
   models list [--project P]      built-in and project models with the ids --model takes
   models inspect <file>          format, input convention, layers with shape and RF
   models import <file> --project P
+  models randomize <model-id> --seed N --project P
+                                 adds a random-weights copy (same architecture and convention)
+  models zoo                     well-known public weights that can be downloaded
+  models download <name> --project P
+                                 downloads a zoo entry, checks its checksum, imports it
   run <analysis> --model M [--<setting> value ...] [--seed N] [--project P]
                                  runs an analysis and waits for it (Ctrl-C cancels)
   runs list [--project P]
@@ -216,7 +222,51 @@ async function models(sub: string | undefined, args: ParsedArgs): Promise<number
     }
     return 0;
   }
-  throw new ApiError('bad_request', 'usage: artiphys models list|inspect|import');
+  if (sub === 'randomize') {
+    const modelId = args.positional[2];
+    const seed = Number(args.flags.seed);
+    if (!modelId || args.flags.seed === undefined || !Number.isInteger(seed)) {
+      throw new ApiError('bad_request', 'usage: artiphys models randomize <model-id> --seed N --project P');
+    }
+    const wb = openWorkbench(args, false);
+    try {
+      const m = await call(wb, 'models.randomize', { modelId, seed });
+      out(args, m, () => `added ${m.name} as ${m.id}`);
+    } finally {
+      wb.close();
+    }
+    return 0;
+  }
+  if (sub === 'zoo') {
+    const list = zooEntries();
+    out(args, list, () =>
+      list
+        .map((e) => `${e.name.padEnd(22)} ${e.format.padEnd(8)} ${e.approxSizeMB ? `~${e.approxSizeMB} MB` : 'size ?'}  ${e.title}`)
+        .join('\n'),
+    );
+    return 0;
+  }
+  if (sub === 'download') {
+    const name = args.positional[2];
+    if (!name) throw new ApiError('bad_request', 'usage: artiphys models download <name> --project P ("artiphys models zoo" lists the names)');
+    const entry = zooEntry(name);
+    const wb = openWorkbench(args);
+    const bar = !args.flags.json && process.stderr.isTTY ? new ProgressBar(process.stderr, entry.fileName) : null;
+    wb.onEvent((e) => {
+      if (e.type === 'zoo.progress' && e.name === name) {
+        bar?.update({ step: e.progress.bytes, total: e.progress.total ?? 0, etaSeconds: e.progress.etaSeconds });
+      }
+    });
+    try {
+      const r = await call(wb, 'zoo.download', { name });
+      bar?.done();
+      out(args, r, () => (r.model ? `downloaded ${r.file}\nimported ${r.model.name} as ${r.model.id}` : r.importError ?? ''));
+      return r.model ? 0 : 1;
+    } finally {
+      wb.close();
+    }
+  }
+  throw new ApiError('bad_request', 'usage: artiphys models list|inspect|import|randomize|zoo|download');
 }
 
 async function run(kind: string | undefined, args: ParsedArgs): Promise<number> {
@@ -251,10 +301,13 @@ async function run(kind: string | undefined, args: ParsedArgs): Promise<number> 
   const results = await call(wb, 'results.list', { runId: final.id });
   const engineError = wb.runner.engineState.error;
   wb.close();
-  out(args, { run: final, results, ...(engineError ? { engineError } : {}) }, () =>
+  // An analysis may end with a `summary` result (a table): it heads the JSON and the text output.
+  const summary = results.find((r) => r.key === 'summary')?.data ?? null;
+  out(args, { run: final, ...(summary ? { summary } : {}), results, ...(engineError ? { engineError } : {}) }, () =>
     [
       `run ${final.id} ${final.status}${final.error ? `: ${final.error}` : ''}${engineError ? ` (engine: ${engineError})` : ''}`,
-      ...results.map((r) => `  ${r.key}: ${summarize(r.data)}`),
+      ...results.filter((r) => r.key !== 'summary').map((r) => `  ${r.key}: ${summarize(r.data)}`),
+      ...(summary ? ['', ...tableText(summary)] : []),
     ].join('\n'),
   );
   return final.status === 'done' ? 0 : 1;
@@ -281,6 +334,16 @@ async function runs(sub: string | undefined, args: ParsedArgs): Promise<number> 
     wb.close();
   }
   throw new ApiError('bad_request', 'usage: artiphys runs list | artiphys runs show <id>');
+}
+
+/** A result of the form {columns, table: rows}, as aligned text columns; nothing for other data. */
+export function tableText(data: Record<string, unknown>): string[] {
+  const { columns, table } = data as { columns?: unknown; table?: unknown };
+  if (!Array.isArray(columns) || !Array.isArray(table)) return [];
+  const cell = (v: unknown) => (typeof v === 'number' ? (Number.isFinite(v) ? v.toFixed(3) : '-') : v === null || v === undefined ? '-' : String(v));
+  const rows = [columns.map(String), ...table.map((row: Record<string, unknown>) => columns.map((c: string) => cell(row[c])))];
+  const widths = columns.map((_, k) => Math.max(...rows.map((r) => r[k].length)));
+  return rows.map((r) => r.map((v, k) => (k === 0 ? v.padEnd(widths[k]) : v.padStart(widths[k]))).join('  '));
 }
 
 function summarize(data: Record<string, unknown>): string {

@@ -84,6 +84,9 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE TABLE notes (target TEXT PRIMARY KEY, text TEXT NOT NULL, updated_at TEXT NOT NULL);
   `,
+  /* 2 */ `
+  ALTER TABLE models ADD COLUMN convention_guessed INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

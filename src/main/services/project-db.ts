@@ -143,8 +143,8 @@ export class ProjectDb {
     this.db.transaction(() => {
       this.db
         .prepare(
-          `INSERT INTO models(id, name, format, source, sha256, input_convention, random_seed, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO models(id, name, format, source, sha256, input_convention, random_seed, convention_guessed, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           model.id,
@@ -154,6 +154,7 @@ export class ProjectDb {
           model.sha256 ?? null,
           JSON.stringify(model.inputConvention),
           model.randomWeightsSeed ?? null,
+          model.conventionGuessed ? 1 : 0,
           now(),
         );
       const layer = this.db.prepare(
@@ -185,9 +186,34 @@ export class ProjectDb {
     return { ...toModelSummary(row), layers };
   }
 
+  /** Saving a convention is the user checking it: it is no longer marked as guessed. */
   setInputConvention(id: string, convention: InputConvention): void {
-    const r = this.db.prepare(`UPDATE models SET input_convention = ? WHERE id = ?`).run(JSON.stringify(convention), id);
+    const r = this.db
+      .prepare(`UPDATE models SET input_convention = ?, convention_guessed = 0 WHERE id = ?`)
+      .run(JSON.stringify(convention), id);
     if (r.changes === 0) throw new ApiError('not_found', `no model ${id} in this project`);
+  }
+
+  /**
+   * Adds a copy of a project model (same file, convention and layers) under a new id, e.g. its
+   * random-weights control.
+   */
+  copyModel(fromId: string, copy: { id: string; name: string; randomWeightsSeed: number | null }): void {
+    this.db.transaction(() => {
+      const r = this.db
+        .prepare(
+          `INSERT INTO models(id, name, format, source, sha256, input_convention, random_seed, convention_guessed, created_at)
+           SELECT ?, ?, format, source, sha256, input_convention, ?, convention_guessed, ? FROM models WHERE id = ?`,
+        )
+        .run(copy.id, copy.name, copy.randomWeightsSeed, now(), fromId);
+      if (r.changes === 0) throw new ApiError('not_found', `no model ${fromId} in this project`);
+      this.db
+        .prepare(
+          `INSERT INTO layers(model_id, idx, name, op, shape, rf_size, rf_jump, rf_offset)
+           SELECT ?, idx, name, op, shape, rf_size, rf_jump, rf_offset FROM layers WHERE model_id = ?`,
+        )
+        .run(copy.id, fromId);
+    })();
   }
 
   // ---- runs ----
@@ -327,6 +353,7 @@ interface ModelRow {
   source: string | null;
   input_convention: string;
   random_seed: number | null;
+  convention_guessed: number;
   layer_count: number;
 }
 
@@ -348,6 +375,7 @@ function toModelSummary(r: ModelRow): ModelSummary {
     inputConvention: JSON.parse(r.input_convention),
     layerCount: r.layer_count,
     ...(r.random_seed !== null ? { randomWeightsSeed: r.random_seed } : {}),
+    ...(r.convention_guessed ? { conventionGuessed: true } : {}),
   };
 }
 

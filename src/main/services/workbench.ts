@@ -16,11 +16,14 @@ import {
   type ProjectInfo,
 } from '../../shared/api/contract';
 import { builtinModels } from '../../shared/builtin-models';
-import type { ModelDetail } from '../../shared/domain';
+import { V4_BEST_REPORTED, type ApcPointsReference, type V4Reference } from '../../shared/v4-reference';
+import { shippedApcPoints, shippedV4Fits } from '../engine/shape-data';
+import type { InputConvention, ModelDetail, ModelSummary } from '../../shared/domain';
 import { APP_VERSION } from '../version';
 import type { EngineLauncher } from './engine-process';
 import { JobRunner } from './job-runner';
 import { PROJECT_EXTENSION, ProjectDb } from './project-db';
+import { downloadZooEntry, zooEntries, zooEntry } from './zoo';
 
 export interface WorkbenchOptions {
   launcher: EngineLauncher;
@@ -30,10 +33,19 @@ export interface WorkbenchOptions {
   backend?: string;
 }
 
+/** The app's folder in the user's home (ARTIPHYS_HOME moves it). */
+export function artiphysHome(): string {
+  return process.env.ARTIPHYS_HOME ?? path.join(os.homedir(), '.artiphys');
+}
+
 /** Where the app keeps its default project when the user has not chosen one. */
 export function defaultProjectPath(): string {
-  const home = process.env.ARTIPHYS_HOME ?? path.join(os.homedir(), '.artiphys');
-  return path.join(home, `default${PROJECT_EXTENSION}`);
+  return path.join(artiphysHome(), `default${PROJECT_EXTENSION}`);
+}
+
+/** Where zoo downloads go. */
+export function modelsDir(): string {
+  return path.join(artiphysHome(), 'models');
 }
 
 type Handlers = { [M in Method]: (params: any) => Promise<MethodResults[M]> | MethodResults[M] };
@@ -128,35 +140,43 @@ export class Workbench {
       ...this.db.listModels(),
     ],
     'models.get': (p: { modelId: string }) => this.model(p.modelId),
-    'models.import': async (p: { path: string; name?: string }) => {
-      const file = path.resolve(p.path);
-      if (!fs.existsSync(file)) throw new ApiError('not_found', `no file at ${file}`);
-      const bytes = fs.readFileSync(file);
-      const sha256 = createHash('sha256').update(bytes).digest('hex');
-      const inspected = await this.runner.inspect(file).catch((err: Error) => {
-        throw new ApiError('bad_model', `${path.basename(file)}: ${err.message}`);
-      });
-      const base = path.basename(file).replace(/\.[^.]+$/, '').replace(/[^A-Za-z0-9_-]+/g, '-');
-      let id = `${base}-${sha256.slice(0, 8)}`;
-      for (let n = 2; this.db.getModel(id); n++) id = `${base}-${sha256.slice(0, 8)}-${n}`;
-      const detail: ModelDetail & { sha256: string } = {
-        id,
-        name: p.name ?? inspected.name,
-        format: inspected.format,
-        source: file,
-        inputConvention: inspected.inputConvention,
-        layerCount: inspected.layers.length,
-        layers: inspected.layers,
-        sha256,
-      };
-      this.db.addModel(detail);
-      const { layers: _layers, sha256: _sha, ...summary } = detail;
-      return summary;
-    },
+    'models.import': (p: { path: string; name?: string }) => this.importFile(p.path, p.name),
     'models.setConvention': (p: { modelId: string; convention: ModelDetail['inputConvention'] }) => {
       this.db.setInputConvention(p.modelId, p.convention);
       const { layers: _layers, ...summary } = this.model(p.modelId);
       return summary;
+    },
+    'models.randomize': (p: { modelId: string; seed: number }) => {
+      const from = this.model(p.modelId);
+      if (from.format === 'builtin') {
+        throw new ApiError('bad_request', `${from.id} is a built-in cell model; its parameters are set in the run settings, not random weights`);
+      }
+      const base = `${from.id.replace(/-rand\d+(-\d+)?$/, '')}-rand${p.seed}`;
+      let id = base;
+      for (let n = 2; this.db.getModel(id); n++) id = `${base}-${n}`;
+      const name = `${from.name.replace(/ \(random weights, seed \d+\)$/, '')} (random weights, seed ${p.seed})`;
+      this.db.copyModel(from.id, { id, name, randomWeightsSeed: p.seed });
+      const { layers: _layers, ...summary } = this.model(id);
+      return summary;
+    },
+    'zoo.list': () =>
+      zooEntries().map((e) => {
+        const file = path.join(modelsDir(), e.fileName);
+        return { ...e, path: file, downloaded: fs.existsSync(file) };
+      }),
+    'zoo.download': async (p: { name: string }) => {
+      const entry = zooEntry(p.name);
+      const file = await downloadZooEntry(entry, {
+        dir: modelsDir(),
+        onProgress: (progress) => this.emit({ type: 'zoo.progress', name: entry.name, progress }),
+      });
+      try {
+        const model = await this.importFile(file, entry.title, entry.inputConvention);
+        return { file, model, importError: null };
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        return { file, model: null, importError: `downloaded to ${file}, but it cannot be imported yet: ${why}` };
+      }
     },
     'runs.start': (p: { kind: string; settings: Record<string, unknown>; seed?: number; title?: string }) => {
       if (!isAnalysisKind(p.kind)) {
@@ -208,7 +228,49 @@ export class Workbench {
       return { target: p.target, text: p.text };
     },
     'notes.get': (p: { target: string }) => ({ target: p.target, text: this.db.getNote(p.target) }),
+    'reference.v4': (): V4Reference => ({
+      fits: shippedV4Fits(),
+      bestReported: V4_BEST_REPORTED,
+      source: 'least-squares APC fits of 109 V4 neurons (Pasupathy & Connor 2001 recordings), resources/v4',
+    }),
+    'reference.apcPoints': (): ApcPointsReference => {
+      const p = shippedApcPoints();
+      const stimuli = Array.from({ length: p.offsets.length - 1 }, (_, s) => {
+        const pts: [number, number][] = [];
+        for (let q = p.offsets[s]; q < p.offsets[s + 1]; q++) pts.push([p.angle[q], p.curvature[q]]);
+        return pts;
+      });
+      return { stimuli };
+    },
   };
+
+  /** Reads a model file in the engine and adds it to the project; `convention` overrides the file's. */
+  private async importFile(filePath: string, name?: string, convention?: InputConvention): Promise<ModelSummary> {
+    const file = path.resolve(filePath);
+    if (!fs.existsSync(file)) throw new ApiError('not_found', `no file at ${file}`);
+    const bytes = fs.readFileSync(file);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const inspected = await this.runner.inspect(file).catch((err: Error) => {
+      throw new ApiError('bad_model', `${path.basename(file)}: ${err.message}`);
+    });
+    const base = path.basename(file).replace(/\.[^.]+$/, '').replace(/[^A-Za-z0-9_-]+/g, '-');
+    let id = `${base}-${sha256.slice(0, 8)}`;
+    for (let n = 2; this.db.getModel(id); n++) id = `${base}-${sha256.slice(0, 8)}-${n}`;
+    const detail: ModelDetail & { sha256: string } = {
+      id,
+      name: name ?? inspected.name,
+      format: inspected.format,
+      source: file,
+      inputConvention: convention ?? inspected.inputConvention,
+      layerCount: inspected.layers.length,
+      layers: inspected.layers,
+      sha256,
+      ...(!convention && inspected.conventionGuessed ? { conventionGuessed: true } : {}),
+    };
+    this.db.addModel(detail);
+    const { layers: _layers, sha256: _sha, ...summary } = detail;
+    return summary;
+  }
 
   private run(id: number) {
     const run = this.db.getRun(id);

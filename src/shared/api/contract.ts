@@ -9,7 +9,10 @@ import type {
   RunProgress,
   RunStatus,
   RunSummary,
+  ZooListing,
+  ZooProgress,
 } from '../domain';
+import type { ApcPointsReference, V4Reference } from '../v4-reference';
 
 const runId = z.number().int().positive();
 
@@ -31,6 +34,9 @@ export const methodParams = {
   'models.get': z.object({ modelId: z.string().min(1) }),
   'models.import': z.object({ path: z.string().min(1), name: z.string().optional() }),
   'models.setConvention': z.object({ modelId: z.string().min(1), convention: inputConventionSchema }),
+  'models.randomize': z.object({ modelId: z.string().min(1), seed: z.number().int().min(0).max(2 ** 31 - 1) }),
+  'zoo.list': z.object({}),
+  'zoo.download': z.object({ name: z.string().min(1) }),
   'runs.start': z.object({
     kind: z.string().min(1),
     settings: z.record(z.string(), z.unknown()).default({}),
@@ -45,6 +51,8 @@ export const methodParams = {
   'images.get': z.object({ imageId: z.number().int().positive() }),
   'notes.set': z.object({ target: z.string().min(1).max(300), text: z.string().max(100_000) }),
   'notes.get': z.object({ target: z.string().min(1).max(300) }),
+  'reference.v4': z.object({}),
+  'reference.apcPoints': z.object({}),
 } as const;
 
 export type Method = keyof typeof methodParams;
@@ -76,6 +84,10 @@ export interface MethodResults {
   'models.get': ModelDetail;
   'models.import': ModelSummary;
   'models.setConvention': ModelSummary;
+  'models.randomize': ModelSummary;
+  'zoo.list': ZooListing[];
+  /** The file is kept even when it cannot be imported yet; `importError` then says why. */
+  'zoo.download': { file: string; model: ModelSummary | null; importError: string | null };
   'runs.start': RunSummary;
   'runs.list': RunSummary[];
   'runs.get': RunSummary;
@@ -85,6 +97,10 @@ export interface MethodResults {
   'images.get': { id: number; width: number; height: number; mime: 'image/png'; base64: string };
   'notes.set': { target: string; text: string };
   'notes.get': { target: string; text: string };
+  /** Shipped V4 APC fits and the published best V4 values (shape views). */
+  'reference.v4': V4Reference;
+  /** APC boundary points of the shape set (the renderer evaluates a unit's APC model on them). */
+  'reference.apcPoints': ApcPointsReference;
 }
 
 /** Events pushed to every connected client. */
@@ -93,7 +109,8 @@ export type ApiEvent =
   | { type: 'run.status'; runId: number; status: RunStatus; error?: string | null }
   | { type: 'run.result'; runId: number; resultId: number; key: string }
   | { type: 'project.changed'; path: string }
-  | { type: 'engine.status'; state: 'starting' | 'ready' | 'failed'; error?: string };
+  | { type: 'engine.status'; state: 'starting' | 'ready' | 'failed'; error?: string }
+  | { type: 'zoo.progress'; name: string; progress: ZooProgress };
 
 /** Error codes a client can act on; the message says what happened in words. */
 export type ApiErrorCode =
@@ -107,6 +124,8 @@ export type ApiErrorCode =
   | 'project_readonly'
   | 'bad_model'
   | 'engine_unavailable'
+  | 'unreachable'
+  | 'checksum_mismatch'
   | 'unauthorized'
   | 'internal';
 
