@@ -4,7 +4,7 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ModelDetail, ModelSummary } from '../../../src/shared/domain';
+import type { InputConvention, ModelDetail, ModelSummary } from '../../../src/shared/domain';
 import { forkEngine } from '../../../src/main/services/engine-process';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from '../../../src/main/services/migrations';
 import { ProjectDb } from '../../../src/main/services/project-db';
@@ -14,7 +14,7 @@ import { tempDir } from '../../helpers/temp';
 
 const dir = tempDir();
 const VGG = path.resolve(import.meta.dirname, '../../../../shared/models/vgg19_features_to_pool3_caffe_rgb.onnx');
-const convention = { channelOrder: 'BGR', scale: 255, mean: [103.9, 116.8, 123.7], std: [1, 1, 1], inputSize: 224 } as const;
+const convention: InputConvention = { channelOrder: 'BGR', scale: 255, mean: [103.9, 116.8, 123.7], std: [1, 1, 1], inputSize: 224 };
 
 describe('schema 2: convention_guessed', () => {
   it('upgrades a schema-1 project in place, keeping its models, unmarked', () => {
