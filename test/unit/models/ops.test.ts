@@ -169,6 +169,66 @@ describe('operators match onnxruntime-node', () => {
     );
   });
 
+  it('LRN with an even size (which onnxruntime refuses) follows the ONNX formula', async () => {
+    const file = path.join(dir, 'lrn4.onnx');
+    const [size, alpha, beta, bias] = [4, 0.3, 0.75, 1.5];
+    const lrnAttrs = { size: int(size), alpha: float(alpha), beta: float(beta), bias: float(bias) };
+    writeFileSync(file, buildModel(chain(6, [{ op: 'LRN', inputs: ['a'], output: 'lrn', attrs: lrnAttrs }])));
+    const model = await loadModelFile(file, { inputConvention: { ...RAW, inputSize: 5 } });
+    const out = tf.tidy(() => model.forward(tf.tensor4d(randomArray(5 * 5 * 3, 7, 2), [1, 5, 5, 3]), ['a', 'lrn']));
+    const a = out.a.dataSync();
+    const lrn = out.lrn.dataSync();
+    // Channels c - floor((size-1)/2) .. c + ceil((size-1)/2), i.e. c-1 .. c+2 for size 4.
+    for (let p = 0; p < 25; p++) {
+      for (let c = 0; c < 6; c++) {
+        let sum = 0;
+        for (let k = Math.max(0, c - 1); k <= Math.min(5, c + 2); k++) sum += a[p * 6 + k] ** 2;
+        const expected = a[p * 6 + c] / (bias + (alpha / size) * sum) ** beta;
+        expect(lrn[p * 6 + c]).toBeCloseTo(expected, 5);
+      }
+    }
+    tf.dispose(Object.values(out));
+    model.dispose();
+  });
+
+  describe('input gradients agree with central finite differences at every pixel', () => {
+    const cases: [string, ModelSpec['nodes'], ModelSpec['inits'], number][] = [
+      ['edge Pad', [{ op: 'Pad', inputs: ['x', 'p'], output: 'y', attrs: { mode: str('edge') } }], { p: { shape: [8], int64s: [0, 0, 1, 2, 0, 0, 2, 1] } }, 1e-2],
+      ['reflect Pad', [{ op: 'Pad', inputs: ['x', 'p'], output: 'y', attrs: { mode: str('reflect') } }], { p: { shape: [8], int64s: [0, 0, 1, 2, 0, 0, 2, 1] } }, 1e-2],
+      // A small step keeps the max of each window from switching.
+      ['MaxPool', [{ op: 'MaxPool', inputs: ['x'], output: 'y', attrs: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]), ceil_mode: int(1) } }], {}, 1e-3],
+      ['AveragePool', [{ op: 'AveragePool', inputs: ['x'], output: 'y', attrs: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 0, 1, 1]), ceil_mode: int(1) } }], {}, 1e-2],
+      ['LRN', [{ op: 'LRN', inputs: ['x'], output: 'y', attrs: { size: int(2), alpha: float(0.5) } }], {}, 1e-2],
+      ['ConvTranspose', [{ op: 'ConvTranspose', inputs: ['x', 'w'], output: 'y', attrs: { strides: ints([2, 2]), pads: ints([1, 1, 0, 0]) } }], { w: weights([3, 2, 3, 3], 80) }, 1e-2],
+      ['grouped Conv', [{ op: 'Conv', inputs: ['x', 'w'], output: 'y', attrs: { group: int(3), dilations: ints([2, 2]), pads: ints([2, 1, 0, 1]) } }], { w: weights([6, 1, 3, 3], 81) }, 1e-2],
+      ['Flatten → Softmax', [{ op: 'Flatten', inputs: ['x'], output: 'f' }, { op: 'Softmax', inputs: ['f'], output: 'y' }], {}, 1e-2],
+    ];
+    for (const [name, nodes, inits, eps] of cases) {
+      it(name, async () => {
+        const file = path.join(dir, `grad-${count++}.onnx`);
+        writeFileSync(file, buildModel({ nodes, inits }));
+        const model = (await loadModelFile(file, { inputConvention: { ...RAW, inputSize: 7 } })) as GraphModel;
+        // A fixed random weighting of the outputs makes a scalar objective.
+        const outShape = model.layerShapesAt(7, 7, ['y']).get('y')!;
+        const probe = tf.tensor(randomArray(outShape.reduce((a, b) => a * b, 1), 5), [1, ...outShape]);
+        const f = (x: tf.Tensor) => tf.sum(tf.mul(model.forward(x as tf.Tensor4D, ['y']).y, probe));
+        const x = randomArray(7 * 7 * 3, 82, 1);
+        const value = (v: Float32Array) => tf.tidy(() => f(tf.tensor4d(v, [1, 7, 7, 3])).dataSync()[0]);
+        const grad = tf.tidy(() => tf.grad(f)(tf.tensor4d(x, [1, 7, 7, 3])).dataSync());
+        for (let i = 0; i < x.length; i++) {
+          const up = Float32Array.from(x);
+          const down = Float32Array.from(x);
+          up[i] += eps;
+          down[i] -= eps;
+          const numeric = (value(up) - value(down)) / (2 * eps);
+          expect(Math.abs(grad[i] - numeric), `pixel ${Math.floor(i / 3)}, channel ${i % 3}`).toBeLessThan((eps < 1e-2 ? 2e-2 : 1e-3) + 1e-2 * Math.abs(numeric));
+        }
+        probe.dispose();
+        model.dispose();
+      });
+    }
+  });
+
   it('Add, Sub, Mul, Div with broadcasting against constants and between branches', async () => {
     const c = 4;
     await expectMatch(

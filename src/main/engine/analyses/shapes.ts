@@ -1,7 +1,11 @@
 // Shape tuning of the central unit of every channel of chosen layers (METHODS §9–10): responses
 // to the Pasupathy & Connor shapes placed on the unit's RF centre, APC fits with the shuffled
 // and random-weights controls, response distributions for large and dim shapes, and the
-// translation-invariance sweep. One result per layer, emitted as soon as the layer is done.
+// translation-invariance sweep; optionally the responses to natural images. One result per
+// layer, emitted as soon as the layer is done, then a `summary` (per-layer medians) that the
+// CLI prints as a table.
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { ShapesSettings } from '../../../shared/analyses/shapes';
 import type { LayerInfo } from '../../../shared/domain';
@@ -18,12 +22,23 @@ import {
 } from '../../../shared/math/translation';
 import { yieldToEvents, type EngineAnalysis, type ImageOut, type RunContext } from '../analysis';
 import { ApcFitter, type ApcFitResults } from '../apc-fit';
+import { centreCrop, loadImageBatch, resizeBilinear, type RgbImage } from '../images';
 import { findLayer, type NetworkModel } from '../model';
 import { shippedApcPoints, shippedShapes } from '../shape-data';
 
 interface Checkpoint {
   /** Result keys already emitted (`stimuli`, `layer/<name>`). */
   done: string[];
+  /** Per-layer medians of the layers done, for the summary. */
+  medians: Record<string, LayerMedians>;
+}
+
+interface LayerMedians {
+  apcR: number | null;
+  shuffledR: number | null;
+  randomWeightsR: number | null;
+  ti: number | null;
+  naturalToShapeRatio: number | null;
 }
 
 /** A layer's central unit and where its RF centre falls in an input image of a given side. */
@@ -52,11 +67,14 @@ export const shapesAnalysis: EngineAnalysis<ShapesSettings> = {
       for (const l of layers) if (!l.rf) throw new Error(`layer ${l.name} has no spatial layout; the shape analysis needs a convolutional layer`);
       const indices = s.stimulusSet === 'standard' ? STANDARD_SET_INDICES : Array.from({ length: SHAPE_COUNT }, (_, i) => i);
       const shapes = shippedShapes();
-      const done = new Set((ctx.resumeFrom as Checkpoint | null)?.done ?? []);
+      const resumed = ctx.resumeFrom as Partial<Checkpoint> | null;
+      const done = new Set(resumed?.done ?? []);
+      const medians: Record<string, LayerMedians> = { ...resumed?.medians };
       const mark = (key: string) => {
         done.add(key);
-        ctx.checkpoint({ done: [...done] } satisfies Checkpoint);
+        ctx.checkpoint({ done: [...done], medians } satisfies Checkpoint);
       };
+      const natural = s.naturalImages ? await naturalImageViews(s.naturalImages, s.naturalImageLimit, model.inputConvention.inputSize) : null;
 
       if (!done.has('stimuli')) {
         ctx.emitResult('stimuli', { indices, size: s.size, intensity: s.intensity, background: s.background, antialias: s.antialias }, thumbnails(shapes, indices, s));
@@ -69,11 +87,13 @@ export const shapesAnalysis: EngineAnalysis<ShapesSettings> = {
         ctx.progress(k, steps, `layer ${layer.name}`);
         if (ctx.cancelled()) return;
         fitter ??= new ApcFitter(apcPredictionMatrix(selectStimuli(shippedApcPoints(), indices)));
-        const data = await measureLayer(layer, model, untrained, fitter, shapes, indices, s, ctx);
+        const data = await measureLayer(layer, model, untrained, fitter, shapes, indices, natural, s, ctx);
         if (!data) return; // cancelled
         ctx.emitResult(key, data);
+        medians[layer.name] = data.medians as LayerMedians;
         mark(key);
       }
+      ctx.emitResult('summary', summaryTable(s.layers, medians));
       ctx.progress(steps, steps);
     } finally {
       fitter?.dispose();
@@ -91,6 +111,7 @@ async function measureLayer(
   fitter: ApcFitter,
   shapes: Polygon[],
   indices: readonly number[],
+  natural: RgbImage[] | null,
   s: ShapesSettings,
   ctx: RunContext,
 ): Promise<Record<string, unknown> | null> {
@@ -133,6 +154,13 @@ async function measureLayer(
     if (!large || !dim) return null;
     out.distributions = { large: encodeFloat32(large), dim: encodeFloat32(dim), largeSize: s.largeSize, dimIntensity: s.dimIntensity };
   }
+  let ratio: Float32Array | null = null;
+  if (natural) {
+    const r = await centralResponses(model, layer.name, probe, naturalPatches(natural, probe.side), natural.length, s.batchSize, ctx, 3);
+    if (!r) return null;
+    ratio = naturalToShapeRatio(r, responses, C);
+    out.natural = { count: natural.length, responses: encodeFloat32(r), ratio: encodeFloat32(ratio) };
+  }
   if (s.translation) {
     const sweep = await translationSweep(model, probe, blank, layer, shapes, indices, s, ctx);
     if (sweep === null) return null;
@@ -149,7 +177,8 @@ async function measureLayer(
     shuffledR: (out.shuffled as ApcSummary | undefined)?.medianR ?? null,
     randomWeightsR: (out.randomWeights as ApcSummary | undefined)?.medianR ?? null,
     ti: (out.translation as { medianTi?: number } | undefined)?.medianTi ?? null,
-  };
+    naturalToShapeRatio: ratio ? medianFinite(ratio) : null,
+  } satisfies LayerMedians;
   return out;
 }
 
@@ -185,7 +214,7 @@ async function translationSweep(
   const rfSize = layer.rf!.size;
   const all = positionSweep({ centre: probe.centre, step: s.step, halfSpan: rfSize / 2, direction: s.direction });
   const keep = insideRf(all, setReach(shapes, setScale(shapes, s.size)), probe.centre, rfSize);
-  const positions = all.filter((_, k) => keep[k]);
+  const positions = evenlySpaced(all.filter((_, k) => keep[k]), s.maxPositions);
   if (positions.length < 2) return { reason: `fewer than two positions keep every ${s.size} px shape inside the ${rfSize} px RF` };
   const S = indices.length;
   const C = probe.channels;
@@ -227,9 +256,9 @@ function probeLayer(model: NetworkModel, layer: LayerInfo, side: number): Probe 
 }
 
 /**
- * Responses [image, channel] of the central unit to greyscale images [image, side, side],
- * copied to the three colour channels (the model applies its input convention). Null when the
- * run is cancelled.
+ * Responses [image, channel] of the central unit to images [image, side, side, planes]: greyscale
+ * (1 plane, copied to the three colour channels) or RGB (3). The model applies its input
+ * convention. Null when the run is cancelled.
  */
 async function centralResponses(
   model: NetworkModel,
@@ -239,15 +268,16 @@ async function centralResponses(
   count: number,
   batchSize: number,
   ctx: RunContext,
+  planes: 1 | 3 = 1,
 ): Promise<Float32Array | null> {
-  const plane = p.side * p.side;
+  const plane = p.side * p.side * planes;
   const out = new Float32Array(count * p.channels);
   for (let start = 0; start < count; start += batchSize) {
     if (ctx.cancelled()) return null;
     const n = Math.min(batchSize, count - start);
     const values = tf.tidy(() => {
-      const img = tf.tensor4d(grey.subarray(start * plane, (start + n) * plane), [n, p.side, p.side, 1]);
-      const act = model.forward(tf.tile(img, [1, 1, 1, 3]) as tf.Tensor4D, [layer])[layer];
+      const img = tf.tensor4d(grey.subarray(start * plane, (start + n) * plane), [n, p.side, p.side, planes]);
+      const act = model.forward((planes === 1 ? tf.tile(img, [1, 1, 1, 3]) : img) as tf.Tensor4D, [layer])[layer];
       return tf.slice(act, [0, p.row, p.col, 0], [n, 1, 1, p.channels]).dataSync();
     });
     out.set(values, start * p.channels);
@@ -266,6 +296,67 @@ function thumbnails(shapes: Polygon[], indices: readonly number[], s: ShapesSett
     grey.forEach((v, k) => rgb.fill(Math.round(Math.min(255, Math.max(0, v))), 3 * k, 3 * k + 3));
     return { name: `shape-${i}`, width: side, height: side, rgb };
   });
+}
+
+/** At most `max` items, evenly spaced from the first to the last (all when max is null). */
+function evenlySpaced<T>(items: T[], max: number | null): T[] {
+  if (max === null || items.length <= max) return items;
+  const stride = (items.length - 1) / (max - 1);
+  return Array.from({ length: max }, (_, i) => items[Math.round(i * stride)]);
+}
+
+/**
+ * The folder's JPEG/PNG images (name order, at most `limit`) in the model's evaluation view:
+ * short side to 256/224 of the input size, central input-size square, i.e. at the scale the
+ * network sees photos.
+ */
+async function naturalImageViews(folder: string, limit: number | null, inputSize: number): Promise<RgbImage[]> {
+  let names: string[];
+  try {
+    names = (await readdir(folder)).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort();
+  } catch (err) {
+    throw new Error(`natural images: cannot read the folder ${folder}: ${(err as Error).message}`);
+  }
+  if (names.length === 0) throw new Error(`natural images: no JPEG or PNG files in ${folder}`);
+  const files = names.slice(0, limit ?? names.length).map((f) => path.join(folder, f));
+  const batch = await loadImageBatch(files, Math.round((inputSize * 256) / 224), inputSize);
+  const size = inputSize * inputSize * 3;
+  return files.map((_, i) => ({ width: inputSize, height: inputSize, data: batch.data.subarray(i * size, (i + 1) * size) }));
+}
+
+/**
+ * The central side×side patch of every view (where the central unit looks), as [image, side,
+ * side, 3]; views smaller than the patch are enlarged to it.
+ */
+function naturalPatches(views: RgbImage[], side: number): Float32Array {
+  const out = new Float32Array(views.length * side * side * 3);
+  views.forEach((v, i) => {
+    const patch = v.width >= side ? centreCrop(v, side) : resizeBilinear(v, side, side);
+    out.set(patch.data, i * side * side * 3);
+  });
+  return out;
+}
+
+/** Per unit: its largest response to natural images over its largest response to shapes. */
+function naturalToShapeRatio(natural: Float32Array, shapes: Float32Array, channels: number): Float32Array {
+  const maxOver = (r: Float32Array) => {
+    const m = new Float32Array(channels).fill(-Infinity);
+    for (let i = 0; i < r.length; i++) m[i % channels] = Math.max(m[i % channels], r[i]);
+    return m;
+  };
+  const n = maxOver(natural);
+  const sh = maxOver(shapes);
+  // A unit that never responds to shapes has no finite ratio (NaN, left out of the median).
+  return n.map((v, c) => (sh[c] > 0 ? v / sh[c] : NaN));
+}
+
+/** Per layer medians as a table (rows in the order of the settings), for the CLI and the summary view. */
+function summaryTable(layers: readonly string[], medians: Record<string, LayerMedians>): Record<string, unknown> {
+  const columns = ['layer', 'apcR', 'ti', 'shuffledR', 'randomWeightsR', 'naturalToShapeRatio'] as const;
+  return {
+    columns,
+    table: layers.filter((l) => medians[l]).map((l) => ({ layer: l, ...medians[l] })),
+  };
 }
 
 function medianFinite(v: ArrayLike<number>): number | null {

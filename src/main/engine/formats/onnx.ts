@@ -19,11 +19,6 @@ type IntLike = number | Long | null | undefined;
 /** Largest spatial or channel size a graph input may declare. */
 const MAX_INPUT_DIM = 1 << 16;
 
-/** True when the bytes plausibly start an ONNX ModelProto (field 1 ir_version, a varint). */
-export function looksLikeOnnx(bytes: Uint8Array): boolean {
-  return bytes.length > 2 && bytes[0] === 0x08;
-}
-
 export function parseOnnx(bytes: Uint8Array, source: string): GraphDescription {
   const fail = (msg: string): never => {
     throw new ModelFormatError(`${source}: ${msg}`);

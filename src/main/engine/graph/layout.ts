@@ -11,11 +11,6 @@ export function runtimeAxis(axis: number, rank: number): number {
   return rank === 4 ? NCHW_TO_NHWC.indexOf(axis) : axis;
 }
 
-/** Logical shape → stored shape. */
-export function runtimeShape(shape: readonly number[]): number[] {
-  return shape.length === 4 ? NCHW_TO_NHWC.map((a) => shape[a]) : [...shape];
-}
-
 /** Stored tensor → its logical layout (a transpose for rank 4). */
 export function toLogical(t: tf.Tensor): tf.Tensor {
   return t.rank === 4 ? tf.transpose(t, NHWC_TO_NCHW) : t;

@@ -32,12 +32,12 @@ export interface CellParams {
 
 export const DEFAULT_CELL_PARAMS: CellParams = {
   rf: 24,
-  gabor: { thetaDeg: 0, cyclesPerPixel: 0.125, sigma: 4 },
+  gabor: { thetaDeg: 0, cyclesPerPixel: 0.125, sigma: 4.8 },
   subunits: 8,
-  phaseJitterDeg: 2,
-  weightJitter: 0.02,
+  phaseJitterDeg: 1,
+  weightJitter: 0.01,
   subunitNonlinearity: 'half-square',
-  phasePreference: 0.1,
+  phasePreference: 0.04,
   preferredPhaseDeg: 0,
   seed: 1,
 };

@@ -162,9 +162,7 @@ export const pad: OpDef = {
         const size = input.shape.map((d, a) => d - begin[a] - Math.max(0, -stored[a][1]));
         const x = stored.some(([b, e]) => b < 0 || e < 0) ? tf.slice(input, begin, size) : input;
         const grow = stored.map(([b, e]) => [Math.max(0, b), Math.max(0, e)] as [number, number]);
-        if (mode === 'constant') return tf.pad(x, grow, value);
-        if (mode === 'reflect') return tf.mirrorPad(x, grow, 'reflect');
-        return edgePad(x, grow);
+        return mode === 'constant' ? tf.pad(x, grow, value) : indexPad(x, grow, mode);
       },
     };
   },
@@ -174,13 +172,17 @@ export const pad: OpDef = {
   },
 };
 
-/** Edge padding: repeat the border element, by gathering with clamped indices axis by axis. */
-function edgePad(x: tf.Tensor, grow: [number, number][]): tf.Tensor {
+/**
+ * Edge and reflect padding as a gather of source indices, axis by axis. (tf.mirrorPad would do
+ * for reflect, but its tfjs gradient drops the reflected part; a gather's gradient sums it back.)
+ */
+function indexPad(x: tf.Tensor, grow: [number, number][], mode: 'reflect' | 'edge'): tf.Tensor {
   let y = x;
   grow.forEach(([b, e], axis) => {
     if (b === 0 && e === 0) return;
     const n = y.shape[axis];
-    const idx = Array.from({ length: n + b + e }, (_, i) => Math.min(n - 1, Math.max(0, i - b)));
+    const source = (j: number) => (mode === 'edge' ? Math.min(n - 1, Math.max(0, j)) : j < 0 ? -j : j >= n ? 2 * (n - 1) - j : j);
+    const idx = Array.from({ length: n + b + e }, (_, i) => source(i - b));
     y = tf.gather(y, tf.tensor1d(idx, 'int32'), axis);
   });
   return y;
