@@ -23,7 +23,9 @@ export interface CellParams {
   subunitNonlinearity: 'relu' | 'half-square';
   /**
    * Hubel & Wiesel cell: subunit weights 1 + phasePreference * cos(phase - preferredPhaseDeg),
-   * so the cell has one preferred phase and stays above ~80 % of its maximum at every phase.
+   * so the cell has one preferred phase. 0.04 gives ~95 % of the maximum at the worst phase:
+   * mild enough that six images spread over the circle (even when the min-distance term parks
+   * one of them at the centre of the quadrature plane) keep >= 80 % of a(0) on average.
    */
   phasePreference: number;
   preferredPhaseDeg: number;
@@ -32,6 +34,9 @@ export interface CellParams {
 
 export const DEFAULT_CELL_PARAMS: CellParams = {
   rf: 24,
+  // sigma 4.8 px (0.6 cycles per sigma) fills the RF about as the shift-invariance window of
+  // METHODS §4 does (sigma_w = RF / 2.4): a windowed grating then keeps ~89 % of the energy
+  // model's template response, so that texture-like model has SI near 0.9 (sigma 4 gave 0.76).
   gabor: { thetaDeg: 0, cyclesPerPixel: 0.125, sigma: 4.8 },
   subunits: 8,
   phaseJitterDeg: 1,
