@@ -7,6 +7,8 @@ export interface DesktopBridge {
   onEvent(listener: (event: ApiEvent) => void): () => void;
   /** Native file picker; resolves with a path or null when the user cancelled. */
   pickFile?(kind: 'model' | 'project'): Promise<string | null>;
+  /** Path of a file dropped on the window ('' when it has none, e.g. dragged from a web page). */
+  pathForFile?(file: File): string;
 }
 
 declare global {

@@ -24,6 +24,10 @@ export class DesktopClient implements WorkbenchClient {
     return () => undefined; // IPC does not drop
   }
 
+  pathForFile(file: File): string | null {
+    return this.bridge.pathForFile?.(file) || null;
+  }
+
   pickFile(kind: 'model' | 'project'): Promise<string | null> {
     return this.bridge.pickFile ? this.bridge.pickFile(kind) : Promise.resolve(null);
   }

@@ -10,4 +10,6 @@ export interface WorkbenchClient extends ApiClient {
   onConnection(listener: (state: ConnectionState) => void): () => void;
   /** The native file picker where there is one (desktop only). */
   pickFile?(kind: 'model' | 'project'): Promise<string | null>;
+  /** Path of a dropped file where the page can know it (desktop only); null otherwise. */
+  pathForFile?(file: File): string | null;
 }

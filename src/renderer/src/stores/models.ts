@@ -46,5 +46,12 @@ export const useModelsStore = defineStore('models', () => {
     selection.value = next;
   }
 
-  return { list, details, selection, loading, load, detail, select };
+  /** Takes a changed model record (a saved convention) into the list and the cached detail. */
+  function update(summary: ModelSummary): void {
+    list.value = list.value.map((m) => (m.id === summary.id ? summary : m));
+    const cached = details.value[summary.id];
+    if (cached) details.value = { ...details.value, [summary.id]: { ...summary, layers: cached.layers } };
+  }
+
+  return { list, details, selection, loading, load, detail, select, update };
 });
