@@ -13,6 +13,7 @@ import { serve } from '../server/http-server';
 import { APP_VERSION } from '../version';
 import { parseArgs, settingsFromFlags, type ParsedArgs } from './args';
 import { ProgressBar } from './progress';
+import { tableText } from './table';
 
 const HELP = `artiphys ${APP_VERSION}: a lab workbench for the physiology of deep-network units
 
@@ -334,16 +335,6 @@ async function runs(sub: string | undefined, args: ParsedArgs): Promise<number> 
     wb.close();
   }
   throw new ApiError('bad_request', 'usage: artiphys runs list | artiphys runs show <id>');
-}
-
-/** A result of the form {columns, table: rows}, as aligned text columns; nothing for other data. */
-export function tableText(data: Record<string, unknown>): string[] {
-  const { columns, table } = data as { columns?: unknown; table?: unknown };
-  if (!Array.isArray(columns) || !Array.isArray(table)) return [];
-  const cell = (v: unknown) => (typeof v === 'number' ? (Number.isFinite(v) ? v.toFixed(3) : '-') : v === null || v === undefined ? '-' : String(v));
-  const rows = [columns.map(String), ...table.map((row: Record<string, unknown>) => columns.map((c: string) => cell(row[c])))];
-  const widths = columns.map((_, k) => Math.max(...rows.map((r) => r[k].length)));
-  return rows.map((r) => r.map((v, k) => (k === 0 ? v.padEnd(widths[k]) : v.padStart(widths[k]))).join('  '));
 }
 
 function summarize(data: Record<string, unknown>): string {

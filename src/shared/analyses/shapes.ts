@@ -30,10 +30,16 @@ export const shapesSettings = z.object({
   direction: z.enum(['horizontal', 'vertical', '2d']).default('horizontal'),
   /** Distance between sweep positions, pixels. */
   step: z.number().positive().default(2),
+  /** At most this many sweep positions, evenly spaced over those inside the RF and always including the centre (null: all; cheap runs). */
+  maxPositions: z.number().int().min(2).nullable().default(null),
   /** Response distributions also for large (64 px) and dim (intensity 100) shapes. */
   distributions: z.boolean().default(true),
   largeSize: z.number().positive().max(1024).default(64),
   dimIntensity: z.number().min(0).max(255).default(100),
+  /** Folder of JPEG/PNG images for the natural-image response distribution (null: none). */
+  naturalImages: z.string().min(1).nullable().default(null),
+  /** At most this many of its images, in name order (null: all). */
+  naturalImageLimit: z.number().int().min(1).nullable().default(null),
   /** Images per forward pass. */
   batchSize: z.number().int().min(1).max(1024).default(32),
 });

@@ -1,5 +1,9 @@
 // The shape analysis run end to end in the engine on the built-in cell models: what it emits
 // per layer, checked against independent computations from the same real models.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../src/main/engine/backend';
@@ -55,11 +59,11 @@ describe('shape analysis on ground-truth cells', () => {
   });
 
   it('emits the stimuli and one result per layer, checkpointing each, and frees its tensors', () => {
-    expect([...full.results.keys()]).toEqual(['stimuli', 'layer/subunits', 'layer/response']);
+    expect([...full.results.keys()]).toEqual(['stimuli', 'layer/subunits', 'layer/response', 'summary']);
     const stimuli = full.results.get('stimuli')!;
     expect(stimuli.images).toHaveLength(362);
     expect(stimuli.images[0]).toMatchObject({ name: 'shape-0', width: 16, height: 16 });
-    expect(full.checkpoints.at(-1)).toEqual({ done: ['stimuli', 'layer/subunits', 'layer/response'] });
+    expect(full.checkpoints.at(-1)).toMatchObject({ done: ['stimuli', 'layer/subunits', 'layer/response'] });
     expect(tf.memory().numTensors).toBe(tensorsBefore);
   });
 
@@ -121,10 +125,62 @@ describe('shape analysis on ground-truth cells', () => {
 
   it('resumes after the last finished layer and stops early when cancelled', async () => {
     const lean = { modelId: 'builtin:simple-cell', layers: ['subunits', 'response'], size: 12, shuffledControl: false, randomWeightsControl: false, distributions: false, translation: false };
-    const resumed = await run(lean, { resumeFrom: { done: ['stimuli', 'layer/subunits'] } });
-    expect([...resumed.results.keys()]).toEqual(['layer/response']);
+    const subunitsMedians = { apcR: 0.5, shuffledR: null, randomWeightsR: null, ti: null, naturalToShapeRatio: null };
+    const resumed = await run(lean, { resumeFrom: { done: ['stimuli', 'layer/subunits'], medians: { subunits: subunitsMedians } } });
+    expect([...resumed.results.keys()]).toEqual(['layer/response', 'summary']);
+    // The summary covers the layers done before the restart too (their medians ride in the checkpoint).
+    const table = resumed.results.get('summary')!.data.table as { layer: string; apcR: number }[];
+    expect(table.map((r) => r.layer)).toEqual(['subunits', 'response']);
+    expect(table[0].apcR).toBe(0.5);
+    expect(table[1].apcR).toBe((resumed.results.get('layer/response')!.data.medians as { apcR: number }).apcR);
     const cancelled = await run(lean, { cancelAfter: 0 });
     expect([...cancelled.results.keys()]).toEqual(['stimuli']);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+  });
+
+  it('natural images: responses to a folder of images, the max-natural over max-shape ratio; fewer sweep positions on request', async () => {
+    // Uniform images: every crop and resize of them is the same uniform patch, so the expected
+    // response is the model on a uniform image, whatever the evaluation view does.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'artiphys-natural-'));
+    const greys = [40, 128, 250];
+    greys.forEach((g, i) => {
+      const png = new PNG({ width: 50, height: 37 });
+      png.data.fill(g);
+      for (let k = 3; k < png.data.length; k += 4) png.data[k] = 255;
+      fs.writeFileSync(path.join(dir, `img-${i}.png`), PNG.sync.write(png));
+    });
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'not an image');
+    try {
+      const r = await run({ modelId: 'builtin:complex-cell', layers: ['response'], size: 12, shuffledControl: false, randomWeightsControl: false, distributions: false, naturalImages: dir, maxPositions: 3 });
+      const layer = r.results.get('layer/response')!.data;
+      const thinned = layer.translation as { positions: { dx: number }[]; positionCorrelation: string };
+      expect(thinned.positions.map((p) => p.dx)).toEqual([-4, 0, 4]);
+      // Each position's correlation with the centre is that of the full sweep (the centre's
+      // responses, reused from the standard set, are the same as presenting them there again).
+      const fullSweep = full.results.get('layer/response')!.data.translation as { positions: { dx: number }[]; positionCorrelation: string };
+      const fullCorr = decodeFloat32(fullSweep.positionCorrelation);
+      const thinCorr = decodeFloat32(thinned.positionCorrelation);
+      [-4, 0, 4].forEach((dx, k) => expect(thinCorr[k]).toBeCloseTo(fullCorr[fullSweep.positions.findIndex((p) => p.dx === dx)], 5));
+      const two = await run({ modelId: 'builtin:complex-cell', layers: ['response'], size: 12, shuffledControl: false, randomWeightsControl: false, distributions: false, maxPositions: 2 });
+      expect((two.results.get('layer/response')!.data.translation as { positions: { dx: number }[] }).positions.map((p) => p.dx)).toEqual([0, 4]);
+      const natural = layer.natural as { count: number; responses: string; ratio: string };
+      expect(natural.count).toBe(3);
+      const side = layer.imageSide as number;
+      const model = createCellModel('complex-cell');
+      const unit = layer.unit as { row: number; col: number };
+      const direct = greys.map((g) => tf.tidy(() => model.forward(tf.fill([1, side, side, 3], g) as tf.Tensor4D, ['response']).response.slice([0, unit.row, unit.col, 0], [1, 1, 1, 1]).dataSync()[0]));
+      model.dispose();
+      const got = decodeFloat32(natural.responses);
+      greys.forEach((_, i) => expect(got[i]).toBeCloseTo(direct[i], 3));
+      const shapeMax = Math.max(...decodeFloat32(layer.responses as string));
+      expect(decodeFloat32(natural.ratio)[0]).toBeCloseTo(Math.max(...direct) / shapeMax, 4);
+      const summary = r.results.get('summary')!.data as { columns: string[]; table: Record<string, unknown>[] };
+      expect(summary.table).toEqual([{ layer: 'response', ...(layer.medians as object) }]);
+      expect(summary.columns).toContain('naturalToShapeRatio');
+      await expect(run({ modelId: 'builtin:simple-cell', layers: ['response'], naturalImages: path.join(dir, 'missing') })).rejects.toThrow(/natural images: cannot read the folder/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
     expect(tf.memory().numTensors).toBe(tensorsBefore);
   });
 

@@ -142,10 +142,12 @@ async function measureLayer(
   };
   if (s.shuffledControl) out.shuffled = apcSummary(await fitter.fitShuffled(responses, C, ctx.seed));
   let untrainedProbe: Probe | null = null;
+  let untrainedResponses: Float32Array | null = null;
   if (untrained) {
     untrainedProbe = probeLayer(untrained, layer, probe.side);
     const r = await collect(untrained, standard, untrainedProbe);
     if (!r) return null;
+    untrainedResponses = r;
     out.randomWeights = apcSummary(await fitter.fit(r, C));
   }
   if (s.distributions) {
@@ -162,12 +164,12 @@ async function measureLayer(
     out.natural = { count: natural.length, responses: encodeFloat32(r), ratio: encodeFloat32(ratio) };
   }
   if (s.translation) {
-    const sweep = await translationSweep(model, probe, blank, layer, shapes, indices, s, ctx);
+    const sweep = await translationSweep(model, probe, blank, responses, layer, shapes, indices, s, ctx);
     if (sweep === null) return null;
     out.translation = sweep;
-    if (untrained && untrainedProbe && 'ti' in sweep) {
+    if (untrained && untrainedProbe && untrainedResponses && 'ti' in sweep) {
       const uBlank = await centralResponses(untrained, layer.name, untrainedProbe, new Float32Array(probe.side ** 2).fill(s.background), 1, 1, ctx);
-      const control = uBlank && (await translationSweep(untrained, untrainedProbe, uBlank, layer, shapes, indices, s, ctx));
+      const control = uBlank && (await translationSweep(untrained, untrainedProbe, uBlank, untrainedResponses, layer, shapes, indices, s, ctx));
       if (!control) return null;
       if ('ti' in control) out.randomWeightsTranslation = { ti: control.ti, medianTi: control.medianTi };
     }
@@ -199,12 +201,14 @@ function apcSummary(fit: ApcFitResults): ApcSummary {
 /**
  * The sweep through the RF centre, over the positions where every stimulus lies wholly inside
  * the RF (the only ones TI uses). Fewer than two such positions (an RF smaller than the
- * stimuli) gives a reason instead of numbers.
+ * stimuli) gives a reason instead of numbers. `atCentre` (the responses to the shapes at the RF
+ * centre, already measured) stands in for the sweep position at the centre.
  */
 async function translationSweep(
   model: NetworkModel,
   probe: Probe,
   blank: Float32Array,
+  atCentre: Float32Array,
   layer: LayerInfo,
   shapes: Polygon[],
   indices: readonly number[],
@@ -214,12 +218,16 @@ async function translationSweep(
   const rfSize = layer.rf!.size;
   const all = positionSweep({ centre: probe.centre, step: s.step, halfSpan: rfSize / 2, direction: s.direction });
   const keep = insideRf(all, setReach(shapes, setScale(shapes, s.size)), probe.centre, rfSize);
-  const positions = evenlySpaced(all.filter((_, k) => keep[k]), s.maxPositions);
+  const positions = thinSweep(all.filter((_, k) => keep[k]), s.maxPositions);
   if (positions.length < 2) return { reason: `fewer than two positions keep every ${s.size} px shape inside the ${rfSize} px RF` };
   const S = indices.length;
   const C = probe.channels;
   const data = new Float32Array(positions.length * S * C);
   for (const [k, p] of positions.entries()) {
+    if (p.dx === 0 && p.dy === 0) {
+      data.set(atCentre, k * S * C);
+      continue;
+    }
     const r = await centralResponses(model, layer.name, probe, renderStimuli(shapes, stimulusOptions(s, { sizePx: s.size, intensity: s.intensity }, probe, p), indices), S, s.batchSize, ctx);
     if (!r) return null;
     data.set(r, k * S * C);
@@ -298,11 +306,22 @@ function thumbnails(shapes: Polygon[], indices: readonly number[], s: ShapesSett
   });
 }
 
-/** At most `max` items, evenly spaced from the first to the last (all when max is null). */
-function evenlySpaced<T>(items: T[], max: number | null): T[] {
-  if (max === null || items.length <= max) return items;
-  const stride = (items.length - 1) / (max - 1);
-  return Array.from({ length: max }, (_, i) => items[Math.round(i * stride)]);
+/**
+ * At most `max` sweep positions (all when max is null), evenly spaced from the first to the
+ * last, with the one nearest the RF centre always among them: its responses are already known,
+ * so a thinned sweep costs one stimulus set less.
+ */
+function thinSweep(positions: SweepPosition[], max: number | null): SweepPosition[] {
+  if (max === null || positions.length <= max) return positions;
+  const dist = (k: number) => Math.hypot(positions[k].dx, positions[k].dy);
+  const centre = positions.reduce((best, _, k) => (dist(k) < dist(best) ? k : best), 0);
+  const stride = (positions.length - 1) / (max - 1);
+  const picked = Array.from({ length: max }, (_, i) => Math.round(i * stride));
+  if (!picked.includes(centre)) {
+    const nearest = picked.reduce((best, k, i) => (Math.abs(k - centre) < Math.abs(picked[best] - centre) ? i : best), 0);
+    picked[nearest] = centre;
+  }
+  return [...new Set(picked)].sort((a, b) => a - b).map((k) => positions[k]);
 }
 
 /**
@@ -353,8 +372,10 @@ function naturalToShapeRatio(natural: Float32Array, shapes: Float32Array, channe
 /** Per layer medians as a table (rows in the order of the settings), for the CLI and the summary view. */
 function summaryTable(layers: readonly string[], medians: Record<string, LayerMedians>): Record<string, unknown> {
   const columns = ['layer', 'apcR', 'ti', 'shuffledR', 'randomWeightsR', 'naturalToShapeRatio'] as const;
+  const labels = { layer: 'layer', apcR: 'median APC r', ti: 'median TI', shuffledR: 'shuffled r', randomWeightsR: 'random-weights r', naturalToShapeRatio: 'natural/shape' };
   return {
     columns,
+    labels,
     table: layers.filter((l) => medians[l]).map((l) => ({ layer: l, ...medians[l] })),
   };
 }
