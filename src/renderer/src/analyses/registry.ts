@@ -4,6 +4,7 @@ import { defineAsyncComponent, type Component } from 'vue';
 import type { ResultRecord, RunSummary } from '../../../shared/domain';
 import type { FieldHint } from './fields';
 import { maxImageFields } from './max-image/fields';
+import { shapesFields } from './shapes/fields';
 
 /** Props every analysis view receives. */
 export interface AnalysisViewProps {
@@ -23,6 +24,7 @@ const REGISTRY: Record<string, AnalysisUi> = {
     view: defineAsyncComponent(() => import('./max-image/MaxImageView.vue')),
     fields: maxImageFields,
   },
+  shapes: { view: defineAsyncComponent(() => import('./shapes/ShapesView.vue')), fields: shapesFields },
 };
 
 export function analysisUi(kind: string): AnalysisUi {
