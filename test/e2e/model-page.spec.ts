@@ -111,11 +111,12 @@ test('imports VGG-19 by path, shows its layers with receptive fields, and keeps 
 
 test('a file dropped in the browser gets a clear message that the served workbench imports by path', async ({ page, target }) => {
   test.skip(target !== 'web', 'the desktop app reads a dropped file\'s path');
-  const drop = await page.evaluateHandle(() => {
+  // A DataTransfer made in the page, as a drag from the file manager brings one (no path in it).
+  const drop = await page.evaluateHandle(`(() => {
     const dt = new DataTransfer();
     dt.items.add(new File([new Uint8Array([1, 2, 3])], 'my-net.onnx'));
     return dt;
-  });
+  })()`);
   await page.dispatchEvent('main.centre', 'dragover', { dataTransfer: drop });
   await page.dispatchEvent('main.centre', 'drop', { dataTransfer: drop });
   const form = page.getByTestId('import-model-form');

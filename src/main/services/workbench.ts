@@ -31,6 +31,8 @@ export interface WorkbenchOptions {
   projectPath: string;
   create?: boolean;
   backend?: string;
+  /** Another zoo manifest and download folder (tests); defaults: the shipped manifest, modelsDir(). */
+  zoo?: { manifest: string; dir: string };
 }
 
 /** The app's folder in the user's home (ARTIPHYS_HOME moves it). */
@@ -160,14 +162,14 @@ export class Workbench {
       return summary;
     },
     'zoo.list': () =>
-      zooEntries().map((e) => {
-        const file = path.join(modelsDir(), e.fileName);
+      zooEntries(this.opts.zoo?.manifest).map((e) => {
+        const file = path.join(this.opts.zoo?.dir ?? modelsDir(), e.fileName);
         return { ...e, path: file, downloaded: fs.existsSync(file) };
       }),
     'zoo.download': async (p: { name: string }) => {
-      const entry = zooEntry(p.name);
+      const entry = zooEntry(p.name, zooEntries(this.opts.zoo?.manifest));
       const file = await downloadZooEntry(entry, {
-        dir: modelsDir(),
+        dir: this.opts.zoo?.dir ?? modelsDir(),
         onProgress: (progress) => this.emit({ type: 'zoo.progress', name: entry.name, progress }),
       });
       try {
@@ -175,7 +177,13 @@ export class Workbench {
         return { file, model, importError: null };
       } catch (err) {
         const why = err instanceof Error ? err.message : String(err);
-        return { file, model: null, importError: `downloaded to ${file}, but it cannot be imported yet: ${why}` };
+        // A verified file the engine cannot read is a format Artiphys does not read yet; any other
+        // failure (engine down) is worth retrying with "models import".
+        const importError =
+          err instanceof ApiError && err.code === 'bad_model'
+            ? `downloaded to ${file}, but it cannot be imported yet: ${why}`
+            : `downloaded to ${file}, but importing it failed: ${why}; import the file again once that is fixed`;
+        return { file, model: null, importError };
       }
     },
     'runs.start': (p: { kind: string; settings: Record<string, unknown>; seed?: number; title?: string }) => {
