@@ -73,7 +73,10 @@ export const diverseSettings = z.object({
   tauCellModel: z.number().min(0).max(1).default(0.8),
   /** Units optimized together in one batched forward/backward pass. */
   unitsPerBatch: z.number().int().min(1).max(1024).default(16),
-  /** Redraws of a starting image whose unit is silent (zero activation, zero gradient). */
+  /**
+   * Redraws of a starting image whose unit is silent (zero activation, zero gradient); images
+   * still silent are then walked up the unit's pre-activation where the model lists it.
+   */
   silentStartRedraws: z.number().int().min(0).default(20),
   /** Also compute the shift-invariance (§4) and linear-combination (§5) indices. */
   indices: z.boolean().default(true),

@@ -28,7 +28,7 @@ import {
 import { optimize, type OptimizerSettings } from '../fv/optimize';
 import { PixelImages } from '../fv/parameterization';
 import { GaussianSpectrumPrior, type ImagePrior, type PowerLawSpectrum } from '../fv/prior';
-import { deriveSeed, redrawSilentStarts } from '../fv/starts';
+import { deriveSeed, preActivationLayer, redrawSilentStarts, wakeSilentRows } from '../fv/starts';
 import { activationRatio, optimizeTextures, pairAverageActivation } from './indices';
 
 /** What a unit has accumulated over the lambdas done so far. */
@@ -59,6 +59,8 @@ interface Setup {
   side: number;
   spec: Omit<UnitSpec, 'channels'>;
   distanceLayer: string;
+  /** The listed pre-ReLU layer of the unit, used to wake silent starting images. */
+  preActivationLayer: string | null;
   norm: number;
   mean: [number, number, number];
   prior: ImagePrior | null;
@@ -89,6 +91,7 @@ export const diverse: EngineAnalysis<DiverseSettings> = {
         side,
         spec: { layer: s.layer, imagesPerGroup: s.images, position: s.position, rf: layer.rf, inputSide: side },
         distanceLayer,
+        preActivationLayer: preActivationLayer(model, s.layer),
         norm: natural.norm,
         mean: meanPixel(model.inputConvention),
         prior,
@@ -171,7 +174,8 @@ function runLambda(
   const seeds = channels.flatMap((c) => Array.from({ length: n }, (_, i) => deriveSeed(ctx.seed, c, li, i)));
   const images = new PixelImages({ seeds, height: side, width: side, norm, meanPixel: mean, tangentGradient: s.tangentGradient });
   try {
-    const silent = redrawSilentStarts(model, images, spec, seeds, s.silentStartRedraws);
+    let silent = redrawSilentStarts(model, images, spec, seeds, s.silentStartRedraws);
+    if (silent.length > 0 && setup.preActivationLayer) silent = wakeSilentRows(model, images, spec, setup.preActivationLayer, silent);
     if (li === 0) {
       const start = measure(setup, spec, images.render());
       units.forEach((u, k) => (u.noiseDistance = start.meanDistance[k]));
@@ -283,6 +287,7 @@ function finishUnits(
           seeds: channels.map((c) => deriveSeed(ctx.seed, c, 'texture')),
           tangentGradient: s.tangentGradient,
         },
+        setup.preActivationLayer,
         setup.optimizer,
         { cancelled: ctx.cancelled, onStep: (step, _v, running) => progress(step, `texture: step ${step}, ${running}/${units.length} units running`) },
       );
@@ -328,6 +333,10 @@ function summary(setup: Setup, s: DiverseSettings, u: UnitState, complete: boole
     lambdaStarIndex: star.index,
     diversityRatio: diversityRatio(u.distance[star.index], d0),
     noiseDistance: u.noiseDistance,
+    // The scale of lambda where diversity starts to weigh like activation: the summed activation
+    // of the n images at lambda = 0 per unit of distance between noise images (D grows with the
+    // size of the distance layer, so trained layers need lambdas far from the cell models').
+    lambdaScale: u.noiseDistance ? (s.images * a0) / u.noiseDistance : null,
     distanceLayer: setup.distanceLayer,
     imageNorm: setup.norm,
     prior: setup.prior ? { name: setup.prior.name, alpha: s.priorAlpha } : null,

@@ -8,6 +8,7 @@ import type { NetworkModel } from '../model';
 import { unitActivation, unitActivations, weightedSum, type UnitSpec } from '../fv/objectives';
 import { optimize, type OptimizerSettings, type OptimizeOptions } from '../fv/optimize';
 import { gaussianNoise, type ImageParameterization } from '../fv/parameterization';
+import { silentRows, wakeSilentRows } from '../fv/starts';
 
 /** The crop window w(r) = exp(-(r / sigma)^4), sigma = RF / 2.4, r from the crop centre: [RF * RF]. */
 export function cropWindow(rf: number): Float32Array {
@@ -145,11 +146,15 @@ export interface ShiftInvarianceResult {
   cancelled: boolean;
 }
 
-/** Optimizes one texture per unit (the units of `spec`, one group each). */
+/**
+ * Optimizes one texture per unit (the units of `spec`, one group each). Textures whose crops all
+ * leave the unit silent are first walked up `preActivationLayer` when there is one.
+ */
 export function optimizeTextures(
   model: NetworkModel,
   spec: Omit<UnitSpec, 'imagesPerGroup'>,
   texture: TextureOptions,
+  preActivationLayer: string | null,
   optimizer: OptimizerSettings,
   hooks: Pick<OptimizeOptions, 'onStep' | 'cancelled'> = {},
 ): ShiftInvarianceResult {
@@ -157,6 +162,8 @@ export function optimizeTextures(
   try {
     const k = param.cropsPerTexture;
     const unitSpec: UnitSpec = { ...spec, imagesPerGroup: k };
+    const silent = silentRows(model, param, unitSpec);
+    if (silent.length > 0 && preActivationLayer) wakeSilentRows(model, param, unitSpec, preActivationLayer, silent);
     const objective = weightedSum([[unitActivation(unitSpec), 1 / k]]);
     const res = optimize(model, param, objective, { ...optimizer, ...hooks, groups: spec.channels.length });
     const cropActivation = tf.tidy(() => {

@@ -1,10 +1,11 @@
 // Silent starts: a unit behind a rectifier that is off for a starting noise image has zero
 // gradient there, so that image would never move. Such images are redrawn from fresh noise
-// (derived seeds, so runs stay repeatable) before the optimization begins.
+// (derived seeds, so runs stay repeatable) before the optimization begins, and those still
+// silent are walked up the unit's pre-activation where the model lists it.
 import * as tf from '@tensorflow/tfjs';
 import type { NetworkModel } from '../model';
 import { unitActivations, type UnitSpec } from './objectives';
-import type { PixelImages } from './parameterization';
+import type { ImageParameterization, PixelImages } from './parameterization';
 
 /** A seed from a base seed and labels (FNV-1a over their decimal forms). */
 export function deriveSeed(...parts: (number | string)[]): number {
@@ -27,21 +28,74 @@ export function redrawSilentStarts(
   seeds: readonly number[],
   maxRedraws: number,
 ): number[] {
-  let silent: number[] = [];
-  for (let attempt = 0; attempt <= maxRedraws; attempt++) {
-    const acts = tf.tidy(() => {
-      const pixels = images.render();
-      return unitActivations(model.forward(pixels, [spec.layer])[spec.layer], spec).dataSync();
-    });
-    silent = [];
-    acts.forEach((a, r) => {
-      if (!(a > 0)) silent.push(r);
-    });
-    if (silent.length === 0 || attempt === maxRedraws) break;
+  let silent = silentRows(model, images, spec);
+  for (let attempt = 1; attempt <= maxRedraws && silent.length > 0; attempt++) {
     images.redraw(
       silent,
-      silent.map((r) => deriveSeed(seeds[r], 'redraw', attempt + 1)),
+      silent.map((r) => deriveSeed(seeds[r], 'redraw', attempt)),
     );
+    silent = silentRows(model, images, spec);
   }
   return silent;
+}
+
+/**
+ * The layer just before a rectifier, when the model lists it (e.g. a conv output before its
+ * ReLU): its value is the unit's pre-activation, whose gradient does not vanish where the unit
+ * is off. Null for other layers.
+ */
+export function preActivationLayer(model: NetworkModel, layerName: string): string | null {
+  const i = model.layers.findIndex((l) => l.name === layerName);
+  if (i <= 0 || model.layers[i].op !== 'Relu') return null;
+  const prev = model.layers[i - 1];
+  return prev.shape.join() === model.layers[i].shape.join() ? prev.name : null;
+}
+
+/** Each variable row's mean activation of its unit over the images the row renders to: [rows]. */
+function rowActivations(model: NetworkModel, param: ImageParameterization, spec: UnitSpec): tf.Tensor1D {
+  return tf.tidy(() => {
+    const acts = unitActivations(model.forward(param.render(), [spec.layer])[spec.layer], spec);
+    return tf.mean(tf.reshape(acts, [param.variable.shape[0], -1]), 1) as tf.Tensor1D;
+  });
+}
+
+/** The rows (images, textures) whose unit does not respond: mean activation <= 0. */
+export function silentRows(model: NetworkModel, param: ImageParameterization, spec: UnitSpec): number[] {
+  const acts = tf.tidy(() => rowActivations(model, param, spec).dataSync());
+  return Array.from(acts.keys()).filter((r) => !(acts[r] > 0));
+}
+
+/**
+ * Rows still silent after the redraws are walked up their unit's pre-activation (normalized
+ * gradient steps of `stepSize` times the RMS of the variable, constraint kept) until the unit
+ * responds, at most `maxSteps` steps; the other rows do not move. Returns the rows still silent.
+ */
+export function wakeSilentRows(
+  model: NetworkModel,
+  param: ImageParameterization,
+  spec: UnitSpec,
+  preLayer: string,
+  silent: readonly number[],
+  maxSteps = 200,
+  stepSize = 0.1,
+): number[] {
+  let rows = [...silent];
+  const total = param.variable.shape[0];
+  const preSpec: UnitSpec = { ...spec, layer: preLayer };
+  const axes = param.variable.shape.slice(1).map((_, i) => i + 1);
+  for (let step = 0; step < maxSteps && rows.length > 0; step++) {
+    const mask = new Float32Array(total);
+    for (const r of rows) mask[r] = 1;
+    tf.tidy(() => {
+      const m = tf.tensor1d(mask);
+      const { grads } = tf.variableGrads(() => tf.sum(tf.mul(rowActivations(model, param, preSpec), m)) as tf.Scalar, [param.variable]);
+      const g = grads[param.variable.name];
+      const rms = tf.sqrt(tf.mean(tf.square(g), axes, true));
+      param.variable.assign(tf.add(param.variable, tf.mul(tf.div(g, tf.maximum(rms, 1e-12)), stepSize)));
+    });
+    param.constrain();
+    const stillSilent = new Set(silentRows(model, param, spec));
+    rows = rows.filter((r) => stillSilent.has(r));
+  }
+  return rows;
 }
