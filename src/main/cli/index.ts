@@ -337,19 +337,28 @@ async function runs(sub: string | undefined, args: ParsedArgs): Promise<number> 
   throw new ApiError('bad_request', 'usage: artiphys runs list | artiphys runs show <id>');
 }
 
+/** A result's numbers and short strings on one line (encoded arrays and long text are left out). */
 function summarize(data: Record<string, unknown>): string {
   return Object.entries(data)
-    .filter(([, v]) => typeof v === 'number' || typeof v === 'string')
+    .filter(([, v]) => typeof v === 'number' || (typeof v === 'string' && v.length <= 80))
     .map(([k, v]) => `${k}=${typeof v === 'number' ? Number(v.toPrecision(4)) : v}`)
     .join(' ');
 }
 
+/**
+ * Exits once stdout has taken everything written: on a pipe, writes are asynchronous, and
+ * exiting at once cuts a large --json document short.
+ */
+function exitAfterOutput(code: number): void {
+  process.stdout.write('', () => process.exit(code));
+}
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitAfterOutput(code),
   (err: unknown) => {
     const e = err instanceof ApiError ? err : new ApiError('internal', err instanceof Error ? err.message : String(err));
     if (process.argv.includes('--json')) console.log(JSON.stringify({ ok: false, error: { code: e.code, message: e.message } }));
     else console.error(`artiphys: ${e.message}`);
-    process.exit(2);
+    exitAfterOutput(2);
   },
 );
