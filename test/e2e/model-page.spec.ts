@@ -109,6 +109,33 @@ test('imports VGG-19 by path, shows its layers with receptive fields, and keeps 
   await expect(copyPage.getByTestId('summary-layers')).toHaveText(String(layerCount));
 });
 
+test('ResNet-50: the layer table keeps only the rows in view in the page and scrolls to the end', async ({ page }) => {
+  const resnet = path.resolve(import.meta.dirname, '../../../shared/models/resnet50_keras_imagenet.onnx');
+  test.skip(!fs.existsSync(resnet), `${resnet} is not there`);
+  await expect(page.getByTestId('engine')).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+  await page.keyboard.press('i');
+  const form = page.getByTestId('import-model-form');
+  await form.getByTestId('model-path').fill(resnet);
+  await form.getByRole('button', { name: 'Import', exact: true }).click();
+  await expect(form).toBeHidden({ timeout: 80_000 });
+  const table = page.getByTestId('layer-table');
+  const layerCount = Number(await page.getByTestId('summary-layers').textContent());
+  expect(layerCount).toBeGreaterThan(150);
+  await expect(table.getByTestId('layer-count')).toHaveText(`${layerCount} layers`);
+  const rendered = await table.locator('[data-layer-row]').count();
+  expect(rendered, 'rows in the DOM').toBeLessThan(60);
+
+  // End jumps to the last layer; the rows in the DOM are still a window of the table.
+  await table.getByRole('grid').focus();
+  const t0 = Date.now();
+  await page.keyboard.press('End');
+  await page.keyboard.press('Enter');
+  await expect(table.locator('[data-layer-row].selected')).toBeVisible();
+  const endMs = Date.now() - t0;
+  expect(endMs, 'End + Enter answered within a second').toBeLessThan(1000);
+  expect(await table.locator('[data-layer-row]').count()).toBeLessThan(60);
+});
+
 test('a file dropped in the browser gets a clear message that the served workbench imports by path', async ({ page, target }) => {
   test.skip(target !== 'web', 'the desktop app reads a dropped file\'s path');
   // A DataTransfer made in the page, as a drag from the file manager brings one (no path in it).
