@@ -1,13 +1,14 @@
 // `artiphys`: the command line over the same services as the desktop app and the server.
 // Every command takes --json and then prints exactly one JSON document on stdout.
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiError, type MethodResults } from '../../shared/api/contract';
 import type { RunSummary } from '../../shared/domain';
 import { forkEngine, probeEngine } from '../services/engine-process';
-import { defaultProjectPath, Workbench } from '../services/workbench';
+import { defaultProjectPath, modelsDir, Workbench } from '../services/workbench';
 import { zooEntries, zooEntry } from '../services/zoo';
 import { serve } from '../server/http-server';
 import { APP_VERSION } from '../version';
@@ -239,10 +240,13 @@ async function models(sub: string | undefined, args: ParsedArgs): Promise<number
     return 0;
   }
   if (sub === 'zoo') {
-    const list = zooEntries();
+    const list = zooEntries().map((e) => {
+      const file = path.join(modelsDir(), e.fileName);
+      return { ...e, path: file, downloaded: fs.existsSync(file) };
+    });
     out(args, list, () =>
       list
-        .map((e) => `${e.name.padEnd(22)} ${e.format.padEnd(8)} ${e.approxSizeMB ? `~${e.approxSizeMB} MB` : 'size ?'}  ${e.title}`)
+        .map((e) => `${e.name.padEnd(22)} ${e.format.padEnd(8)} ${(e.approxSizeMB ? `~${e.approxSizeMB} MB` : 'size ?').padEnd(8)} ${e.downloaded ? 'downloaded' : '          '}  ${e.title}`)
         .join('\n'),
     );
     return 0;
