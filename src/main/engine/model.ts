@@ -19,9 +19,25 @@ export interface NetworkModel {
    * inside tf.tidy or tf.grad to have intermediates freed.
    */
   forward(pixels: tf.Tensor4D, layers: readonly string[]): Record<string, tf.Tensor>;
+  /**
+   * Runs only the part of the network between the given layer tensors and `layers` (all of
+   * whose image dependence must go through the given ones): one pass up to a layer, then many
+   * tails from it. The given tensors stay the caller's. Graph models only.
+   */
+  forwardFrom?(given: Readonly<Record<string, tf.Tensor>>, layers: readonly string[]): Record<string, tf.Tensor>;
+  /** The computation graph (image-dependent nodes in execution order), for finding structure. */
+  graphNodes?(): readonly GraphNodeInfo[];
   /** A copy with freshly initialized weights (fixed seed), same architecture and convention. */
   withRandomWeights(seed: number): NetworkModel;
   dispose(): void;
+}
+
+export interface GraphNodeInfo {
+  op: string;
+  /** Input tensor names that depend on the image (weights and constants left out). */
+  inputs: readonly string[];
+  /** The node's output tensor: the layer name. */
+  output: string;
 }
 
 /** Converts RGB 0..255 pixels to the model's input space (differentiable). */

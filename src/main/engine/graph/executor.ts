@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { InputConvention, LayerInfo, ModelFormat, ReceptiveField } from '../../../shared/domain';
 import { ModelFormatError } from '../errors';
-import { applyInputConvention, findLayer, type NetworkModel } from '../model';
+import { applyInputConvention, findLayer, type GraphNodeInfo, type NetworkModel } from '../model';
 import { OPS } from './ops';
 import { storedConstant } from './ops/common';
 import { compileConv } from './ops/conv';
@@ -111,30 +111,66 @@ export class GraphModel implements NetworkModel {
   }
 
   forward(pixels: tf.Tensor4D, layers: readonly string[]): Record<string, tf.Tensor> {
+    return this.run(pixels, layers);
+  }
+
+  graphNodes(): readonly GraphNodeInfo[] {
+    const fromImage = new Set(this.layers.map((l) => l.name).concat(this.plan.input));
+    return this.plan.nodes
+      .filter((n) => fromImage.has(n.outputs[0]))
+      .map((n) => ({ op: n.op, inputs: n.inputs.filter((i) => fromImage.has(i)), output: n.outputs[0] }));
+  }
+
+  private run(pixels: tf.Tensor4D, layers: readonly string[]): Record<string, tf.Tensor> {
     if (pixels.rank !== 4 || pixels.shape[3] !== 3) {
       throw new Error(`model ${this.name}: pixels must be [N, H, W, 3], got [${pixels.shape.join(', ')}]`);
     }
     for (const l of layers) findLayer(this, l);
     this.checkFits(pixels.shape[1], pixels.shape[2], layers);
     const schedule = this.schedule(layers);
-    return tf.tidy(() => {
-      const values = new Map<string, tf.Tensor>([[this.plan.input, applyInputConvention(pixels, this.inputConvention)]]);
-      const uses = new Map<string, number>();
-      for (const s of schedule) for (const r of s.reads) uses.set(r, (uses.get(r) ?? 0) + 1);
-      const wanted = new Set(layers);
-      for (const s of schedule) {
-        const xs = s.reads.map((r) => values.get(r) ?? this.stored.get(r)!);
-        let y = s.op.run(xs);
-        if (xs.includes(y)) y = tf.clone(y);
-        values.set(s.node.outputs[0], y);
-        for (const r of s.reads) {
-          const left = uses.get(r)! - 1;
-          uses.set(r, left);
-          if (left === 0 && !wanted.has(r)) values.get(r)?.dispose();
-        }
+    return tf.tidy(() => this.execute(schedule, new Map([[this.plan.input, applyInputConvention(pixels, this.inputConvention)]]), layers));
+  }
+
+  forwardFrom(given: Readonly<Record<string, tf.Tensor>>, layers: readonly string[]): Record<string, tf.Tensor> {
+    const starts = Object.keys(given);
+    for (const l of [...starts, ...layers]) findLayer(this, l);
+    const key = `from:${[...starts].sort().join('\n')}|${[...layers].sort().join('\n')}`;
+    let schedule = this.schedules.get(key);
+    if (!schedule) {
+      const nodes = new Set(this.neededNodes(layers, new Set(starts)));
+      if ([...nodes].some((n) => n.inputs.includes(this.plan.input))) {
+        throw new Error(`model ${this.name}: ${layers.join(', ')} depend on the image other than through ${starts.join(', ')}`);
       }
-      return Object.fromEntries(layers.map((l) => [l, values.get(l)!]));
-    });
+      schedule = this.fuse(this.steps.filter((s) => nodes.has(s.node)), new Set(layers));
+      this.schedules.set(key, schedule);
+    }
+    const run = schedule;
+    // The given tensors belong to the caller: the pass reads them but never frees them.
+    return tf.tidy(() => this.execute(run, new Map(Object.entries(given)), layers, new Set(starts)));
+  }
+
+  /** Runs `schedule` from the `values` it starts with; frees intermediates as soon as they are used up. */
+  private execute(
+    schedule: readonly Step[],
+    values: Map<string, tf.Tensor>,
+    layers: readonly string[],
+    keep: ReadonlySet<string> = new Set(),
+  ): Record<string, tf.Tensor> {
+    const uses = new Map<string, number>();
+    for (const s of schedule) for (const r of s.reads) uses.set(r, (uses.get(r) ?? 0) + 1);
+    const wanted = new Set(layers);
+    for (const s of schedule) {
+      const xs = s.reads.map((r) => values.get(r) ?? this.stored.get(r)!);
+      let y = s.op.run(xs);
+      if (xs.includes(y)) y = tf.clone(y);
+      values.set(s.node.outputs[0], y);
+      for (const r of s.reads) {
+        const left = uses.get(r)! - 1;
+        uses.set(r, left);
+        if (left === 0 && !wanted.has(r) && !keep.has(r)) values.get(r)?.dispose();
+      }
+    }
+    return Object.fromEntries(layers.map((l) => [l, values.get(l)!]));
   }
 
   /** Shapes of `layers` (stored layout, without the batch) for an input of another size. */
@@ -159,10 +195,11 @@ export class GraphModel implements NetworkModel {
   }
 
   /** The nodes the requested layers depend on, in plan order. */
-  private neededNodes(layers: readonly string[]): GraphNode[] {
+  private neededNodes(layers: readonly string[], given: ReadonlySet<string> = new Set()): GraphNode[] {
     const producer = new Map(this.steps.map((s) => [s.node.outputs[0], s]));
     const needed = new Set<Step>();
     const visit = (name: string) => {
+      if (given.has(name)) return;
       const s = producer.get(name);
       if (!s || needed.has(s)) return;
       needed.add(s);
