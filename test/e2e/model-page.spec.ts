@@ -3,6 +3,7 @@
 // convention with validation, and see the edit kept after a reload.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Page } from '@playwright/test';
 import { electronBinary, expect, test } from './fixtures';
 
 test.describe.configure({ mode: 'serial' });
@@ -10,6 +11,29 @@ const desktop = electronBinary();
 test.skip(({ target }) => target === 'desktop' && 'reason' in desktop, 'reason' in desktop ? desktop.reason : '');
 
 const VGG = path.resolve(import.meta.dirname, '../../../shared/models/vgg19_features_to_pool3_caffe_rgb.onnx');
+/** Opens (or creates) a project through the project dialog and waits until the page shows it. */
+async function switchProject(page: Page, file: string, how: 'open' | 'create'): Promise<void> {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('p');
+  const dialog = page.getByTestId('project-dialog');
+  await dialog.getByTestId('project-path').fill(file);
+  await dialog.getByTestId(how === 'open' ? 'project-open' : 'project-create').click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByTestId('project-name')).toHaveText(path.basename(file));
+}
+
+// The models these tests import (and the convention they edit) live in a project of their own,
+// so the shared project the other specs use stays as they expect it.
+let ownProject = '';
+test.beforeEach(async ({ page, scratchDir }) => {
+  const create = !ownProject;
+  ownProject ||= path.join(scratchDir, `model-page-${Date.now()}.artiphys`);
+  await switchProject(page, ownProject, create ? 'create' : 'open');
+});
+test.afterEach(async ({ page, projectFile }) => {
+  await switchProject(page, projectFile, 'open');
+});
+
 /** The README's convention written torchvision-style: input 0..1, mean and std in that range. */
 const TORCH_STYLE = { mean: ['0.482353', '0.457957', '0.407604'], std: ['0.00392157', '0.00392157', '0.00392157'] };
 
@@ -83,6 +107,7 @@ test('imports VGG-19 by path, shows its layers with receptive fields, and keeps 
   // After a reload the page shows what was saved.
   await page.reload();
   await expect(page.locator('.shell[data-ready="true"]')).toBeVisible();
+  await expect(page.getByTestId('project-name')).toHaveText(path.basename(ownProject));
   await page.locator(`nav.tree li[data-model-id="${modelId}"] button.model`).click();
   const reloaded = page.getByTestId('convention-editor');
   await expect(reloaded.getByTestId('conv-scale')).toHaveValue('1');
