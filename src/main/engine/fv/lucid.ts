@@ -1,0 +1,116 @@
+// Feature visualization in the style of Lucid/Lucent (METHODS §6): Fourier-parameterized,
+// colour-decorrelated images, optimized with Adam through a stack of random transforms, one image
+// per channel, many channels in one batch. It reuses the shared loop (`optimize`) with early
+// stopping switched off (Lucid runs a fixed number of steps) and no gradient preconditioning (the
+// parameterization already whitens the spectrum).
+import * as tf from '@tensorflow/tfjs';
+import { mulberry32 } from '../../../shared/math/gabor';
+import { findLayer, type NetworkModel } from '../model';
+import { FourierImages } from './fourier-image';
+import { centralIndex, type Objective } from './objectives';
+import { optimize } from './optimize';
+import type { ImageParameterization } from './parameterization';
+import { applyTransforms, smallestTransformedSide, transformStack, type TransformSettings } from './transforms';
+
+export type LucidObjectiveKind = 'neuron' | 'channel';
+
+/**
+ * One value per image: the central unit of its channel (neuron) or the mean of its channel's whole
+ * map (channel). The central unit is found from the layer's RF and the actual input side, so it
+ * follows the image size the transforms produce.
+ */
+export function channelObjective(model: NetworkModel, layer: string, channels: readonly number[], kind: LucidObjectiveKind): Objective {
+  const info = findLayer(model, layer);
+  return {
+    layers: [layer],
+    evaluate: ({ acts, pixels }) =>
+      tf.tidy(() => {
+        const out = acts[layer];
+        if (out.rank !== 4) throw new Error(`layer ${layer} has no spatial map; Lucid objectives need NHWC outputs`);
+        const [n, h, w, c] = out.shape as number[];
+        if (n !== channels.length) throw new Error(`objective: ${n} images for ${channels.length} channels`);
+        for (const ch of channels) if (ch < 0 || ch >= c) throw new Error(`layer ${layer} has ${c} channels, no channel ${ch}`);
+        let perChannel: tf.Tensor2D;
+        if (kind === 'neuron') {
+          const y = centralIndex(info.rf, pixels.shape[1], h);
+          const x = centralIndex(info.rf, pixels.shape[2], w);
+          perChannel = tf.reshape(tf.slice(out, [0, y, x, 0], [n, 1, 1, c]), [n, c]);
+        } else {
+          perChannel = tf.mean(out, [1, 2]) as tf.Tensor2D;
+        }
+        const select = new Float32Array(n * c);
+        channels.forEach((ch, i) => (select[i * c + ch] = 1));
+        return tf.sum(tf.mul(perChannel, tf.tensor2d(select, [n, c])), 1) as tf.Tensor1D;
+      }),
+  };
+}
+
+/** The parameterization seen through the transform stack; the optimizer updates the inner variable. */
+class Transformed implements ImageParameterization {
+  readonly spatialGradient = false;
+  constructor(
+    private readonly inner: ImageParameterization,
+    private readonly settings: TransformSettings,
+    private readonly rand: () => number,
+  ) {}
+  get variable(): tf.Variable {
+    return this.inner.variable;
+  }
+  render(): tf.Tensor4D {
+    return applyTransforms(transformStack(this.settings), this.inner.render(), this.rand);
+  }
+  constrain(): void {
+    this.inner.constrain();
+  }
+  dispose(): void {}
+}
+
+export interface LucidOptions {
+  layer: string;
+  channels: readonly number[];
+  objective: LucidObjectiveKind;
+  /** Image side, px. */
+  size: number;
+  steps: number;
+  learningRate: number;
+  transforms: TransformSettings;
+  seed: number;
+  onStep?: (step: number) => void;
+  cancelled?: () => boolean;
+}
+
+export interface LucidResult {
+  /** Final images, RGB 0..255, [channels, size, size, 3]; the caller disposes it. */
+  images: tf.Tensor4D;
+  /** The objective on each final (untransformed) image. */
+  activations: number[];
+  steps: number;
+  cancelled: boolean;
+}
+
+export function visualizeChannels(model: NetworkModel, o: LucidOptions): LucidResult {
+  if (o.channels.length === 0) throw new Error('feature visualization: no channels');
+  const smallest = smallestTransformedSide(o.size, o.transforms);
+  if (smallest < 1) throw new Error(`feature visualization: transforms leave no image of a ${o.size} px side`);
+  const seeds = o.channels.map((_, i) => (o.seed * 1_000_003 + i * 7919) >>> 0);
+  const images = new FourierImages({ seeds, height: o.size, width: o.size });
+  try {
+    const objective = channelObjective(model, o.layer, o.channels, o.objective);
+    const run = optimize(model, new Transformed(images, o.transforms, mulberry32(o.seed)), objective, {
+      groups: o.channels.length,
+      maxSteps: o.steps,
+      learningRate: o.learningRate,
+      patience: o.steps + 1,
+      emaDecay: 0.9,
+      minImprovement: 0,
+      precondition: false,
+      onStep: o.onStep,
+      cancelled: o.cancelled,
+    });
+    const pixels = images.render();
+    const activations = tf.tidy(() => Array.from(objective.evaluate({ acts: model.forward(pixels, [o.layer]), pixels }).dataSync()));
+    return { images: pixels, activations, steps: Math.max(...run.steps), cancelled: run.cancelled };
+  } finally {
+    images.dispose();
+  }
+}

@@ -1,0 +1,72 @@
+// The two scale-invariance criteria of METHODS §7 for channel c of a residual block, from the
+// central-neuron visualizations X_In and X_Pre of that channel:
+//   (1) ReLU(Pre_c(X_In)) < Pre_c(S(X_In))   the branch answers the zoomed skip-path feature
+//   (2) 2/3 < Post_c(X_In) / Post_c(X_Pre) < 3/2   the sum answers both scales about equally
+import * as tf from '@tensorflow/tfjs';
+import { centralIndex } from '../fv/objectives';
+import { zoomCentre } from '../fv/resample';
+import { findLayer, type NetworkModel } from '../model';
+
+export interface CriteriaValues {
+  preOfIn: number;
+  preOfZoomedIn: number;
+  postOfIn: number;
+  postOfPre: number;
+  /** Post_c(X_In) / Post_c(X_Pre). */
+  ratio: number;
+  criterion1: boolean;
+  criterion2: boolean;
+  scaleInvariant: boolean;
+}
+
+export function evaluateCriteria(v: Omit<CriteriaValues, 'ratio' | 'criterion1' | 'criterion2' | 'scaleInvariant'>): CriteriaValues {
+  const ratio = v.postOfIn / v.postOfPre;
+  const criterion1 = Math.max(v.preOfIn, 0) < v.preOfZoomedIn;
+  const criterion2 = Number.isFinite(ratio) && ratio > 2 / 3 && ratio < 3 / 2;
+  return { ...v, ratio, criterion1, criterion2, scaleInvariant: criterion1 && criterion2 };
+}
+
+/** Central unit of each row's own channel: row i of `out` belongs to channels[i]. */
+function ownCentralUnits(model: NetworkModel, layer: string, out: tf.Tensor, inputSide: number, channels: readonly number[]): Float32Array {
+  const info = findLayer(model, layer);
+  const [n, h, w, c] = out.shape as number[];
+  const y = centralIndex(info.rf, inputSide, h);
+  const x = centralIndex(info.rf, inputSide, w);
+  const units = tf.tidy(() => tf.reshape(tf.slice(out, [0, y, x, 0], [n, 1, 1, c]), [n, c]).dataSync() as Float32Array);
+  return Float32Array.from(channels, (ch, i) => units[i * c + ch]);
+}
+
+export interface CriteriaLayers {
+  pre: string;
+  post: string;
+}
+
+/**
+ * Criteria for every channel of a batch: xIn[i] and xPre[i] are the visualizations of channels[i]
+ * (pixels RGB 0..255, [n, H, W, 3]).
+ */
+export function criteriaForChannels(
+  model: NetworkModel,
+  layers: CriteriaLayers,
+  channels: readonly number[],
+  xIn: tf.Tensor4D,
+  xPre: tf.Tensor4D,
+): CriteriaValues[] {
+  const side = xIn.shape[1];
+  const read = (x: tf.Tensor4D) =>
+    tf.tidy(() => {
+      const out = model.forward(x, [layers.pre, layers.post]);
+      return {
+        pre: ownCentralUnits(model, layers.pre, out[layers.pre], side, channels),
+        post: ownCentralUnits(model, layers.post, out[layers.post], side, channels),
+      };
+    });
+  const ofIn = read(xIn);
+  const zoomed = zoomCentre(xIn);
+  const ofZoomed = read(zoomed);
+  zoomed.dispose();
+  const ofPre = read(xPre);
+  return channels.map((_, i) =>
+    evaluateCriteria({ preOfIn: ofIn.pre[i], preOfZoomedIn: ofZoomed.pre[i], postOfIn: ofIn.post[i], postOfPre: ofPre.post[i] }),
+  );
+}

@@ -1,0 +1,20 @@
+// Settings of the residual-stream scale-invariance analysis (METHODS §7).
+import { z } from 'zod';
+import { lucidSettings } from './feature-vis';
+import { nameList } from './lists';
+
+export const scaleInvarianceSettings = z.object({
+  modelId: z.string().min(1),
+  /** Residual blocks by name (e.g. `layer2.0`), as the model's graph gives them. */
+  blocks: nameList,
+  /** In: the previous block's output before or after its ReLU. */
+  inRelu: z.enum(['before', 'after']).default('after'),
+  /** Post: the sum before or after the block's ReLU. */
+  postRelu: z.enum(['before', 'after']).default('before'),
+  /** Channels of each block; null: all. */
+  channels: z.array(z.number().int().min(0)).nullable().default(null),
+  /** Also the channel-objective visualizations and the Post neuron one, for the 3 x 3 gallery. */
+  galleryVisualizations: z.boolean().default(true),
+  ...lucidSettings,
+});
+export type ScaleInvarianceSettings = z.infer<typeof scaleInvarianceSettings>;
