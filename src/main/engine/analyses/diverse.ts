@@ -23,6 +23,7 @@ import {
   unitActivation,
   unitActivations,
   weightedSum,
+  type Objective,
   type UnitSpec,
 } from '../fv/objectives';
 import { optimize, type OptimizerSettings } from '../fv/optimize';
@@ -157,6 +158,16 @@ function naturalStatistics(s: DiverseSettings, side: number, seed: number): { no
   }
 }
 
+/** L = sum_i y(x_i) + alpha sum_i log P(x_i) + lambda min_{i != j} d(x_i, x_j), per unit. */
+export function diverseObjective(spec: UnitSpec, prior: ImagePrior | null, alpha: number, distanceLayer: string, lambda: number): Objective {
+  const n = spec.imagesPerGroup;
+  return weightedSum([
+    [unitActivation(spec), 1],
+    ...(prior ? [[logPrior(prior, n), alpha] as const] : []),
+    [diversity(distanceLayer, n), lambda],
+  ]);
+}
+
 /** Optimizes and records one lambda for a batch of units; false when cancelled. */
 function runLambda(
   setup: Setup,
@@ -180,11 +191,7 @@ function runLambda(
       const start = measure(setup, spec, images.render());
       units.forEach((u, k) => (u.noiseDistance = start.meanDistance[k]));
     }
-    const objective = weightedSum([
-      [unitActivation(spec), 1],
-      ...(setup.prior ? [[logPrior(setup.prior, n), s.priorAlpha] as const] : []),
-      [diversity(setup.distanceLayer, n), lambda],
-    ]);
+    const objective = diverseObjective(spec, setup.prior, s.priorAlpha, setup.distanceLayer, lambda);
     const res = optimize(model, images, objective, {
       ...setup.optimizer,
       groups: channels.length,
