@@ -1,10 +1,39 @@
-// Differentiable bilinear resampling written as four gathers with constant weights: the source
-// position of every output pixel is computed in JS, so the only tensor ops are gather, mul and
-// add, whose gradients every tfjs backend has (resizeBilinear's and rotation's do not, on all).
+// Differentiable bilinear resampling written as gathers with constant weights: the source position
+// of every output pixel is computed in JS. The gradient (the adjoint map, a scatter) is also
+// written as gathers, from precomputed per-input-pixel lists, because tfjs's own gather gradient
+// needs UnsortedSegmentSum, which the wasm backend lacks (and resizeBilinear's and rotation's
+// gradients are missing on some backends too).
 import * as tf from '@tensorflow/tfjs';
 
 /** Maps an output pixel (row, column; centres at integers) to a source position. */
 export type SourceMap = (y: number, x: number) => readonly [number, number];
+
+/** A sparse linear map between flattened images as K gathers: out[o] = sum_k w[k][o] * in[idx[k][o]]. */
+interface GatherMap {
+  idx: Int32Array[];
+  wts: Float32Array[];
+}
+
+function applyMap(flat: tf.Tensor3D, map: GatherMap): tf.Tensor3D {
+  const count = map.idx[0]?.length ?? 0;
+  let out: tf.Tensor | null = null;
+  map.idx.forEach((idx, k) => {
+    const term = tf.mul(tf.gather(flat, tf.tensor1d(idx, 'int32'), 1), tf.tensor3d(map.wts[k], [1, count, 1]));
+    out = out ? tf.add(out, term) : term;
+  });
+  return out! as tf.Tensor3D;
+}
+
+/** The adjoint of a gather map: every input pixel gathers the outputs that read it. */
+function adjoint(map: GatherMap, inputs: number): GatherMap {
+  const lists: [number, number][][] = Array.from({ length: inputs }, () => []);
+  map.idx.forEach((idx, k) => idx.forEach((i, o) => map.wts[k][o] !== 0 && lists[i].push([o, map.wts[k][o]])));
+  const depth = Math.max(1, ...lists.map((l) => l.length));
+  const idx = Array.from({ length: depth }, () => new Int32Array(inputs));
+  const wts = Array.from({ length: depth }, () => new Float32Array(inputs));
+  lists.forEach((l, i) => l.forEach(([o, w], j) => ((idx[j][i] = o), (wts[j][i] = w))));
+  return { idx, wts };
+}
 
 /**
  * out[y, x] = bilinear interpolation of `images` at source(y, x); source points outside the image
@@ -13,8 +42,7 @@ export type SourceMap = (y: number, x: number) => readonly [number, number];
 export function resample(images: tf.Tensor4D, outHeight: number, outWidth: number, source: SourceMap): tf.Tensor4D {
   const [n, h, w, c] = images.shape;
   const count = outHeight * outWidth;
-  const idx = [0, 1, 2, 3].map(() => new Int32Array(count));
-  const wts = [0, 1, 2, 3].map(() => new Float32Array(count));
+  const map: GatherMap = { idx: [0, 1, 2, 3].map(() => new Int32Array(count)), wts: [0, 1, 2, 3].map(() => new Float32Array(count)) };
   for (let y = 0; y < outHeight; y++) {
     for (let x = 0; x < outWidth; x++) {
       const [sy, sx] = source(y, x);
@@ -31,20 +59,17 @@ export function resample(images: tf.Tensor4D, outHeight: number, outWidth: numbe
       ] as const;
       corners.forEach(([cy, cx, wt], k) => {
         const inside = cy >= 0 && cy < h && cx >= 0 && cx < w;
-        idx[k][o] = inside ? cy * w + cx : 0;
-        wts[k][o] = inside ? wt : 0;
+        map.idx[k][o] = inside ? cy * w + cx : 0;
+        map.wts[k][o] = inside ? wt : 0;
       });
     }
   }
-  return tf.tidy(() => {
-    const flat = tf.reshape(images, [n, h * w, c]);
-    let out: tf.Tensor | null = null;
-    for (let k = 0; k < 4; k++) {
-      const term = tf.mul(tf.gather(flat, tf.tensor1d(idx[k], 'int32'), 1), tf.tensor3d(wts[k], [1, count, 1]));
-      out = out ? tf.add(out, term) : term;
-    }
-    return tf.reshape(out!, [n, outHeight, outWidth, c]) as tf.Tensor4D;
-  });
+  const back = adjoint(map, h * w);
+  const run = tf.customGrad((x: tf.Tensor) => ({
+    value: tf.reshape(applyMap(tf.reshape(x, [n, h * w, c]), map), [n, outHeight, outWidth, c]),
+    gradFunc: (dy: tf.Tensor) => tf.reshape(applyMap(tf.reshape(dy, [n, count, c]), back), [n, h, w, c]),
+  }));
+  return run(images) as tf.Tensor4D;
 }
 
 /** Source coordinate of output index i when a side of `from` pixels becomes `to` (half-pixel centres). */
@@ -60,7 +85,7 @@ export function resize(images: tf.Tensor4D, height: number, width: number): tf.T
   return resample(images, height, width, (y, x) => [resizedSource(y, h, height), resizedSource(x, w, width)]);
 }
 
-/** Rotation by `degrees` (counter-clockwise on screen) about the image centre, same size. */
+/** Rotation by `degrees` about the image centre (clockwise on screen, y pointing down), same size. */
 export function rotate(images: tf.Tensor4D, degrees: number): tf.Tensor4D {
   const [, h, w] = images.shape;
   const a = (degrees * Math.PI) / 180;
