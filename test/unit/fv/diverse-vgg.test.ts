@@ -1,0 +1,83 @@
+// A short real diverse run on VGG-19 relu3_1 (real weights from ../shared/models): everything a
+// unit's views need is stored, and units a noise image leaves silent are woken.
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../../src/main/engine/backend';
+import type { ImageOut, RunContext } from '../../../src/main/engine/analysis';
+import { diverse } from '../../../src/main/engine/analyses/diverse';
+import { meanPixel, type NetworkModel } from '../../../src/main/engine/model';
+import { loadModelFile } from '../../../src/main/engine/models/load';
+import { PixelImages } from '../../../src/main/engine/fv/parameterization';
+import { preActivationLayer, silentRows, wakeSilentRows } from '../../../src/main/engine/fv/starts';
+import { diverseSettings } from '../../../src/shared/analyses/diverse';
+
+const VGG = path.resolve(__dirname, '../../../../shared/models/vgg19_features_to_pool3_caffe_rgb.onnx');
+
+describe('diverse visualization on VGG-19 relu3_1', () => {
+  let model: NetworkModel;
+  beforeAll(async () => {
+    await initBackend();
+    model = await loadModelFile(VGG);
+  });
+  afterAll(() => model.dispose());
+
+  it('wakes starting images the unit is silent for, through its pre-ReLU conv output', () => {
+    const pre = preActivationLayer(model, 'relu3_1');
+    expect(pre).toBe('/features.10/Conv_output_0');
+    const spec = { layer: 'relu3_1', channels: [3], imagesPerGroup: 12, position: null, rf: model.layers.find((l) => l.name === 'relu3_1')!.rf, inputSide: 26 };
+    const images = new PixelImages({
+      seeds: Array.from({ length: 12 }, (_, i) => i + 1),
+      height: 26,
+      width: 26,
+      norm: 600,
+      meanPixel: meanPixel(model.inputConvention),
+      tangentGradient: true,
+    });
+    const silent = silentRows(model, images, spec);
+    expect(silent.length).toBeGreaterThan(0); // channel 3 is off for most noise images
+    expect(wakeSilentRows(model, images, spec, pre!, silent)).toEqual([]);
+    expect(silentRows(model, images, spec)).toEqual([]);
+    images.dispose();
+  });
+
+  it('stores images, curves, lambda*, the diversity ratio and both indices for every unit', async () => {
+    const results = new Map<string, { data: Record<string, unknown>; images: ImageOut[] }>();
+    const ctx: RunContext = {
+      runId: 1,
+      seed: 5,
+      cancelled: () => false,
+      progress: () => {},
+      emitResult: (key, data, images = []) => void results.set(key, { data, images }),
+      checkpoint: () => {},
+      resumeFrom: null,
+      loadModel: (id) => loadModelFile(id),
+      log: () => {},
+    };
+    const before = tf.memory().numTensors;
+    // Few steps and 4 crops per texture: this checks the plumbing on a real network, not convergence.
+    await diverse.run(
+      diverseSettings.parse({ modelId: VGG, layer: 'relu3_1', units: [0, 3], lambdas: [0, 0.02], maxSteps: 15, textureCropStride: 13 }),
+      ctx,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    for (const channel of [0, 3]) {
+      const key = `unit/relu3_1/${channel}`;
+      for (const li of [0, 1]) {
+        const r = results.get(`${key}/lambda/${li}`)!;
+        expect(r.images.map((i) => [i.name.split('/')[0], i.width, i.height])).toEqual(
+          Array(6).fill([li === 0 ? 'lambda-0' : 'lambda-0.02', 26, 26]),
+        );
+      }
+      const d = results.get(key)!.data;
+      expect(d).toMatchObject({ complete: true, distanceLayer: 'relu2_2', tau: 0.9, lambdas: [0, 0.02], silentStarts: [0, 0] });
+      expect((d.activation as number[])[0]).toBeGreaterThan(0);
+      for (const k of ['diversityRatio', 'shiftInvariance', 'linearCombination', 'noiseDistance', 'lambdaScale']) {
+        expect(Number.isFinite(d[k] as number), k).toBe(true);
+      }
+      const names = results.get(key)!.images.map((i) => i.name);
+      expect(names.filter((n) => n.startsWith('lambda-star/'))).toHaveLength(6);
+      expect(names).toContain('texture');
+    }
+  });
+});
