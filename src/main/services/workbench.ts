@@ -21,6 +21,7 @@ import { shippedApcPoints, shippedV4Fits } from '../engine/shape-data';
 import type { InputConvention, ModelDetail, ModelSummary } from '../../shared/domain';
 import { APP_VERSION } from '../version';
 import type { EngineLauncher } from './engine-process';
+import { latestScaleInvariantChannels } from './ablation-defaults';
 import { JobRunner } from './job-runner';
 import { PROJECT_EXTENSION, ProjectDb } from './project-db';
 import { downloadZooEntry, zooEntries, zooEntry } from './zoo';
@@ -120,6 +121,14 @@ export class Workbench {
     return next.info();
   }
 
+  /** Ablation's default channels: the block's passing list from the latest scale-invariance run (METHODS §8). */
+  private defaultAblationChannels(s: Record<string, unknown>): number[] {
+    const channels = latestScaleInvariantChannels(this.db, String(s.modelId), String(s.block));
+    if (!channels) throw new ApiError('bad_request', `no finished scale-invariance run covers block "${s.block}" of model ${s.modelId}; run one first or give the channels`);
+    if (channels.length === 0) throw new ApiError('bad_request', `the latest scale-invariance run found no scale-invariant channel in block "${s.block}"; give the channels to ablate`);
+    return channels;
+  }
+
   private model(id: string): ModelDetail {
     const found = builtinModels().find((m) => m.id === id) ?? this.db.getModel(id);
     if (!found) throw new ApiError('not_found', `no model "${id}"; "artiphys models list" shows the ids`);
@@ -191,6 +200,7 @@ export class Workbench {
         throw new ApiError('bad_request', `unknown analysis "${p.kind}"; known: ${Object.keys(ANALYSES).join(', ')}`);
       }
       const settings = parseSettings(p.kind, p.settings);
+      if (p.kind === 'ablation' && settings.channels === null) settings.channels = this.defaultAblationChannels(settings);
       const modelId = String(settings.modelId ?? '');
       const model = this.model(modelId);
       const run = this.db.createRun({

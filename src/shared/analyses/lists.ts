@@ -13,10 +13,10 @@ export const intList = z.preprocess((v) => {
   });
 }, z.array(z.number().int().min(0)).min(1));
 
-/** Names as a list or a comma-separated string. */
+/** Names as a list or a comma-separated string (may be empty in defaults; runs then say what is missing). */
 export const nameList = z.preprocess(
   (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
-  z.array(z.string().min(1)).min(1),
+  z.array(z.string().min(1)),
 );
 
 /** Numbers as a list or a comma-separated string. */

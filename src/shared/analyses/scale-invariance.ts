@@ -4,9 +4,9 @@ import { lucidSettings } from './feature-vis';
 import { nameList } from './lists';
 
 export const scaleInvarianceSettings = z.object({
-  modelId: z.string().min(1),
+  modelId: z.string().min(1).default('builtin:complex-cell'),
   /** Residual blocks by name (e.g. `layer2.0`), as the model's graph gives them. */
-  blocks: nameList,
+  blocks: nameList.default([]),
   /** In: the previous block's output before or after its ReLU. */
   inRelu: z.enum(['before', 'after']).default('after'),
   /** Post: the sum before or after the block's ReLU. */

@@ -21,7 +21,7 @@ describe('Fourier parameterization', () => {
   it('starts as N(0, 0.01) coefficients and pixels of the variance Parseval predicts', () => {
     const [h, w, n] = [32, 24, 24];
     const images = new FourierImages({ seeds: Array.from({ length: n }, (_, i) => 100 + i), height: h, width: w });
-    const v = images.variable.dataSync();
+    const v = Array.from(images.variable.dataSync());
     const mean = v.reduce((a, b) => a + b, 0) / v.length;
     const std = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length);
     expect(Math.abs(mean)).toBeLessThan(0.0005);
@@ -41,7 +41,7 @@ describe('Fourier parameterization', () => {
     }
     const predicted = (0.01 ** 2 * sum) / (16 * h * w);
     const x = images.linearImages();
-    const px = x.dataSync();
+    const px = Array.from(x.dataSync());
     const measured = px.reduce((a, b) => a + b * b, 0) / px.length;
     expect(measured / predicted).toBeGreaterThan(0.9);
     expect(measured / predicted).toBeLessThan(1.1);

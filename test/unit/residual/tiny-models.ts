@@ -1,6 +1,10 @@
 // Tiny graph models with a known answer for the residual tests, and a RunContext that keeps what
 // a run emits in memory (the service's database side is tested elsewhere).
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { PNG } from 'pngjs';
 import type { InputConvention } from '../../../src/shared/domain';
+import { IMAGENET_WNIDS } from '../../../src/shared/imagenet-classes';
 import { gabor } from '../../../src/shared/math/gabor';
 import type { ImageOut, RunContext } from '../../../src/main/engine/analysis';
 import { GraphModel } from '../../../src/main/engine/graph/executor';
@@ -90,6 +94,44 @@ export function gaborResidualBlock(): NetworkModel {
   const sum = g.node('/block/Add_output_0', 'Add', [skip, pre]);
   g.node('/block/relu_1/Relu_output_0', 'Relu', [sum]);
   return g.model('gabor-block', ['/block/relu_1/Relu_output_0']);
+}
+
+/**
+ * Channels 0, 1, 2 of the block are the image's red, green and blue (skip path; the branch adds
+ * zero). Logit 0 is the mean red after the ReLU, logit 1 a constant 0.3: reddish images are class
+ * 0, the others class 1, and green and blue are ignored.
+ */
+export function colourClassifier(): NetworkModel {
+  const g = new GraphBuilder();
+  const pick = Float32Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1]);
+  const skip = g.identityBn('/block/downsample/BatchNormalization_output_0', g.conv('/block/downsample/Conv_output_0', 'input', pick, [3, 3, 1, 1]), 3);
+  const branch = g.identityBn('/block/bn2/BatchNormalization_output_0', g.node('/block/relu/Relu_output_0', 'Relu', [g.conv('/block/conv1/Conv_output_0', 'input', new Float32Array(9), [3, 3, 1, 1])]), 3);
+  const sum = g.node('/block/Add_output_0', 'Add', [skip, branch]);
+  const relu = g.node('/block/relu_1/Relu_output_0', 'Relu', [sum]);
+  const pooled = g.node('/avgpool/GlobalAveragePool_output_0', 'GlobalAveragePool', [relu]);
+  const flat = g.node('/Flatten_output_0', 'Flatten', [pooled], { axis: { kind: 'int', value: 1 } });
+  g.nodes.push({
+    name: '/fc/Gemm',
+    op: 'Gemm',
+    inputs: [flat, g.const('fc.w', [2, 3], Float32Array.from([1, 0, 0, 0, 0, 0])), g.const('fc.b', [2], Float32Array.from([0, 0.3]))],
+    outputs: ['logits'],
+    attrs: { transB: { kind: 'int', value: 1 } },
+  });
+  return g.model('colour-classifier', ['logits']);
+}
+
+function writePng(file: string, w: number, h: number, rgb: (x: number, y: number) => [number, number, number]): void {
+  const png = new PNG({ width: w, height: h });
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) png.data.set([...rgb(x, y), 255], (y * w + x) * 4);
+  writeFileSync(file, PNG.sync.write(png));
+}
+
+/** Six images 40 x 30: even i reddish (class 0, n01440764), odd i greenish (class 1); blue = 40 i + x. */
+export function writeColourImages(dir: string): void {
+  for (let i = 0; i < 6; i++) {
+    const red = i % 2 === 0;
+    writePng(path.join(dir, `${IMAGENET_WNIDS[red ? 0 : 1]}_${i}.png`), 40, 30, (x) => [red ? 250 : 120, red ? 120 : 250, 40 * i + x]);
+  }
 }
 
 export interface Emitted {

@@ -8,7 +8,7 @@ import { yieldToEvents, type EngineAnalysis, type ImageOut } from '../analysis';
 import { visualizeChannels, type LucidObjectiveKind } from '../fv/lucid';
 import { zoomCentre } from '../fv/resample';
 import type { NetworkModel } from '../model';
-import { findBlock, roleLayer, type BlockRole, type ResidualBlock } from '../residual/blocks';
+import { findBlock, findResidualBlocks, roleLayer, type BlockRole, type ResidualBlock } from '../residual/blocks';
 import { criteriaForChannels } from '../residual/criteria';
 import { chunks, imagesOut } from '../residual/images-out';
 
@@ -30,6 +30,10 @@ export const scaleInvariance: EngineAnalysis<ScaleInvarianceSettings> = {
   async run(s, ctx) {
     const model = await ctx.loadModel(s.modelId);
     try {
+      if (s.blocks.length === 0) {
+        const known = findResidualBlocks(model).map((b) => b.name);
+        throw new Error(`scale invariance: choose at least one residual block (${model.name} has: ${known.join(', ') || 'none'})`);
+      }
       const blocks = s.blocks.map((name) => findBlock(model, name));
       const saved = (ctx.resumeFrom as Checkpoint | null)?.blocks ?? {};
       const total = blocks.reduce((n, b) => n + channelsOf(b, s).length, 0);

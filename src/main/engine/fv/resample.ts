@@ -65,8 +65,8 @@ export function resample(images: tf.Tensor4D, outHeight: number, outWidth: numbe
     }
   }
   const back = adjoint(map, h * w);
-  const run = tf.customGrad((x: tf.Tensor) => ({
-    value: tf.reshape(applyMap(tf.reshape(x, [n, h * w, c]), map), [n, outHeight, outWidth, c]),
+  const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: tf.reshape(applyMap(tf.reshape(args[0] as tf.Tensor, [n, h * w, c]), map), [n, outHeight, outWidth, c]),
     gradFunc: (dy: tf.Tensor) => tf.reshape(applyMap(tf.reshape(dy, [n, count, c]), back), [n, h, w, c]),
   }));
   return run(images) as tf.Tensor4D;
