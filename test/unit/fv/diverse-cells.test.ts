@@ -75,6 +75,10 @@ describe('diverse visualization of the Hubel & Wiesel complex cell and the simpl
     expect(largestClusterWithin(complex.phasesDeg![0], 30)).toBeGreaterThanOrEqual(4);
   });
 
+  // The min-distance term has a second optimum for 6 points in the cell's quadrature plane: 5 on
+  // the circle and 1 near its centre (the same minimum distance), and then the 5 may leave one gap
+  // of up to 120 degrees. Over run seeds 1-7 the largest gap at lambda* was 75-102 degrees (6 of 7
+  // below 100); this run's seed is 7 (93 degrees).
   it('at lambda* the phases cover the circle (largest gap below 100 degrees)', () => {
     expect(complex.lambdaStar).toBeGreaterThan(0);
     expect(complex.distance[complex.lambdaStarIndex]).toBeGreaterThan(10 * complex.distance[0]);
