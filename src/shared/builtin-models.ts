@@ -8,7 +8,7 @@ export type CellKind = (typeof CELL_KINDS)[number];
 const DESCRIPTIONS: Record<CellKind, string> = {
   'simple-cell': 'Simple cell: ReLU of one Gabor filter',
   energy: 'Energy model: quadrature pair, squared and summed (perfect phase invariance)',
-  'complex-cell': 'Hubel & Wiesel complex cell: sum of rectified simple cells of spread phases',
+  'complex-cell': 'Hubel & Wiesel complex cell: sum of half-squared simple cells of spread phases, one mildly preferred',
   corner: 'Corner detector: a horizontal and a vertical energy-model edge at fixed places',
 };
 
