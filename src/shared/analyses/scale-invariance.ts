@@ -15,6 +15,8 @@ export const scaleInvarianceSettings = z.object({
   channels: z.array(z.number().int().min(0)).nullable().default(null),
   /** Also the channel-objective visualizations and the Post neuron one, for the 3 x 3 gallery. */
   galleryVisualizations: z.boolean().default(true),
+  /** A folder of images for the gallery's top-9 row (a dataset scan of In, Pre, Post); empty: none. */
+  images: z.string().default(''),
   ...lucidSettings,
 });
 export type ScaleInvarianceSettings = z.infer<typeof scaleInvarianceSettings>;

@@ -2,10 +2,12 @@
 // central-neuron visualizations X_In and X_Pre, the zoom S(X_In), both criteria with all their
 // numbers, and per block the list of passing channels with counts and percentages.
 import * as tf from '@tensorflow/tfjs';
+import { datasetScanSettings } from '../../../shared/analyses/dataset-scan';
 import { transformsFor } from '../../../shared/analyses/feature-vis';
 import type { ScaleInvarianceSettings } from '../../../shared/analyses/scale-invariance';
 import { yieldToEvents, type EngineAnalysis, type ImageOut } from '../analysis';
 import { visualizeChannels, type LucidObjectiveKind } from '../fv/lucid';
+import { datasetScan } from './dataset-scan';
 import { zoomCentre } from '../fv/resample';
 import type { NetworkModel } from '../model';
 import { findBlock, findResidualBlocks, roleLayer, type BlockRole, type ResidualBlock } from '../residual/blocks';
@@ -94,6 +96,11 @@ export const scaleInvariance: EngineAnalysis<ScaleInvarianceSettings> = {
       }
     } finally {
       model.dispose();
+    }
+    if (s.images && !ctx.cancelled()) {
+      // The gallery's third row: the top-9 images of each central neuron, stored with this run.
+      const scan = datasetScanSettings.parse({ modelId: s.modelId, images: s.images, blocks: s.blocks, inRelu: s.inRelu, postRelu: s.postRelu, bottomK: 0 });
+      await datasetScan.run(scan, ctx);
     }
   },
 };

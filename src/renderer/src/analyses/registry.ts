@@ -3,7 +3,9 @@
 import { defineAsyncComponent, type Component } from 'vue';
 import type { ResultRecord, RunSummary } from '../../../shared/domain';
 import type { FieldHint } from './fields';
+import { ablationFields } from './ablation/fields';
 import { maxImageFields } from './max-image/fields';
+import { scaleInvarianceFields } from './scale-invariance/fields';
 import { shapesFields } from './shapes/fields';
 
 /** Props every analysis view receives. */
@@ -25,6 +27,8 @@ const REGISTRY: Record<string, AnalysisUi> = {
     fields: maxImageFields,
   },
   shapes: { view: defineAsyncComponent(() => import('./shapes/ShapesView.vue')), fields: shapesFields },
+  'scale-invariance': { view: defineAsyncComponent(() => import('./scale-invariance/ScaleInvarianceView.vue')), fields: scaleInvarianceFields },
+  ablation: { view: defineAsyncComponent(() => import('./ablation/AblationView.vue')), fields: ablationFields },
 };
 
 export function analysisUi(kind: string): AnalysisUi {

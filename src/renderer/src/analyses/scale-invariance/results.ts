@@ -1,0 +1,89 @@
+// Reads scale-invariance results (src/main/engine/analyses/scale-invariance.ts): per block
+// `block/<b>` {passing, count, tested, percent, criterion counts}, per channel `channel/<b>/<c>`
+// with both criteria's numbers and the visualizations, and (when the run scanned a folder)
+// `unit/<b>/<role>/<c>` with the top-9 images.
+import type { ResultRecord } from '../../../../shared/domain';
+
+export interface BlockSummary {
+  block: string;
+  tested: number;
+  channels: number;
+  passing: number[];
+  count: number;
+  percent: number;
+  criterion1Count: number;
+  criterion2Count: number;
+}
+
+export interface ChannelResult {
+  block: string;
+  channel: number;
+  preOfIn: number;
+  preOfZoomedIn: number;
+  postOfIn: number;
+  postOfPre: number;
+  ratio: number;
+  criterion1: boolean;
+  criterion2: boolean;
+  scaleInvariant: boolean;
+  /** Image id by role name (`in-neuron`, `pre-channel`, `in-zoomed`, ...). */
+  images: Record<string, number>;
+}
+
+export type Role = 'in' | 'pre' | 'post';
+export const ROLES: readonly Role[] = ['in', 'pre', 'post'];
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
+
+export function blockSummaries(results: ResultRecord[]): BlockSummary[] {
+  return results
+    .filter((r) => r.key.startsWith('block/'))
+    .map((r) => {
+      const d = r.data;
+      return {
+        block: String(d.block),
+        tested: num(d.tested),
+        channels: num(d.channels),
+        passing: Array.isArray(d.passing) ? d.passing.map(num) : [],
+        count: num(d.count),
+        percent: num(d.percent),
+        criterion1Count: num(d.criterion1Count),
+        criterion2Count: num(d.criterion2Count),
+      };
+    });
+}
+
+/** Image names in the order the engine stores them (the gallery ones only when made). */
+function imageNames(n: number): string[] {
+  return n === 3 ? ['in-neuron', 'pre-neuron', 'in-zoomed'] : ['in-neuron', 'pre-neuron', 'post-neuron', 'in-channel', 'pre-channel', 'post-channel', 'in-zoomed'];
+}
+
+export function channelResults(results: ResultRecord[]): ChannelResult[] {
+  return results
+    .filter((r) => r.key.startsWith('channel/'))
+    .map((r) => {
+      const d = r.data;
+      const names = imageNames(r.imageIds.length);
+      return {
+        block: String(d.block),
+        channel: num(d.channel),
+        preOfIn: num(d.preOfIn),
+        preOfZoomedIn: num(d.preOfZoomedIn),
+        postOfIn: num(d.postOfIn),
+        postOfPre: num(d.postOfPre),
+        ratio: num(d.ratio),
+        criterion1: d.criterion1 === true,
+        criterion2: d.criterion2 === true,
+        scaleInvariant: d.scaleInvariant === true,
+        images: Object.fromEntries(r.imageIds.map((id, i) => [names[i], id])),
+      };
+    });
+}
+
+/** Top images (ids and activations) of one role's central neuron, from the run's dataset scan. */
+export function topImages(results: ResultRecord[], block: string, role: Role, channel: number): { imageId: number; activation: number }[] {
+  const r = results.find((x) => x.key === `unit/${block}/${role}/${channel}`);
+  if (!r) return [];
+  const top = Array.isArray(r.data.top) ? (r.data.top as { activation?: unknown }[]) : [];
+  return top.map((t, i) => ({ imageId: r.imageIds[i], activation: num(t.activation) }));
+}
