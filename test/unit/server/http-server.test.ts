@@ -4,6 +4,7 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forkEngine } from '../../../src/main/services/engine-process';
+import { SCHEMA_VERSION } from '../../../src/main/services/migrations';
 import { Workbench } from '../../../src/main/services/workbench';
 import { serve, type RunningServer } from '../../../src/main/server/http-server';
 import { tempDir } from '../../helpers/temp';
@@ -60,7 +61,7 @@ describe('artiphys serve', () => {
 
   it('runs API calls and reports malformed ones clearly', async () => {
     const ok = await (await call({ method: 'project.info' }, auth())).json();
-    expect(ok).toMatchObject({ ok: true, result: { schemaVersion: 1 } });
+    expect(ok).toMatchObject({ ok: true, result: { schemaVersion: SCHEMA_VERSION } });
     const bad = await (await call('{not json', auth())).json();
     expect(bad).toMatchObject({ ok: false, error: { code: 'bad_request' } });
     const unknown = await (await call({ method: 'drop.tables' }, auth())).json();
