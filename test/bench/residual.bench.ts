@@ -29,15 +29,15 @@ const bench: BenchModule = {
   async run(report) {
     const backend = activeBackend()?.name ?? tf.getBackend();
     const model = await loadModelFile(RESNET);
-    const visualize = (channels: number[], steps: number) => {
-      const r = visualizeChannels(model, { layer: VIS_LAYER, channels, objective: 'neuron', size: 128, steps, learningRate: 0.05, transforms: STANDARD_TRANSFORMS, seed: 1 });
+    const visualize = async (channels: number[], steps: number) => {
+      const r = await visualizeChannels(model, { layer: VIS_LAYER, channels, objective: 'neuron', size: 128, steps, learningRate: 0.05, transforms: STANDARD_TRANSFORMS, seed: 1 });
       r.images.dispose();
     };
     for (const n of [16, 1]) {
       const channels = Array.from({ length: n }, (_, i) => i);
-      visualize(channels, 2); // warm-up: kernels and schedules
+      await visualize(channels, 2); // warm-up: kernels and schedules
       const start = performance.now();
-      visualize(channels, STEPS);
+      await visualize(channels, STEPS);
       const perStep = (performance.now() - start) / STEPS;
       report(`tfjs ${backend}: visualization step, ${n} channel${n > 1 ? 's' : ''} of layer3.0 Pre, 128 px`, perStep / n, 'ms/channel');
     }

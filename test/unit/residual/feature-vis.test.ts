@@ -50,4 +50,18 @@ describe('feature-vis analysis', () => {
       }
     });
   }
+
+  it('sees a cancel between optimization steps and leaves nothing behind', { timeout: 30_000 }, async () => {
+    const s = featureVisSettings.parse({ modelId: 'gabor', layer: LAYERS.neuron, channels: [0, 1], size: 40, steps: 100_000, transforms: MILD });
+    let cancel = false;
+    const ctx = { ...memoryContext(gaborResidualBlock), cancelled: () => cancel };
+    const before = tf.memory().numTensors;
+    const timer = setTimeout(() => (cancel = true), 500);
+    const started = performance.now();
+    await featureVis.run(s, ctx);
+    clearTimeout(timer);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(ctx.emitted).toEqual([]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });

@@ -19,7 +19,7 @@ export const featureVis: EngineAnalysis<FeatureVisSettings> = {
       const transforms = transformsFor(s, s.layer);
       for (const batch of chunks(todo, s.batchSize)) {
         if (ctx.cancelled()) return;
-        const r = visualizeChannels(model, {
+        const r = await visualizeChannels(model, {
           layer: s.layer,
           channels: batch,
           objective: s.objective,

@@ -6,7 +6,7 @@ import { datasetScanSettings } from '../../../shared/analyses/dataset-scan';
 import { transformsFor } from '../../../shared/analyses/feature-vis';
 import type { ScaleInvarianceSettings } from '../../../shared/analyses/scale-invariance';
 import { yieldToEvents, type EngineAnalysis, type ImageOut } from '../analysis';
-import { visualizeChannels, type LucidObjectiveKind } from '../fv/lucid';
+import { visualizeChannels, type LucidObjectiveKind, type LucidResult } from '../fv/lucid';
 import { datasetScan } from './dataset-scan';
 import { zoomCentre } from '../fv/resample';
 import type { NetworkModel } from '../model';
@@ -48,8 +48,8 @@ export const scaleInvariance: EngineAnalysis<ScaleInvarianceSettings> = {
         const todo = channels.filter((c) => !progress.done.includes(c));
         for (const batch of chunks(todo, s.batchSize)) {
           if (ctx.cancelled()) return;
-          const vis = (role: BlockRole, objective: LucidObjectiveKind) => {
-            const r = visualizeChannels(model, {
+          const vis = async (role: BlockRole, objective: LucidObjectiveKind) => {
+            const r = await visualizeChannels(model, {
               layer: layers[role],
               channels: batch,
               objective,
@@ -59,14 +59,20 @@ export const scaleInvariance: EngineAnalysis<ScaleInvarianceSettings> = {
               transforms: transformsFor(s, layers[role], block.name),
               seed: ctx.seed + batch[0] * 31 + ROLES.indexOf(role) * 7 + (objective === 'channel' ? 3 : 0),
               cancelled: ctx.cancelled,
+              onStep: (step) => {
+                if (step % 16 === 0) ctx.progress(finished, total, `${block.name}: ${role} ${objective} visualizations of channels ${batch[0]}..${batch.at(-1)}, step ${step}/${s.steps}`);
+              },
             });
-            ctx.progress(finished, total, `${block.name}: ${role} ${objective} visualizations of channels ${batch[0]}..${batch.at(-1)}`);
             return r;
           };
-          const made = [vis('in', 'neuron'), vis('pre', 'neuron')];
-          if (s.galleryVisualizations) made.push(vis('post', 'neuron'), vis('in', 'channel'), vis('pre', 'channel'), vis('post', 'channel'));
+          const kinds: [BlockRole, LucidObjectiveKind][] = [['in', 'neuron'], ['pre', 'neuron']];
+          if (s.galleryVisualizations) kinds.push(['post', 'neuron'], ['in', 'channel'], ['pre', 'channel'], ['post', 'channel']);
+          const made: LucidResult[] = [];
           try {
-            if (made.some((r) => r.cancelled)) return;
+            for (const [role, objective] of kinds) {
+              made.push(await vis(role, objective));
+              if (made.at(-1)!.cancelled) return;
+            }
             const [xIn, xPre] = made;
             const values = criteriaForChannels(model, { pre: layers.pre, post: layers.post }, batch, xIn.images, xPre.images);
             const zoomed = zoomCentre(xIn.images);

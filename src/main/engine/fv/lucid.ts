@@ -8,7 +8,7 @@ import { mulberry32 } from '../../../shared/math/gabor';
 import { findLayer, type NetworkModel } from '../model';
 import { FourierImages } from './fourier-image';
 import { centralIndex, type Objective } from './objectives';
-import { optimize } from './optimize';
+import { optimizeAsync } from './optimize';
 import type { ImageParameterization } from './parameterization';
 import { applyTransforms, smallestTransformedSide, transformStack, type TransformSettings } from './transforms';
 
@@ -88,7 +88,8 @@ export interface LucidResult {
   cancelled: boolean;
 }
 
-export function visualizeChannels(model: NetworkModel, o: LucidOptions): LucidResult {
+/** Runs the optimization, letting the event loop in between steps (so a cancel is seen). */
+export async function visualizeChannels(model: NetworkModel, o: LucidOptions): Promise<LucidResult> {
   if (o.channels.length === 0) throw new Error('feature visualization: no channels');
   const smallest = smallestTransformedSide(o.size, o.transforms);
   if (smallest < 1) throw new Error(`feature visualization: transforms leave no image of a ${o.size} px side`);
@@ -96,7 +97,7 @@ export function visualizeChannels(model: NetworkModel, o: LucidOptions): LucidRe
   const images = new FourierImages({ seeds, height: o.size, width: o.size });
   try {
     const objective = channelObjective(model, o.layer, o.channels, o.objective);
-    const run = optimize(model, new Transformed(images, o.transforms, mulberry32(o.seed)), objective, {
+    const run = await optimizeAsync(model, new Transformed(images, o.transforms, mulberry32(o.seed)), objective, {
       groups: o.channels.length,
       maxSteps: o.steps,
       learningRate: o.learningRate,

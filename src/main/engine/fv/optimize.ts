@@ -4,6 +4,7 @@
 // average of its objective has not improved for `patience` steps. A stopped group's rows are
 // frozen while the others go on, so batching units does not change any unit's result.
 import * as tf from '@tensorflow/tfjs';
+import { yieldToEvents } from '../analysis';
 import type { NetworkModel } from '../model';
 import type { Objective } from './objectives';
 import type { ImageParameterization } from './parameterization';
@@ -41,71 +42,120 @@ const BETA1 = 0.9;
 const BETA2 = 0.999;
 const EPSILON = 1e-8;
 
-export function optimize(
-  model: NetworkModel,
-  param: ImageParameterization,
-  objective: Objective,
-  opts: OptimizeOptions,
-): OptimizeResult {
-  const shape = param.variable.shape;
-  const rows = shape[0];
-  const { groups } = opts;
-  if (!Number.isInteger(rows / groups)) throw new Error(`optimize: ${rows} rows do not split into ${groups} groups`);
-  const rowsPerGroup = rows / groups;
-  const [m, v] = tf.tidy(() => [tf.variable(tf.zerosLike(param.variable), false), tf.variable(tf.zerosLike(param.variable), false)]);
-  const precond = opts.precondition && param.spatialGradient ? new FourierPreconditioner(shape[1]!, shape[2]!) : null;
-  const running = new Uint8Array(groups).fill(1);
-  const steps = new Array<number>(groups).fill(0);
-  const values = new Array<number>(groups).fill(NaN);
-  const ema = new Float64Array(groups);
-  const best = new Float64Array(groups).fill(-Infinity);
-  const lastImproved = new Int32Array(groups);
-  let cancelled = false;
-  try {
-    for (let step = 1; step <= opts.maxSteps; step++) {
-      if (opts.cancelled?.()) {
-        cancelled = true;
-        break;
-      }
-      const perGroup = tf.tidy(() => {
-        let kept: tf.Tensor1D | null = null;
-        const { grads } = tf.variableGrads(() => {
-          const pixels = param.render();
-          const acts = objective.layers.length ? model.forward(pixels, objective.layers) : {};
-          kept = tf.keep(objective.evaluate({ acts, pixels }));
-          return tf.sum(kept) as tf.Scalar;
-        }, [param.variable]);
-        let g: tf.Tensor = grads[param.variable.name];
-        if (param.projectGradient) g = param.projectGradient(g);
-        if (precond) g = precond.apply(g as tf.Tensor4D);
-        const rowMask = Array.from({ length: rows }, (_, r) => running[Math.floor(r / rowsPerGroup)]);
-        adamAscend(param.variable, m, v, g, tf.reshape(tf.tensor1d(rowMask), [rows, ...shape.slice(1).map(() => 1)]), opts.learningRate, step);
-        return kept!;
-      });
-      param.constrain();
-      const now = perGroup.dataSync() as Float32Array;
-      perGroup.dispose();
-      for (let gi = 0; gi < groups; gi++) {
-        if (!running[gi]) continue;
-        steps[gi] = step;
-        values[gi] = now[gi];
-        ema[gi] = step === 1 ? now[gi] : opts.emaDecay * ema[gi] + (1 - opts.emaDecay) * now[gi];
-        if (ema[gi] > best[gi] + opts.minImprovement * Math.abs(best[gi]) || step === 1) {
-          best[gi] = ema[gi];
-          lastImproved[gi] = step;
-        } else if (step - lastImproved[gi] >= opts.patience) {
-          running[gi] = 0;
-        }
-      }
-      const still = running.reduce((a, b) => a + b, 0);
-      opts.onStep?.(step, now, still);
-      if (still === 0) break;
-    }
-  } finally {
-    tf.dispose([m, v]);
-    precond?.dispose();
+/**
+ * The loop's state, one step at a time: `optimize` runs it straight through, `optimizeAsync` lets
+ * the event loop in between steps (long runs must see a cancel while they go on).
+ */
+class Optimization {
+  readonly steps: number[];
+  readonly values: number[];
+  cancelled = false;
+  private step = 0;
+  private readonly rows: number;
+  private readonly rowsPerGroup: number;
+  private readonly m: tf.Variable;
+  private readonly v: tf.Variable;
+  private readonly precond: FourierPreconditioner | null;
+  private readonly running: Uint8Array;
+  private readonly ema: Float64Array;
+  private readonly best: Float64Array;
+  private readonly lastImproved: Int32Array;
+
+  constructor(
+    private readonly model: NetworkModel,
+    private readonly param: ImageParameterization,
+    private readonly objective: Objective,
+    private readonly opts: OptimizeOptions,
+  ) {
+    const shape = param.variable.shape;
+    this.rows = shape[0];
+    const { groups } = opts;
+    if (!Number.isInteger(this.rows / groups)) throw new Error(`optimize: ${this.rows} rows do not split into ${groups} groups`);
+    this.rowsPerGroup = this.rows / groups;
+    [this.m, this.v] = tf.tidy(() => [tf.variable(tf.zerosLike(param.variable), false), tf.variable(tf.zerosLike(param.variable), false)]);
+    this.precond = opts.precondition && param.spatialGradient ? new FourierPreconditioner(shape[1]!, shape[2]!) : null;
+    this.running = new Uint8Array(groups).fill(1);
+    this.steps = new Array<number>(groups).fill(0);
+    this.values = new Array<number>(groups).fill(NaN);
+    this.ema = new Float64Array(groups);
+    this.best = new Float64Array(groups).fill(-Infinity);
+    this.lastImproved = new Int32Array(groups);
   }
-  return { steps, values, cancelled };
+
+  /** One step; false once the run is over (all groups stopped, steps used up, or cancelled). */
+  next(): boolean {
+    const { opts, param, model, objective, rows, rowsPerGroup, running } = this;
+    if (this.step >= opts.maxSteps) return false;
+    if (opts.cancelled?.()) {
+      this.cancelled = true;
+      return false;
+    }
+    const step = ++this.step;
+    const shape = param.variable.shape;
+    const perGroup = tf.tidy(() => {
+      let kept: tf.Tensor1D | null = null;
+      const { grads } = tf.variableGrads(() => {
+        const pixels = param.render();
+        const acts = objective.layers.length ? model.forward(pixels, objective.layers) : {};
+        kept = tf.keep(objective.evaluate({ acts, pixels }));
+        return tf.sum(kept) as tf.Scalar;
+      }, [param.variable]);
+      let g: tf.Tensor = grads[param.variable.name];
+      if (param.projectGradient) g = param.projectGradient(g);
+      if (this.precond) g = this.precond.apply(g as tf.Tensor4D);
+      const rowMask = Array.from({ length: rows }, (_, r) => running[Math.floor(r / rowsPerGroup)]);
+      adamAscend(param.variable, this.m, this.v, g, tf.reshape(tf.tensor1d(rowMask), [rows, ...shape.slice(1).map(() => 1)]), opts.learningRate, step);
+      return kept!;
+    });
+    param.constrain();
+    const now = perGroup.dataSync() as Float32Array;
+    perGroup.dispose();
+    for (let gi = 0; gi < opts.groups; gi++) {
+      if (!running[gi]) continue;
+      this.steps[gi] = step;
+      this.values[gi] = now[gi];
+      this.ema[gi] = step === 1 ? now[gi] : opts.emaDecay * this.ema[gi] + (1 - opts.emaDecay) * now[gi];
+      if (this.ema[gi] > this.best[gi] + opts.minImprovement * Math.abs(this.best[gi]) || step === 1) {
+        this.best[gi] = this.ema[gi];
+        this.lastImproved[gi] = step;
+      } else if (step - this.lastImproved[gi] >= opts.patience) {
+        running[gi] = 0;
+      }
+    }
+    const still = running.reduce((a, b) => a + b, 0);
+    opts.onStep?.(step, now, still);
+    return still > 0;
+  }
+
+  result(): OptimizeResult {
+    return { steps: this.steps, values: this.values, cancelled: this.cancelled };
+  }
+
+  dispose(): void {
+    tf.dispose([this.m, this.v]);
+    this.precond?.dispose();
+  }
+}
+
+export function optimize(model: NetworkModel, param: ImageParameterization, objective: Objective, opts: OptimizeOptions): OptimizeResult {
+  const run = new Optimization(model, param, objective, opts);
+  try {
+    while (run.next());
+    return run.result();
+  } finally {
+    run.dispose();
+  }
+}
+
+/** `optimize`, awaiting `yieldToEvents` between steps so a cancel arrives while it runs. */
+export async function optimizeAsync(model: NetworkModel, param: ImageParameterization, objective: Objective, opts: OptimizeOptions): Promise<OptimizeResult> {
+  const run = new Optimization(model, param, objective, opts);
+  try {
+    while (run.next()) await yieldToEvents();
+    return run.result();
+  } finally {
+    run.dispose();
+  }
 }
 
 /** One masked Adam step towards a larger objective; rows with mask 0 keep their state. */
