@@ -69,4 +69,18 @@ describe('scale-invariance criteria', () => {
       ['in-zoomed', 56, 56],
     ]);
   });
+
+  it('resumes from its checkpoint: done channels are not redone and the summary counts them', { timeout: 60_000 }, async () => {
+    const quick = scaleInvarianceSettings.parse({ modelId: 'gabor-block', blocks: 'block', size: 32, steps: 4, batchSize: 1, galleryVisualizations: false });
+    // First run: cancelled once channel 0 is stored.
+    const first = memoryContext(gaborResidualBlock);
+    const cancelling = { ...first, cancelled: () => first.emitted.length > 0 };
+    await scaleInvariance.run(quick, cancelling);
+    expect(first.emitted.map((e) => e.key)).toEqual(['channel/block/0']);
+    const second = { ...memoryContext(gaborResidualBlock), resumeFrom: first.checkpoints.at(-1)! };
+    await scaleInvariance.run(quick, second);
+    expect(second.emitted.map((e) => e.key)).toEqual(['channel/block/1', 'block/block']);
+    const passing = [first.emitted[0], second.emitted[0]].filter((e) => e.data.scaleInvariant).map((e) => e.data.channel);
+    expect(second.emitted[1].data).toMatchObject({ tested: 2, passing, count: passing.length });
+  });
 });
