@@ -14,6 +14,7 @@ import { serve } from '../server/http-server';
 import { APP_VERSION } from '../version';
 import { parseArgs, settingsFromFlags, type ParsedArgs } from './args';
 import { ProgressBar } from './progress';
+import { isDetailResult, runRequest } from './run-request';
 import { tableText } from './table';
 
 const HELP = `artiphys ${APP_VERSION}: a lab workbench for the physiology of deep-network units
@@ -35,6 +36,10 @@ Usage: artiphys <command> [options]    (every command takes --json)
                                  downloads a zoo entry, checks its checksum, imports it
   run <analysis> --model M [--<setting> value ...] [--seed N] [--project P]
                                  runs an analysis and waits for it (Ctrl-C cancels)
+  run diverse --model M --layer L --units 0-15 [--lambdas 0,0.1,...] [--steps N]
+                                 diverse images per unit; prints lambda*, D ratio, SI, LC
+                                 (--indices false skips SI/LC; --random-weights-seed N: control)
+  run indices ...                the same run with the indices on
   runs list [--project P]
   runs show <id> [--project P]   a run with its results
 
@@ -276,13 +281,12 @@ async function models(sub: string | undefined, args: ParsedArgs): Promise<number
 
 async function run(kind: string | undefined, args: ParsedArgs): Promise<number> {
   if (!kind) throw new ApiError('bad_request', 'usage: artiphys run <analysis> --model M [--<setting> value ...]');
+  const request = runRequest(kind, settingsFromFlags(args.flags));
   const wb = openWorkbench(args);
-  const settings = settingsFromFlags(args.flags);
   let started: RunSummary;
   try {
     started = await call(wb, 'runs.start', {
-      kind,
-      settings,
+      ...request,
       ...(args.flags.seed !== undefined ? { seed: Number(args.flags.seed) } : {}),
     });
   } catch (err) {
@@ -311,7 +315,7 @@ async function run(kind: string | undefined, args: ParsedArgs): Promise<number> 
   out(args, { run: final, ...(summary ? { summary } : {}), results, ...(engineError ? { engineError } : {}) }, () =>
     [
       `run ${final.id} ${final.status}${final.error ? `: ${final.error}` : ''}${engineError ? ` (engine: ${engineError})` : ''}`,
-      ...results.filter((r) => r.key !== 'summary').map((r) => `  ${r.key}: ${summarize(r.data)}`),
+      ...resultLines(results.filter((r) => r.key !== 'summary')),
       ...(summary ? ['', ...tableText(summary)] : []),
     ].join('\n'),
   );
@@ -331,7 +335,7 @@ async function runs(sub: string | undefined, args: ParsedArgs): Promise<number> 
       const r = await call(wb, 'runs.get', { runId });
       const results = await call(wb, 'results.list', { runId });
       out(args, { run: r, results }, () =>
-        [`run ${r.id} ${r.kind} ${r.status} on ${r.backend ?? '-'}: ${r.title}`, ...results.map((x) => `  ${x.key}: ${summarize(x.data)}`)].join('\n'),
+        [`run ${r.id} ${r.kind} ${r.status} on ${r.backend ?? '-'}: ${r.title}`, ...resultLines(results, true)].join('\n'),
       );
       return 0;
     }
@@ -339,6 +343,15 @@ async function runs(sub: string | undefined, args: ParsedArgs): Promise<number> 
     wb.close();
   }
   throw new ApiError('bad_request', 'usage: artiphys runs list | artiphys runs show <id>');
+}
+
+/** One line per result; details (per-lambda results) as one count unless `all`. */
+function resultLines(results: { key: string; data: Record<string, unknown> }[], all = false): string[] {
+  const details = all ? [] : results.filter((r) => isDetailResult(r.key));
+  return [
+    ...results.filter((r) => all || !isDetailResult(r.key)).map((r) => `  ${r.key}: ${summarize(r.data)}`),
+    ...(details.length ? [`  (${details.length} per-lambda results: "artiphys runs show <id>" lists them)`] : []),
+  ];
 }
 
 /** A result's numbers and short strings on one line (encoded arrays and long text are left out). */

@@ -78,6 +78,11 @@ export const diverseSettings = z.object({
    * still silent are then walked up the unit's pre-activation where the model lists it.
    */
   silentStartRedraws: z.number().int().min(0).default(20),
+  /**
+   * Random-weights control: run on a copy of the network whose weights are redrawn with this
+   * seed (same architecture and input convention); null: the trained weights.
+   */
+  randomWeightsSeed: z.number().int().min(0).nullable().default(null),
   /** Also compute the shift-invariance (§4) and linear-combination (§5) indices. */
   indices: z.boolean().default(true),
   /** Stride between the texture's RF-sized crops (1 is the reference). */

@@ -52,7 +52,22 @@ interface Checkpoint {
   batch: number;
   lambdaIndex: number;
   units: UnitState[];
+  /** Summary rows of the units finished in earlier batches. */
+  rows?: SummaryRow[];
 }
+
+/** One unit in the run's `summary` table (the CLI prints it). */
+interface SummaryRow {
+  layer: string;
+  channel: number;
+  lambdaStar: number;
+  diversityRatio: number | null;
+  shiftInvariance: number | null;
+  linearCombination: number | null;
+}
+
+const SUMMARY_COLUMNS = ['layer', 'channel', 'lambdaStar', 'diversityRatio', 'shiftInvariance', 'linearCombination'] as const;
+const SUMMARY_LABELS = { lambdaStar: 'lambda*', diversityRatio: 'D(lambda*)/D(0)', shiftInvariance: 'SI', linearCombination: 'LC' };
 
 interface Setup {
   model: NetworkModel;
@@ -76,7 +91,8 @@ const MAX_NORM_IMAGES = 500;
 export const diverse: EngineAnalysis<DiverseSettings> = {
   kind: 'diverse',
   async run(s, ctx) {
-    const model = await ctx.loadModel(s.modelId);
+    const trained = await ctx.loadModel(s.modelId);
+    const model = s.randomWeightsSeed === null ? trained : trained.withRandomWeights(s.randomWeightsSeed);
     let prior: ImagePrior | null = null;
     try {
       const layer = findLayer(model, s.layer);
@@ -115,7 +131,8 @@ export const diverse: EngineAnalysis<DiverseSettings> = {
       for (let i = 0; i < s.units.length; i += s.unitsPerBatch) batches.push(s.units.slice(i, i + s.unitsPerBatch));
       const stepsPerBatch = (s.lambdas.length + (s.indices ? 1 : 0)) * s.maxSteps;
       const total = batches.length * stepsPerBatch;
-      let state = (ctx.resumeFrom as Checkpoint | null) ?? { batch: 0, lambdaIndex: 0, units: [] };
+      let state: Checkpoint = (ctx.resumeFrom as Checkpoint | null) ?? { batch: 0, lambdaIndex: 0, units: [] };
+      const rows: SummaryRow[] = [...(state.rows ?? [])];
       for (let b = state.batch; b < batches.length; b++) {
         const channels = batches[b];
         if (state.units.length === 0) state = { batch: b, lambdaIndex: 0, units: channels.map(freshUnit) };
@@ -123,19 +140,22 @@ export const diverse: EngineAnalysis<DiverseSettings> = {
           const base = b * stepsPerBatch + li * s.maxSteps;
           const done = runLambda(setup, s, ctx, channels, li, state.units, (step, text) => ctx.progress(base + step, total, text));
           if (!done) return;
-          state = { batch: b, lambdaIndex: li + 1, units: state.units };
+          state = { batch: b, lambdaIndex: li + 1, units: state.units, rows };
           ctx.checkpoint(state);
         }
         const base = b * stepsPerBatch + s.lambdas.length * s.maxSteps;
         const finished = finishUnits(setup, s, ctx, state.units, (step, text) => ctx.progress(base + step, total, text));
         if (!finished) return;
-        state = { batch: b + 1, lambdaIndex: 0, units: [] };
+        rows.push(...finished);
+        state = { batch: b + 1, lambdaIndex: 0, units: [], rows };
         ctx.checkpoint(state);
       }
+      ctx.emitResult('summary', { columns: SUMMARY_COLUMNS, labels: SUMMARY_LABELS, table: rows, randomWeightsSeed: s.randomWeightsSeed });
       ctx.progress(total, total, 'done');
     } finally {
       prior?.dispose();
-      model.dispose();
+      if (model !== trained) model.dispose();
+      trained.dispose();
     }
   },
 };
@@ -238,14 +258,14 @@ function runLambda(
   }
 }
 
-/** Indices and final summaries of a batch once every lambda is done; false when cancelled. */
+/** Indices and final summaries of a batch once every lambda is done; the summary rows, null when cancelled. */
 function finishUnits(
   setup: Setup,
   s: DiverseSettings,
   ctx: RunContext,
   units: UnitState[],
   progress: (step: number, text: string) => void,
-): boolean {
+): SummaryRow[] | null {
   const { model, side, norm, mean } = setup;
   const n = s.images;
   const channels = units.map((u) => u.channel);
@@ -254,8 +274,8 @@ function finishUnits(
   const all = new Float32Array(units.length * n * size);
   units.forEach((u, k) => all.set(decodeFloats(u.star.pixels), k * n * size));
   const indices = s.indices ? computeIndices() : null;
-  if (s.indices && indices === null) return false;
-  units.forEach((u, k) => {
+  if (s.indices && indices === null) return null;
+  return units.map((u, k) => {
     const images = Array.from({ length: n }, (_, i) => toImage(`lambda-star/img-${i}`, all.subarray((k * n + i) * size, (k * n + i + 1) * size), side, side));
     const data = summary(setup, s, u, true);
     if (indices) {
@@ -272,8 +292,15 @@ function finishUnits(
       images.push(toImage('texture', indices.textures[k], indices.textureSide, indices.textureSide));
     }
     ctx.emitResult(`unit/${setup.layerName}/${u.channel}`, data, images);
+    return {
+      layer: setup.layerName,
+      channel: u.channel,
+      lambdaStar: data.lambdaStar as number,
+      diversityRatio: data.diversityRatio as number | null,
+      shiftInvariance: indices?.si[k] ?? null,
+      linearCombination: indices?.lc[k] ?? null,
+    };
   });
-  return true;
 
   function computeIndices(): BatchIndices | null {
     const templates = tf.tensor4d(all, [units.length * n, side, side, 3]);
@@ -326,6 +353,7 @@ function summary(setup: Setup, s: DiverseSettings, u: UnitState, complete: boole
     layer: setup.layerName,
     channel: u.channel,
     modelId: s.modelId,
+    randomWeightsSeed: s.randomWeightsSeed,
     complete,
     lambdas,
     activation: u.activation,
