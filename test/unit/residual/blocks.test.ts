@@ -17,7 +17,7 @@ describe('ResNet-18 built in', () => {
   let model: NetworkModel;
   beforeAll(async () => {
     await initBackend();
-    model = createResNet18(3);
+    model = createResNet18({ seed: 3 });
   });
   afterAll(() => model.dispose());
 

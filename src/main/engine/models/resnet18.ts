@@ -2,8 +2,10 @@
 // shortcuts) as a graph the ONNX executor runs. Tensor names follow the torch ONNX exporter
 // (`/layer2/layer2.0/bn2/BatchNormalization_output_0`) and weight names the torchvision state-dict
 // keys (`layer2.0.conv1.weight`), so residual blocks are found as in exported models and a
-// user's weights can later replace the random ones key by key.
+// user's torchvision weights (a state dict as safetensors) load key by key.
+import { readFile } from 'node:fs/promises';
 import type { InputConvention } from '../../../shared/domain';
+import { parseSafetensors, type NamedTensor } from '../formats/safetensors';
 import { GraphModel } from '../graph/executor';
 import type { AttrValue, ConstTensor, GraphDescription, GraphNode } from '../graph/ir';
 import { planGraph } from '../graph/plan';
@@ -107,11 +109,37 @@ export function resnet18Graph(classes = 1000): GraphDescription {
   };
 }
 
-/** ResNet-18 with seeded He-normal weights (batch norms at the identity). */
-export function createResNet18(seed = 1, classes = 1000): NetworkModel {
-  return new GraphModel(randomizedPlan(planGraph(resnet18Graph(classes)), seed), {
-    name: `ResNet-18 (random weights, seed ${seed})`,
-    format: 'onnx',
-    inputConvention: TORCHVISION_CONVENTION,
-  });
+export interface ResNet18Options {
+  /** Seed of the He-normal weights (batch norms at the identity) when no weights are given. */
+  seed?: number;
+  /** A torchvision state dict (`conv1.weight`, `layer1.0.bn1.running_mean`, ..., `fc.bias`). */
+  weights?: ReadonlyMap<string, NamedTensor>;
+  classes?: number;
+}
+
+export function createResNet18(opts: ResNet18Options = {}): NetworkModel {
+  const { seed = 1, weights, classes = 1000 } = opts;
+  const desc = resnet18Graph(classes);
+  if (!weights) {
+    return new GraphModel(randomizedPlan(planGraph(desc), seed), { name: `ResNet-18 (random weights, seed ${seed})`, format: 'onnx', inputConvention: TORCHVISION_CONVENTION });
+  }
+  const expected = desc.initializers;
+  const missing = [...expected.keys()].filter((k) => !weights.has(k));
+  const unknown = [...weights.keys()].filter((k) => !expected.has(k));
+  if (missing.length || unknown.length) {
+    const list = (xs: string[]) => xs.slice(0, 6).join(', ') + (xs.length > 6 ? `, ... (${xs.length})` : '');
+    throw new Error(`not a ResNet-18 state dict:${missing.length ? ` missing ${list(missing)};` : ''}${unknown.length ? ` unexpected ${list(unknown)}` : ''}`);
+  }
+  for (const [key, c] of expected) {
+    const w = weights.get(key)!;
+    if (w.shape.join() !== c.shape.join()) throw new Error(`ResNet-18 weight ${key} has shape [${w.shape.join(', ')}], expected [${c.shape.join(', ')}]`);
+    expected.set(key, { name: key, shape: c.shape, dtype: 'float32', data: w.data });
+  }
+  return new GraphModel(planGraph(desc), { name: 'ResNet-18', format: 'onnx', inputConvention: TORCHVISION_CONVENTION });
+}
+
+/** ResNet-18 with the weights of a torchvision state dict saved as safetensors. */
+export async function loadResNet18(file: string): Promise<NetworkModel> {
+  const { tensors } = parseSafetensors(new Uint8Array(await readFile(file)), file);
+  return createResNet18({ weights: tensors, classes: tensors.get('fc.bias')?.shape[0] ?? 1000 });
 }
