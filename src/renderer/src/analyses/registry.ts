@@ -4,6 +4,7 @@ import { defineAsyncComponent, type Component } from 'vue';
 import type { ResultRecord, RunSummary } from '../../../shared/domain';
 import type { FieldHint } from './fields';
 import { ablationFields } from './ablation/fields';
+import { diverseFields } from './diverse/fields';
 import { maxImageFields } from './max-image/fields';
 import { scaleInvarianceFields } from './scale-invariance/fields';
 import { shapesFields } from './shapes/fields';
@@ -29,6 +30,7 @@ const REGISTRY: Record<string, AnalysisUi> = {
   shapes: { view: defineAsyncComponent(() => import('./shapes/ShapesView.vue')), fields: shapesFields },
   'scale-invariance': { view: defineAsyncComponent(() => import('./scale-invariance/ScaleInvarianceView.vue')), fields: scaleInvarianceFields },
   ablation: { view: defineAsyncComponent(() => import('./ablation/AblationView.vue')), fields: ablationFields },
+  diverse: { view: defineAsyncComponent(() => import('./diverse/DiverseView.vue')), fields: diverseFields },
 };
 
 export function analysisUi(kind: string): AnalysisUi {
