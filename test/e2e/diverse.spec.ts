@@ -68,6 +68,18 @@ function colourPixelsBelow(png: Buffer, rgb: [number, number, number], skip: num
   return count;
 }
 
+/** The first pixel (top to bottom) within `tolerance` of a colour below the top `skip` rows. */
+function firstPixelNear(png: Buffer, rgb: [number, number, number], skip: number, tolerance: number): { x: number; y: number } | null {
+  const img = PNG.sync.read(png);
+  for (let y = skip; y < img.height; y++) {
+    for (let x = 0; x < img.width; x++) {
+      const i = 4 * (y * img.width + x);
+      if (Math.max(...rgb.map((c, k) => Math.abs(img.data[i + k] - c))) <= tolerance) return { x, y };
+    }
+  }
+  return null;
+}
+
 async function runToDone(page: Page, target: string, settings: Record<string, unknown>, title: string): Promise<number> {
   const started = Date.now();
   const run = await apiCall<{ id: number }>(page, target, 'runs.start', { kind: 'diverse', settings, title });
@@ -123,6 +135,17 @@ test('VGG-19 relu3_1: a short diverse run and its random-weights control are sto
   expect(colourPixelsBelow(scatter, TRAINED_RGB, 50), 'the points are drawn in the plot area').toBeGreaterThan(UNITS.length * 30);
   // Axis text antialiases through the grey: that count without control points is the baseline.
   const greyBefore = colourPixelsBelow(scatter, RANDOM_RGB, 50, 16);
+  // Hovering a point shows that unit's lambda* images; clicking it opens the unit.
+  const point = firstPixelNear(scatter, TRAINED_RGB, 50, 36); // the top of a 9 px disc
+  expect(point, 'a point to hover').not.toBeNull();
+  const chart = page.getByTestId('chart-si-lc');
+  await chart.hover({ position: { x: point!.x, y: point!.y + 4 } });
+  await expect(chart.locator('img')).toHaveCount(6);
+  await chart.click({ position: { x: point!.x, y: point!.y + 4 } });
+  await expect(view.getByTestId('diverse-unit')).toBeVisible();
+  await expect(view.getByTestId('diverse-tab-unit')).toHaveAttribute('aria-selected', 'true');
+  await view.getByTestId('diverse-tab-indices').click();
+
   // Across runs the control joins as its own group.
   await view.getByTestId('indices-scope-all').click();
   await expect(view.getByTestId('diverse-indices')).toContainText(`${2 * UNITS.length} units with SI and LC`);
@@ -135,4 +158,14 @@ test('VGG-19 relu3_1: a short diverse run and its random-weights control are sto
     .toBeGreaterThan(UNITS.length * 30);
   await chartShot(page, testInfo, 'chart-si-hist', 'vgg-si-hist');
   fs.writeFileSync(testInfo.outputPath('vgg-page.png'), await page.screenshot({ fullPage: true }));
+});
+
+test('complex cell: the phase histogram of the synthesized images is drawn', async ({ page, target }, testInfo) => {
+  await expect(page.getByTestId('engine')).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+  const runId = await runToDone(page, target, { modelId: 'builtin:complex-cell', lambdas: [0, 1], maxSteps: 40, indices: false }, 'e2e diverse complex cell');
+  await jobRow(page, runId).locator('button.pick').click();
+  const view = page.getByTestId('diverse-view');
+  await expect(view.getByTestId('diverse-images').locator('.row img')).toHaveCount(12, { timeout: 30_000 });
+  const phases = await chartShot(page, testInfo, 'chart-phases', 'complex-cell-phases');
+  expect(colourPixelsBelow(phases, TRAINED_RGB, 30, 30), 'the lambda = 0 phase bars are drawn').toBeGreaterThan(100);
 });
