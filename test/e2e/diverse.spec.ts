@@ -68,11 +68,11 @@ function colourPixelsBelow(png: Buffer, rgb: [number, number, number], skip: num
   return count;
 }
 
-/** The first pixel (top to bottom) within `tolerance` of a colour below the top `skip` rows. */
-function firstPixelNear(png: Buffer, rgb: [number, number, number], skip: number, tolerance: number): { x: number; y: number } | null {
+/** The first pixel (top to bottom) within `tolerance` of a colour below the top `skip` rows, right of `left`. */
+function firstPixelNear(png: Buffer, rgb: [number, number, number], skip: number, tolerance: number, left = 0): { x: number; y: number } | null {
   const img = PNG.sync.read(png);
   for (let y = skip; y < img.height; y++) {
-    for (let x = 0; x < img.width; x++) {
+    for (let x = left; x < img.width; x++) {
       const i = 4 * (y * img.width + x);
       if (Math.max(...rgb.map((c, k) => Math.abs(img.data[i + k] - c))) <= tolerance) return { x, y };
     }
@@ -93,7 +93,7 @@ test('VGG-19 relu3_1: a short diverse run and its random-weights control are sto
   test.setTimeout(2 * RUN_TIMEOUT_MS + 60_000);
   await expect(page.getByTestId('engine')).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
   const model = await apiCall<{ id: string }>(page, target, 'models.import', { path: VGG });
-  await runToDone(page, target, { modelId: model.id, ...SETTINGS, randomWeightsSeed: 7 }, 'e2e diverse VGG-19 random weights');
+  const controlId = await runToDone(page, target, { modelId: model.id, ...SETTINGS, randomWeightsSeed: 7 }, 'e2e diverse VGG-19 random weights');
   const runId = await runToDone(page, target, { modelId: model.id, ...SETTINGS }, 'e2e diverse VGG-19');
 
   // Everything per unit and lambda is stored: images for every lambda, the summary with SI and LC.
@@ -157,6 +157,13 @@ test('VGG-19 relu3_1: a short diverse run and its random-weights control are sto
     })
     .toBeGreaterThan(UNITS.length * 30);
   await chartShot(page, testInfo, 'chart-si-hist', 'vgg-si-hist');
+  // A control point opens its own run on that unit.
+  const both = await chartShot(page, testInfo, 'chart-si-lc', 'vgg-si-lc-all');
+  const grey = firstPixelNear(both, RANDOM_RGB, 50, 24, 64); // right of the axis labels
+  expect(grey, 'a control point to click').not.toBeNull();
+  await chart.click({ position: { x: grey!.x, y: grey!.y + 4 } });
+  await expect(page.getByTestId('run-header')).toHaveAttribute('data-run-id', String(controlId));
+  await expect(page.getByTestId('diverse-unit')).toContainText('random weights (seed 7)');
   fs.writeFileSync(testInfo.outputPath('vgg-page.png'), await page.screenshot({ fullPage: true }));
 });
 
