@@ -2,7 +2,7 @@
 // activation, distance, normalized curves, tau, threshold, lambda*, diversity ratio, SI, LC,
 // phases} with the lambda* images (and the texture), per unit and lambda
 // `unit/<layer>/<c>/lambda/<i>` with that lambda's images. Pure functions, no Vue.
-import type { ResultRecord, RunSummary } from '../domain';
+import type { ModelSummary, ResultRecord, RunSummary } from '../domain';
 
 export interface LambdaResult {
   index: number;
@@ -156,4 +156,18 @@ export function seriesName(u: Pick<DiverseUnit, 'modelId' | 'layer' | 'randomWei
 export function controlGroups(units: readonly DiverseUnit[], modelId: string, layer: string): { trained: DiverseUnit[]; random: DiverseUnit[] } {
   const same = units.filter((u) => u.modelId === modelId && u.layer === layer && u.complete);
   return { trained: same.filter((u) => u.randomWeightsSeed === null), random: same.filter((u) => u.randomWeightsSeed !== null) };
+}
+
+/**
+ * Units of a project model's random-weights copy (`models.randomize`) as controls of the trained
+ * model it was copied from (same source file, no seed), like units of a `randomWeightsSeed` run.
+ */
+export function withModelControls(units: readonly DiverseUnit[], models: readonly Pick<ModelSummary, 'id' | 'source' | 'randomWeightsSeed'>[]): DiverseUnit[] {
+  const byId = new Map(models.map((m) => [m.id, m]));
+  return units.map((u) => {
+    const m = byId.get(u.modelId);
+    if (!m || m.randomWeightsSeed === undefined || u.randomWeightsSeed !== null) return u;
+    const trained = models.find((t) => t.randomWeightsSeed === undefined && t.source !== undefined && t.source === m.source);
+    return trained ? { ...u, modelId: trained.id, randomWeightsSeed: m.randomWeightsSeed } : u;
+  });
 }

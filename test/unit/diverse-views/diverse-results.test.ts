@@ -2,7 +2,7 @@
 // images split into lambda* templates and texture, controls grouped, histograms that count.
 import { describe, expect, it } from 'vitest';
 import type { ResultRecord } from '../../../src/shared/domain';
-import { controlGroups, diverseUnits, histogram, lambdaResults, phaseHistogram, sharedRange } from '../../../src/shared/analyses/diverse-results';
+import { controlGroups, diverseUnits, histogram, lambdaResults, phaseHistogram, sharedRange, withModelControls } from '../../../src/shared/analyses/diverse-results';
 
 const record = (id: number, key: string, data: Record<string, unknown>, imageIds: number[] = []): ResultRecord => ({ id, runId: 1, key, data, imageIds });
 
@@ -80,5 +80,24 @@ describe('diverse results', () => {
     expect(hi).toBeGreaterThan(1.3);
     expect(hi - lo).toBeLessThan(0.5);
     expect(sharedRange([[null]])).toEqual([0, 1]);
+  });
+});
+
+describe('randomized project models as controls', () => {
+  it('counts a models.randomize copy\'s units as the random-weights control of the trained model', () => {
+    const models = [
+      { id: 'vgg', source: '/m/vgg.onnx' },
+      { id: 'vgg-rand4', source: '/m/vgg.onnx', randomWeightsSeed: 4 },
+      { id: 'other', source: '/m/other.onnx' },
+    ];
+    const units = [
+      ...diverseUnits({ id: 1, modelId: 'vgg' }, [record(1, 'unit/relu3_1/0', unitData(0))]),
+      ...diverseUnits({ id: 2, modelId: 'vgg-rand4' }, [record(2, 'unit/relu3_1/0', unitData(0, { modelId: 'vgg-rand4' }))]),
+      ...diverseUnits({ id: 3, modelId: 'other' }, [record(3, 'unit/relu3_1/0', unitData(0, { modelId: 'other' }))]),
+    ];
+    const g = controlGroups(withModelControls(units, models), 'vgg', 'relu3_1');
+    expect(g.trained.map((u) => u.runId)).toEqual([1]);
+    expect(g.random.map((u) => [u.runId, u.randomWeightsSeed])).toEqual([[2, 4]]);
+    expect(controlGroups(withModelControls(units, models), 'other', 'relu3_1').random).toEqual([]);
   });
 });
