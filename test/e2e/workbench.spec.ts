@@ -128,7 +128,10 @@ test('a running job can be cancelled and keeps what it finished', async ({ page 
   expect(percent).toBeLessThan(100);
   await expect(row.getByTestId('resume')).toBeVisible();
   await expect(img).toBeVisible();
-  expect(luminanceStd(await img.screenshot()), 'the snapshot of the cancelled run is an image').toBeGreaterThan(5);
+  // The view re-renders when the final status arrives; poll so a replaced <img> is taken anew.
+  await expect
+    .poll(async () => luminanceStd(await img.screenshot({ timeout: 5_000 })), { message: 'the snapshot of the cancelled run is an image' })
+    .toBeGreaterThan(5);
 });
 
 test('results are still there after a reload', async ({ page, target }) => {
