@@ -8,8 +8,7 @@ import path from 'node:path';
 import type { Page, TestInfo } from '@playwright/test';
 import { PNG } from 'pngjs';
 import { electronBinary, expect, test } from './fixtures';
-import { ENV_URL } from './global-setup';
-import { jobRow } from './workbench';
+import { apiCall, jobRow } from './workbench';
 
 test.describe.configure({ mode: 'serial' });
 const desktop = electronBinary();
@@ -23,27 +22,6 @@ const SETTINGS = { layer: 'relu3_1', units: UNITS, lambdas: [0, 0.02, 0.2], maxS
 /** The first series colour and the random-weights grey of the diverse views (src/renderer/src/analyses/diverse/style.ts). */
 const TRAINED_RGB: [number, number, number] = [0x29, 0x60, 0xae];
 const RANDOM_RGB: [number, number, number] = [0x8a, 0x8f, 0x98];
-
-async function apiCall<T>(page: Page, target: string, method: string, params: Record<string, unknown>): Promise<T> {
-  if (target === 'desktop') {
-    const answer = await page.evaluate(
-      ([m, p]) => (globalThis as unknown as { artiphys: { call(m: string, p: unknown): Promise<unknown> } }).artiphys.call(m as string, p),
-      [method, params] as const,
-    );
-    const a = answer as { ok: boolean; result?: T; error?: { message: string } };
-    if (!a.ok) throw new Error(`${method}: ${a.error?.message}`);
-    return a.result as T;
-  }
-  const served = new URL(process.env[ENV_URL]!);
-  const res = await fetch(`${served.origin}/api/call`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${served.searchParams.get('token')}` },
-    body: JSON.stringify({ method, params }),
-  });
-  const a = (await res.json()) as { ok: boolean; result?: T; error?: { message: string } };
-  if (!a.ok) throw new Error(`${method}: ${a.error?.message}`);
-  return a.result as T;
-}
 
 async function chartShot(page: Page, testInfo: TestInfo, id: string, name: string): Promise<Buffer> {
   const chart = page.getByTestId(id);

@@ -8,8 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Page, TestInfo } from '@playwright/test';
 import { electronBinary, expect, test } from './fixtures';
-import { ENV_URL } from './global-setup';
-import { jobRow, luminanceStd } from './workbench';
+import { apiCall, jobRow, luminanceStd } from './workbench';
 
 test.describe.configure({ mode: 'serial' });
 const desktop = electronBinary();
@@ -18,27 +17,6 @@ test.skip(({ target }) => target === 'desktop' && 'reason' in desktop, 'reason' 
 const SHARED = path.resolve(import.meta.dirname, '../../../shared');
 const SAMPLES = path.join(SHARED, 'data/imagenet-samples');
 const RUN_TIMEOUT_MS = 9 * 60_000;
-
-async function apiCall<T>(page: Page, target: string, method: string, params: Record<string, unknown>): Promise<T> {
-  if (target === 'desktop') {
-    const answer = await page.evaluate(
-      ([m, p]) => (globalThis as unknown as { artiphys: { call(m: string, p: unknown): Promise<unknown> } }).artiphys.call(m as string, p),
-      [method, params] as const,
-    );
-    const a = answer as { ok: boolean; result?: T; error?: { message: string } };
-    if (!a.ok) throw new Error(`${method}: ${a.error?.message}`);
-    return a.result as T;
-  }
-  const served = new URL(process.env[ENV_URL]!);
-  const res = await fetch(`${served.origin}/api/call`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${served.searchParams.get('token')}` },
-    body: JSON.stringify({ method, params }),
-  });
-  const a = (await res.json()) as { ok: boolean; result?: T; error?: { message: string } };
-  if (!a.ok) throw new Error(`${method}: ${a.error?.message}`);
-  return a.result as T;
-}
 
 /** The first 20 sample images in a folder of their own (file names carry the synsets). */
 function smallImageFolder(): string {

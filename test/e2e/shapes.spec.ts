@@ -7,8 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Page, TestInfo } from '@playwright/test';
 import { electronBinary, expect, test } from './fixtures';
-import { ENV_URL } from './global-setup';
-import { jobRow, pixelsNear } from './workbench';
+import { apiCall, jobRow, pixelsNear } from './workbench';
 
 test.describe.configure({ mode: 'serial' });
 const desktop = electronBinary();
@@ -42,27 +41,6 @@ const CASES: Record<string, Case> = {
 };
 
 /** One API call the way the renderer makes it: HTTP with the token (web) or the preload bridge (desktop). */
-async function apiCall<T>(page: Page, target: string, method: string, params: Record<string, unknown>): Promise<T> {
-  if (target === 'desktop') {
-    const answer = await page.evaluate(
-      ([m, p]) => (globalThis as unknown as { artiphys: { call(m: string, p: unknown): Promise<unknown> } }).artiphys.call(m as string, p),
-      [method, params] as const,
-    );
-    const a = answer as { ok: boolean; result?: T; error?: { message: string } };
-    if (!a.ok) throw new Error(`${method}: ${a.error?.message}`);
-    return a.result as T;
-  }
-  const served = new URL(process.env[ENV_URL]!);
-  const res = await fetch(`${served.origin}/api/call`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${served.searchParams.get('token')}` },
-    body: JSON.stringify({ method, params }),
-  });
-  const a = (await res.json()) as { ok: boolean; result?: T; error?: { message: string } };
-  if (!a.ok) throw new Error(`${method}: ${a.error?.message}`);
-  return a.result as T;
-}
-
 /** Colours of the shape views, as in src/renderer/src/analyses/shapes/style.ts: V4 per theme, the shallowest and deepest layer. */
 const V4_RGB = { light: '#111418', dark: '#f2f4f7' };
 const FIRST_LAYER_RGB = '#2960ae';

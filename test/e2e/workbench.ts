@@ -1,6 +1,7 @@
 // What the tests do with the workbench, in the user's terms (a small page-object layer).
 import { PNG } from 'pngjs';
 import { expect, type Locator, type Page } from '@playwright/test';
+import { ENV_URL } from './global-setup';
 
 export async function selectUnit(page: Page, modelId: string, layer: string, channel: number): Promise<void> {
   const model = page.locator(`[data-model-id="${modelId}"]`);
@@ -80,4 +81,26 @@ export function pixelsNear(png: Buffer, rgb: [number, number, number], tolerance
     if (d <= tolerance) count++;
   }
   return count;
+}
+
+/** An API call through the transport of the target: the preload bridge, or HTTP with the token. */
+export async function apiCall<T>(page: Page, target: string, method: string, params: Record<string, unknown>): Promise<T> {
+  if (target === 'desktop') {
+    const answer = await page.evaluate(
+      ([m, p]) => (globalThis as unknown as { artiphys: { call(m: string, p: unknown): Promise<unknown> } }).artiphys.call(m as string, p),
+      [method, params] as const,
+    );
+    const a = answer as { ok: boolean; result?: T; error?: { message: string } };
+    if (!a.ok) throw new Error(`${method}: ${a.error?.message}`);
+    return a.result as T;
+  }
+  const served = new URL(process.env[ENV_URL]!);
+  const res = await fetch(`${served.origin}/api/call`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${served.searchParams.get('token')}` },
+    body: JSON.stringify({ method, params }),
+  });
+  const a = (await res.json()) as { ok: boolean; result?: T; error?: { message: string } };
+  if (!a.ok) throw new Error(`${method}: ${a.error?.message}`);
+  return a.result as T;
 }

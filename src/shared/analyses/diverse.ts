@@ -3,18 +3,7 @@
 // few the methods leave open say in their comment what was chosen and why.
 import { z } from 'zod';
 import { DEFAULT_LAMBDAS } from '../math/diverse';
-
-/** Channels as a list, or the CLI's `0-15` / `0,3,8-11` form. */
-const unitList = z.preprocess((v) => {
-  if (typeof v === 'number') return [v];
-  if (typeof v !== 'string') return v;
-  return v.split(',').flatMap((part) => {
-    const m = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(part);
-    if (!m) return [Number(part.trim())];
-    const [a, b] = [Number(m[1]), Number(m[2])];
-    return Array.from({ length: Math.max(0, b - a + 1) }, (_, i) => a + i);
-  });
-}, z.array(z.number().int().min(0)).min(1));
+import { intList } from './lists';
 
 /** Lambdas as a list or a comma-separated string; the sweep starts at 0 and increases. */
 const lambdaList = z
@@ -26,7 +15,7 @@ export const diverseSettings = z.object({
   modelId: z.string().min(1).default('builtin:complex-cell'),
   layer: z.string().min(1).default('response'),
   /** Channels whose central unit is visualized; units of one layer are optimized together. */
-  units: unitList.default([0]),
+  units: intList.default([0]),
   /** Unit position in the layer's output for an RF-sized input; null: the central unit. */
   position: z.tuple([z.number().int(), z.number().int()]).nullable().default(null),
   /** Images per unit (n). */
