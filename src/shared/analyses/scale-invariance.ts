@@ -20,3 +20,16 @@ export const scaleInvarianceSettings = z.object({
   ...lucidSettings,
 });
 export type ScaleInvarianceSettings = z.infer<typeof scaleInvarianceSettings>;
+
+/** The numbers behind both criteria for one channel, as the engine stores and the views read them. */
+export interface CriteriaValues {
+  preOfIn: number;
+  preOfZoomedIn: number;
+  postOfIn: number;
+  postOfPre: number;
+  /** Post_c(X_In) / Post_c(X_Pre). */
+  ratio: number;
+  criterion1: boolean;
+  criterion2: boolean;
+  scaleInvariant: boolean;
+}

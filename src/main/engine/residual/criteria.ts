@@ -5,19 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { centralIndex } from '../fv/objectives';
 import { zoomCentre } from '../fv/resample';
+import type { CriteriaValues } from '../../../shared/analyses/scale-invariance';
 import { findLayer, type NetworkModel } from '../model';
-
-export interface CriteriaValues {
-  preOfIn: number;
-  preOfZoomedIn: number;
-  postOfIn: number;
-  postOfPre: number;
-  /** Post_c(X_In) / Post_c(X_Pre). */
-  ratio: number;
-  criterion1: boolean;
-  criterion2: boolean;
-  scaleInvariant: boolean;
-}
 
 export function evaluateCriteria(v: Omit<CriteriaValues, 'ratio' | 'criterion1' | 'criterion2' | 'scaleInvariant'>): CriteriaValues {
   const ratio = v.postOfIn / v.postOfPre;

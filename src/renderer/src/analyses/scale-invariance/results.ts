@@ -2,6 +2,7 @@
 // `block/<b>` {passing, count, tested, percent, criterion counts}, per channel `channel/<b>/<c>`
 // with both criteria's numbers and the visualizations, and (when the run scanned a folder)
 // `unit/<b>/<role>/<c>` with the top-9 images.
+import type { CriteriaValues } from '../../../../shared/analyses/scale-invariance';
 import type { ResultRecord } from '../../../../shared/domain';
 
 export interface BlockSummary {
@@ -15,17 +16,9 @@ export interface BlockSummary {
   criterion2Count: number;
 }
 
-export interface ChannelResult {
+export interface ChannelResult extends CriteriaValues {
   block: string;
   channel: number;
-  preOfIn: number;
-  preOfZoomedIn: number;
-  postOfIn: number;
-  postOfPre: number;
-  ratio: number;
-  criterion1: boolean;
-  criterion2: boolean;
-  scaleInvariant: boolean;
   /** Image id by role name (`in-neuron`, `pre-channel`, `in-zoomed`, ...). */
   images: Record<string, number>;
 }
