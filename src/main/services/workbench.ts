@@ -25,6 +25,10 @@ import { latestScaleInvariantChannels } from './ablation-defaults';
 import { JobRunner } from './job-runner';
 import { PROJECT_EXTENSION, ProjectDb } from './project-db';
 import { downloadZooEntry, zooEntries, zooEntry } from './zoo';
+import { dataExportHandlers } from './handlers/data-export';
+import { figureHandlers } from './handlers/figures';
+import { galleryHandlers } from './handlers/gallery';
+import type { ServiceContext } from './handlers/types';
 
 export interface WorkbenchOptions {
   launcher: EngineLauncher;
@@ -106,6 +110,15 @@ export class Workbench {
     for (const l of this.listeners) l(e);
   }
 
+  /** What the handler groups in ./handlers see of the workbench. */
+  private readonly context: ServiceContext = ((wb: Workbench) => ({
+    get project() {
+      return wb.db;
+    },
+    emit: (e: ApiEvent) => wb.emit(e),
+    openProject: (file: string) => wb.switchTo(file, false),
+  }))(this);
+
   private switchTo(file: string, create: boolean): ProjectInfo {
     const next = ProjectDb.open(file, { create });
     if (path.resolve(file) === this.db.path) {
@@ -136,6 +149,9 @@ export class Workbench {
   }
 
   private readonly handlers: Handlers = {
+    ...galleryHandlers(this.context),
+    ...figureHandlers(this.context),
+    ...dataExportHandlers(this.context),
     'app.info': (): AppInfo => ({
       version: APP_VERSION,
       backend: this.runner.backend,

@@ -12,9 +12,30 @@ import type {
   ZooListing,
   ZooProgress,
 } from '../domain';
+import type { CollectionSummary, CurationStep, GalleryPage, UnitDetail } from '../curation';
+import { figureSpec, type ExportedFile } from '../figures';
 import type { ApcPointsReference, V4Reference } from '../v4-reference';
 
 const runId = z.number().int().positive();
+const unitIds = z.array(z.number().int().positive()).min(1).max(100_000);
+const collectionId = z.number().int().positive();
+/** Optional server-side destination of an export (CLI, desktop save dialog); else the bytes come back. */
+const exportPath = z.string().min(1).optional();
+
+/** Which units the gallery shows, and in what order. */
+export const galleryQuery = z.object({
+  modelId: z.string().optional(),
+  layer: z.string().optional(),
+  collectionId: collectionId.optional(),
+  starred: z.boolean().optional(),
+  tag: z.string().optional(),
+  /** Full-text search in the units' notes. */
+  search: z.string().max(200).optional(),
+  filters: z.array(z.object({ metric: z.string(), min: z.number().optional(), max: z.number().optional() })).default([]),
+  /** Sort by a metric key, or by 'layer' / 'channel'; default: model, layer, channel. */
+  sort: z.object({ by: z.string(), descending: z.boolean().default(true) }).optional(),
+});
+export type GalleryQuery = z.input<typeof galleryQuery>;
 
 export const inputConventionSchema = z.object({
   channelOrder: z.enum(['RGB', 'BGR']),
@@ -53,6 +74,38 @@ export const methodParams = {
   'notes.get': z.object({ target: z.string().min(1).max(300) }),
   'reference.v4': z.object({}),
   'reference.apcPoints': z.object({}),
+  'gallery.query': galleryQuery,
+  'units.get': z.object({ unitId: z.number().int().positive() }),
+  'curation.star': z.object({ unitIds, starred: z.boolean() }),
+  'curation.tag': z.object({ unitIds, tag: z.string().trim().min(1).max(100), add: z.boolean() }),
+  'curation.note': z.object({ unitId: z.number().int().positive(), text: z.string().max(100_000) }),
+  'curation.undo': z.object({}),
+  'curation.redo': z.object({}),
+  'collections.list': z.object({}),
+  'collections.create': z.object({ name: z.string().trim().min(1).max(200), unitIds: unitIds.optional() }),
+  'collections.update': z.object({
+    collectionId,
+    name: z.string().trim().min(1).max(200).optional(),
+    add: unitIds.optional(),
+    remove: unitIds.optional(),
+    /** The full new order of the collection's units. */
+    order: unitIds.optional(),
+  }),
+  'collections.delete': z.object({ collectionId }),
+  'export.figure': z.object({ figure: figureSpec, path: exportPath }),
+  /** A units × metrics table of a gallery query, or the summary table of one run. */
+  'export.table': z.object({
+    format: z.enum(['csv', 'json']),
+    query: galleryQuery.optional(),
+    runId: runId.optional(),
+    path: exportPath,
+  }),
+  /** Every result of a run with its arrays decoded (JSON). */
+  'export.runArrays': z.object({ runId, path: exportPath }),
+  /** Writes the open project (database and the model files it uses) into one archive. */
+  'project.exportArchive': z.object({ path: z.string().min(1) }),
+  /** Unpacks an archive into a new project file (models beside it) and opens it. */
+  'project.importArchive': z.object({ archive: z.string().min(1), path: z.string().min(1) }),
 } as const;
 
 export type Method = keyof typeof methodParams;
@@ -101,6 +154,22 @@ export interface MethodResults {
   'reference.v4': V4Reference;
   /** APC boundary points of the shape set (the renderer evaluates a unit's APC model on them). */
   'reference.apcPoints': ApcPointsReference;
+  'gallery.query': GalleryPage;
+  'units.get': UnitDetail;
+  'curation.star': { changed: number };
+  'curation.tag': { changed: number };
+  'curation.note': { unitId: number; text: string };
+  'curation.undo': CurationStep;
+  'curation.redo': CurationStep;
+  'collections.list': CollectionSummary[];
+  'collections.create': CollectionSummary;
+  'collections.update': CollectionSummary;
+  'collections.delete': { deleted: number };
+  'export.figure': ExportedFile;
+  'export.table': ExportedFile;
+  'export.runArrays': ExportedFile;
+  'project.exportArchive': { path: string; bytes: number; files: string[] };
+  'project.importArchive': ProjectInfo;
 }
 
 /** Events pushed to every connected client. */
@@ -109,6 +178,8 @@ export type ApiEvent =
   | { type: 'run.status'; runId: number; status: RunStatus; error?: string | null }
   | { type: 'run.result'; runId: number; resultId: number; key: string }
   | { type: 'project.changed'; path: string }
+  /** Stars, tags, notes or collections changed (by this client or another). */
+  | { type: 'curation.changed' }
   | { type: 'engine.status'; state: 'starting' | 'ready' | 'failed'; error?: string }
   | { type: 'zoo.progress'; name: string; progress: ZooProgress };
 
