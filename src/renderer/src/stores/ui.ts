@@ -2,11 +2,12 @@
 // centre shows, and what a file drop hands to the import dialog.
 import { defineStore } from 'pinia';
 import { ref, watch } from 'vue';
+import type { PanelSpec } from '../../../shared/figures';
 
 export type Theme = 'light' | 'dark';
-export type DialogName = 'project' | 'new-run' | 'import-model' | 'shortcuts';
-/** The centre pane: the selected run, or the selected model's page. */
-export type CentreTab = 'run' | 'model';
+export type DialogName = 'project' | 'new-run' | 'import-model' | 'shortcuts' | 'export-figure';
+/** The centre pane: the selected run, the selected model's page, or the unit gallery. */
+export type CentreTab = 'run' | 'model' | 'gallery';
 
 /** What a drop on the window hands to the import dialog: a path, or why there is none. */
 export interface DroppedFile {
@@ -27,6 +28,8 @@ export const useUiStore = defineStore('ui', () => {
   const dialog = ref<DialogName | null>(null);
   const centre = ref<CentreTab>('run');
   const dropped = ref<DroppedFile | null>(null);
+  /** The panels the figure dialog starts from (a chart, a grid, a collection). */
+  const figurePanels = ref<PanelSpec[]>([]);
 
   watch(
     theme,
@@ -50,10 +53,16 @@ export const useUiStore = defineStore('ui', () => {
     dropped.value = null;
   }
 
+  /** Opens the figure export dialog on these panels. */
+  function openFigure(panels: PanelSpec[]): void {
+    figurePanels.value = panels;
+    dialog.value = 'export-figure';
+  }
+
   function importDropped(file: DroppedFile): void {
     dropped.value = file;
     dialog.value = 'import-model';
   }
 
-  return { theme, dialog, centre, dropped, toggleTheme, open, close, importDropped };
+  return { theme, dialog, centre, dropped, figurePanels, toggleTheme, open, close, importDropped, openFigure };
 });
