@@ -31,10 +31,11 @@ async function startServer(home: string): Promise<{ url: string; stop: () => voi
 }
 
 async function api<T>(page: Page, method: string, params: Record<string, unknown> = {}): Promise<T> {
-  const answer: { ok: true; result: unknown } | { ok: false; error: { message: string } } = await page.evaluate(
+  type Answer = { ok: true; result: unknown } | { ok: false; error: { message: string } };
+  const answer = (await page.evaluate(
     async ([m, p]) => (await fetch('/api/call', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ method: m, params: p }) })).json(),
     [method, params] as const,
-  );
+  )) as Answer;
   if (!answer.ok) throw new Error(`${method}: ${answer.error.message}`);
   return answer.result as T;
 }
