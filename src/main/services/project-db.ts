@@ -126,6 +126,19 @@ export class ProjectDb {
     if (this.db.open) this.db.close();
   }
 
+  /**
+   * Writes a consistent copy of the project to `file` (which must not exist) while it stays open
+   * and locked: VACUUM INTO reads through this connection, and keeps user_version and application_id.
+   */
+  snapshotTo(file: string): void {
+    this.db.prepare(`VACUUM INTO ?`).run(file);
+  }
+
+  /** Points the models that use the file `from` at `to` (an imported archive's unpacked copy). */
+  relocateModelFile(from: string, to: string): number {
+    return this.db.prepare(`UPDATE models SET source = ? WHERE source = ?`).run(to, from).changes;
+  }
+
   info(): ProjectInfo {
     const count = (table: string) => (this.db.prepare(`SELECT count(*) n FROM ${table}`).get() as { n: number }).n;
     const created = this.db.prepare(`SELECT value FROM meta WHERE key = 'created_at'`).get() as { value: string } | undefined;
