@@ -87,6 +87,80 @@ export const MIGRATIONS: readonly string[] = [
   /* 2 */ `
   ALTER TABLE models ADD COLUMN convention_guessed INTEGER NOT NULL DEFAULT 0;
   `,
+  /* 3 */ `
+  -- The unit index: which stored results measure which units, with their numbers and images
+  -- (src/shared/analyses/unit-entries.ts). Rows go with their result when it is replaced.
+  CREATE TABLE unit_results (
+    unit_id INTEGER NOT NULL REFERENCES units(id) ON DELETE CASCADE,
+    result_id INTEGER NOT NULL REFERENCES results(id) ON DELETE CASCADE,
+    run_id INTEGER NOT NULL,
+    PRIMARY KEY (unit_id, result_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX unit_results_result ON unit_results(result_id);
+  CREATE TABLE unit_metrics (
+    unit_id INTEGER NOT NULL REFERENCES units(id) ON DELETE CASCADE,
+    result_id INTEGER NOT NULL REFERENCES results(id) ON DELETE CASCADE,
+    run_id INTEGER NOT NULL,
+    metric TEXT NOT NULL,
+    value REAL NOT NULL,
+    PRIMARY KEY (unit_id, result_id, metric)
+  ) WITHOUT ROWID;
+  CREATE INDEX unit_metrics_result ON unit_metrics(result_id);
+  CREATE INDEX unit_metrics_metric ON unit_metrics(metric);
+  CREATE TABLE unit_images (
+    unit_id INTEGER NOT NULL REFERENCES units(id) ON DELETE CASCADE,
+    result_id INTEGER NOT NULL REFERENCES results(id) ON DELETE CASCADE,
+    run_id INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    priority INTEGER NOT NULL,
+    PRIMARY KEY (unit_id, result_id, idx)
+  ) WITHOUT ROWID;
+  CREATE INDEX unit_images_result ON unit_images(result_id);
+  CREATE INDEX unit_images_image ON unit_images(image_id);
+  CREATE INDEX units_layer ON units(model_id, layer);
+  CREATE INDEX unit_tags_tag ON unit_tags(tag_id);
+
+  CREATE TABLE collections (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE collection_units (
+    collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+    unit_id INTEGER NOT NULL REFERENCES units(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (collection_id, unit_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX collection_units_unit ON collection_units(unit_id);
+
+  -- Undo history of curation: each step holds the operations that undo and redo it (JSON) and
+  -- what each does in words.
+  -- Steps with undone = 1 form the redo side; a new step clears them.
+  CREATE TABLE curation_log (
+    id INTEGER PRIMARY KEY,
+    description TEXT NOT NULL,
+    undo_description TEXT NOT NULL,
+    undo_ops TEXT NOT NULL,
+    redo_ops TEXT NOT NULL,
+    undone INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL
+  );
+
+  -- Full-text search in notes, kept in step with the notes table.
+  CREATE VIRTUAL TABLE notes_fts USING fts5(target UNINDEXED, text, tokenize = 'unicode61 remove_diacritics 2');
+  INSERT INTO notes_fts(target, text) SELECT target, text FROM notes;
+  CREATE TRIGGER notes_fts_insert AFTER INSERT ON notes BEGIN
+    INSERT INTO notes_fts(target, text) VALUES (new.target, new.text);
+  END;
+  CREATE TRIGGER notes_fts_delete AFTER DELETE ON notes BEGIN
+    DELETE FROM notes_fts WHERE target = old.target;
+  END;
+  CREATE TRIGGER notes_fts_update AFTER UPDATE ON notes BEGIN
+    DELETE FROM notes_fts WHERE target = old.target;
+    INSERT INTO notes_fts(target, text) VALUES (new.target, new.text);
+  END;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

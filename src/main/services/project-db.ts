@@ -15,7 +15,10 @@ import type {
   RunStatus,
   RunSummary,
 } from '../../shared/domain';
+import { CurationDb } from './curation-db';
+import { GalleryDb } from './gallery-db';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './migrations';
+import { UnitIndex } from './unit-index';
 
 export const PROJECT_EXTENSION = '.artiphys';
 
@@ -59,10 +62,21 @@ interface RunRow {
 const now = () => new Date().toISOString();
 
 export class ProjectDb {
+  /** Unit gallery reads and curation writes, on the same connection (set up once migrated). */
+  private areas: { units: UnitIndex; gallery: GalleryDb; curation: CurationDb } | null = null;
+
   private constructor(
     readonly path: string,
     private readonly db: Database.Database,
   ) {}
+
+  get gallery(): GalleryDb {
+    return this.areas!.gallery;
+  }
+
+  get curation(): CurationDb {
+    return this.areas!.curation;
+  }
 
   /**
    * Opens an existing project (or creates one with `create`). Holds an exclusive lock for as
@@ -120,6 +134,9 @@ export class ProjectDb {
     if (version < SCHEMA_VERSION) upgrade();
     const check = this.db.pragma('quick_check', { simple: true });
     if (check !== 'ok') throw new ApiError('project_corrupt', `${this.path} failed its integrity check: ${String(check)}`);
+    this.areas = { units: new UnitIndex(this.db), gallery: new GalleryDb(this.db), curation: new CurationDb(this.db) };
+    // Projects whose results predate the unit index (or an older index) get theirs built now.
+    this.areas.units.ensureCurrent();
   }
 
   close(): void {
@@ -313,6 +330,7 @@ export class ProjectDb {
       const imageIds = images.map((img, i) =>
         Number(insert.run(resultId, i, img.name, img.width, img.height, Buffer.from(img.png)).lastInsertRowid),
       );
+      this.areas!.units.indexResult(runId, resultId, key, data, imageIds.map((id, i) => ({ id, name: images[i].name })));
       return { id: resultId, runId, key, data, imageIds };
     })();
   }

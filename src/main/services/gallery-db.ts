@@ -1,0 +1,237 @@
+// Reads of the unit gallery: cards matching a query in the requested order, and one unit's full
+// detail. Selection by model, layer, star, tag, collection and note text happens in SQL; the
+// metric filters and sorts run over each card's latest values, so what a card shows is what it
+// was filtered and sorted by.
+import type Database from 'better-sqlite3';
+import type { z } from 'zod';
+import { ApiError, type galleryQuery } from '../../shared/api/contract';
+import { isUnitMetric, UNIT_METRICS } from '../../shared/analyses/unit-metrics';
+import { builtinModels } from '../../shared/builtin-models';
+import type { GalleryPage, UnitCard, UnitDetail } from '../../shared/curation';
+
+export type GalleryQueryParams = z.output<typeof galleryQuery>;
+
+/** Thumbnails per card. */
+const CARD_IMAGES = 4;
+
+interface UnitRow {
+  id: number;
+  model_id: string;
+  layer: string;
+  channel: number;
+  starred: number;
+}
+
+/** The SQL part of a query: a condition on `units u` and its arguments. */
+interface Selection {
+  where: string;
+  args: (string | number)[];
+}
+
+export class GalleryDb {
+  constructor(private readonly db: Database.Database) {}
+
+  query(q: GalleryQueryParams): GalleryPage {
+    for (const f of q.filters) checkMetric(f.metric, 'filters.metric');
+    if (q.sort && q.sort.by !== 'layer' && q.sort.by !== 'channel') checkMetric(q.sort.by, 'sort.by');
+    if (q.collectionId !== undefined) this.requireCollection(q.collectionId);
+    const sel = this.selection(q);
+    const units = this.db.prepare(`SELECT u.id, u.model_id, u.layer, u.channel, u.starred FROM units u WHERE ${sel.where}`).all(...sel.args) as UnitRow[];
+    let cards = this.cards(units, sel);
+    cards = cards.filter((c) => q.filters.every((f) => inRange(c.metrics[f.metric], f.min, f.max)));
+    cards = this.order(cards, q);
+    return { cards, ...this.overview() };
+  }
+
+  /** Every value and image a unit has, per run, and its collections. */
+  unit(unitId: number): UnitDetail {
+    const row = this.db.prepare(`SELECT id, model_id, layer, channel, starred FROM units WHERE id = ?`).get(unitId) as UnitRow | undefined;
+    if (!row) throw new ApiError('not_found', `no unit ${unitId} in this project`);
+    const [card] = this.cards([row], { where: 'u.id = ?', args: [unitId] });
+    const runs = this.db
+      .prepare(`SELECT DISTINCT x.id, x.kind, x.title FROM unit_results ur JOIN runs x ON x.id = ur.run_id WHERE ur.unit_id = ? ORDER BY x.id DESC`)
+      .all(unitId) as { id: number; kind: string; title: string }[];
+    const metrics = this.db
+      .prepare(`SELECT run_id, metric, value FROM unit_metrics WHERE unit_id = ? ORDER BY run_id, result_id`)
+      .all(unitId) as { run_id: number; metric: string; value: number }[];
+    const images = this.db
+      .prepare(
+        `SELECT ui.run_id, ui.image_id, i.name FROM unit_images ui JOIN images i ON i.id = ui.image_id
+         WHERE ui.unit_id = ? ORDER BY ui.run_id, ui.result_id, ui.idx`,
+      )
+      .all(unitId) as { run_id: number; image_id: number; name: string }[];
+    const collections = this.db
+      .prepare(`SELECT c.id, c.name FROM collection_units cu JOIN collections c ON c.id = cu.collection_id WHERE cu.unit_id = ? ORDER BY c.name`)
+      .all(unitId) as { id: number; name: string }[];
+    return {
+      card,
+      runs: runs.map((r) => ({
+        runId: r.id,
+        kind: r.kind,
+        title: r.title,
+        metrics: Object.fromEntries(metrics.filter((m) => m.run_id === r.id).map((m) => [m.metric, m.value])),
+        images: images.filter((i) => i.run_id === r.id).map((i) => ({ imageId: i.image_id, name: i.name })),
+      })),
+      collections,
+    };
+  }
+
+  private requireCollection(id: number): void {
+    if (!this.db.prepare(`SELECT 1 FROM collections WHERE id = ?`).get(id)) throw new ApiError('not_found', `no collection ${id} in this project`);
+  }
+
+  private selection(q: GalleryQueryParams): Selection {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (q.modelId !== undefined) where.push('u.model_id = ?'), args.push(q.modelId);
+    if (q.layer !== undefined) where.push('u.layer = ?'), args.push(q.layer);
+    if (q.starred !== undefined) where.push('u.starred = ?'), args.push(q.starred ? 1 : 0);
+    if (q.tag !== undefined) {
+      where.push('u.id IN (SELECT ut.unit_id FROM unit_tags ut JOIN tags t ON t.id = ut.tag_id WHERE t.name = ?)');
+      args.push(q.tag);
+    }
+    if (q.collectionId !== undefined) {
+      where.push('u.id IN (SELECT unit_id FROM collection_units WHERE collection_id = ?)');
+      args.push(q.collectionId);
+    }
+    const match = q.search !== undefined ? ftsQuery(q.search) : null;
+    if (match !== null) {
+      where.push(
+        `u.id IN (SELECT CAST(substr(target, 6) AS INTEGER) FROM notes_fts WHERE notes_fts MATCH ? AND target >= 'unit/' AND target < 'unit0')`,
+      );
+      args.push(match);
+    }
+    return { where: where.length ? where.join(' AND ') : '1', args };
+  }
+
+  /** Cards of the selected units, with their latest metrics, thumbnails, tags, notes and runs. */
+  private cards(units: UnitRow[], sel: Selection): UnitCard[] {
+    const byId = new Map<number, UnitCard>();
+    for (const u of units) {
+      byId.set(u.id, {
+        unitId: u.id,
+        modelId: u.model_id,
+        layer: u.layer,
+        channel: u.channel,
+        starred: u.starred === 1,
+        tags: [],
+        note: '',
+        metrics: {},
+        imageIds: [],
+        runIds: [],
+      });
+    }
+    const joined = (sql: string) => this.db.prepare(sql).raw().all(...sel.args) as [number, ...unknown[]][];
+    // Rows come oldest first, so the latest run's value of a metric is written last.
+    for (const [id, metric, value] of joined(
+      `SELECT m.unit_id, m.metric, m.value FROM unit_metrics m JOIN units u ON u.id = m.unit_id WHERE ${sel.where} ORDER BY m.run_id, m.result_id`,
+    )) {
+      byId.get(id)!.metrics[metric as string] = value as number;
+    }
+    // One image of each analysis first (by priority, newest run first), then the rest of each.
+    for (const [id, imageId] of joined(
+      `SELECT unit_id, image_id FROM (
+         SELECT unit_id, image_id, row_number() OVER (PARTITION BY unit_id ORDER BY k, priority, run_id DESC, result_id DESC, idx) rn FROM (
+           SELECT ui.*, row_number() OVER (PARTITION BY ui.unit_id, ui.result_id ORDER BY ui.idx) k
+           FROM unit_images ui JOIN units u ON u.id = ui.unit_id WHERE ${sel.where}))
+       WHERE rn <= ${CARD_IMAGES} ORDER BY unit_id, rn`,
+    )) {
+      byId.get(id)!.imageIds.push(imageId as number);
+    }
+    for (const [id, tag] of joined(
+      `SELECT ut.unit_id, t.name FROM unit_tags ut JOIN tags t ON t.id = ut.tag_id JOIN units u ON u.id = ut.unit_id WHERE ${sel.where} ORDER BY t.name`,
+    )) {
+      byId.get(id)!.tags.push(tag as string);
+    }
+    for (const [id, runId] of joined(
+      `SELECT DISTINCT ur.unit_id, ur.run_id FROM unit_results ur JOIN units u ON u.id = ur.unit_id WHERE ${sel.where} ORDER BY ur.run_id DESC`,
+    )) {
+      byId.get(id)!.runIds.push(runId as number);
+    }
+    const notes = this.db.prepare(`SELECT target, text FROM notes WHERE target >= 'unit/' AND target < 'unit0'`).raw().all() as [string, string][];
+    for (const [target, text] of notes) {
+      const card = byId.get(Number(target.slice(5)));
+      if (card) card.note = text;
+    }
+    return [...byId.values()];
+  }
+
+  private order(cards: UnitCard[], q: GalleryQueryParams): UnitCard[] {
+    const rank = this.layerRanks();
+    const byPlace = (a: UnitCard, b: UnitCard) =>
+      (rank.get(`${a.modelId}\u0000${a.layer}`) ?? 0) - (rank.get(`${b.modelId}\u0000${b.layer}`) ?? 0) || a.channel - b.channel;
+    const sort = q.sort;
+    if (!sort) {
+      if (q.collectionId === undefined) return cards.sort(byPlace);
+      const position = new Map(
+        (this.db.prepare(`SELECT unit_id, position FROM collection_units WHERE collection_id = ?`).raw().all(q.collectionId) as [number, number][]),
+      );
+      return cards.sort((a, b) => position.get(a.unitId)! - position.get(b.unitId)!);
+    }
+    const sign = sort.descending ? -1 : 1;
+    if (sort.by === 'layer') return cards.sort((a, b) => sign * byPlace(a, b));
+    if (sort.by === 'channel') return cards.sort((a, b) => sign * (a.channel - b.channel) || byPlace(a, b));
+    const key = sort.by;
+    // Units without the metric go last whichever the direction.
+    return cards.sort((a, b) => {
+      const va = a.metrics[key];
+      const vb = b.metrics[key];
+      if (va === undefined || vb === undefined) return (va === undefined ? 1 : 0) - (vb === undefined ? 1 : 0) || byPlace(a, b);
+      return sign * (va - vb) || byPlace(a, b);
+    });
+  }
+
+  /** Order of every (model, layer) with units: models by id, layers in network order where known. */
+  private layerRanks(): Map<string, number> {
+    const known = new Map<string, number>();
+    for (const m of builtinModels()) m.layers.forEach((l, i) => known.set(`${m.id}\u0000${l.name}`, i));
+    for (const [model, name, idx] of this.db.prepare(`SELECT model_id, name, idx FROM layers`).raw().all() as [string, string, number][]) {
+      known.set(`${model}\u0000${name}`, idx);
+    }
+    const pairs = this.db.prepare(`SELECT DISTINCT model_id, layer FROM units`).raw().all() as [string, string][];
+    pairs.sort(([ma, la], [mb, lb]) => {
+      if (ma !== mb) return ma < mb ? -1 : 1;
+      const ia = known.get(`${ma}\u0000${la}`);
+      const ib = known.get(`${mb}\u0000${lb}`);
+      if (ia !== undefined && ib !== undefined) return ia - ib;
+      if (ia !== undefined || ib !== undefined) return ia !== undefined ? -1 : 1;
+      return la.localeCompare(lb, 'en', { numeric: true });
+    });
+    return new Map(pairs.map(([m, l], i) => [`${m}\u0000${l}`, i]));
+  }
+
+  /** The toolbar's view of the whole project, whatever the query. */
+  private overview(): Omit<GalleryPage, 'cards'> {
+    const rank = this.layerRanks();
+    const layers = (this.db.prepare(`SELECT model_id, layer, count(*) n FROM units GROUP BY model_id, layer`).all() as { model_id: string; layer: string; n: number }[])
+      .sort((a, b) => rank.get(`${a.model_id}\u0000${a.layer}`)! - rank.get(`${b.model_id}\u0000${b.layer}`)!)
+      .map((r) => ({ modelId: r.model_id, layer: r.layer, units: r.n }));
+    const present = new Set(this.db.prepare(`SELECT DISTINCT metric FROM unit_metrics`).pluck().all() as string[]);
+    return {
+      totalUnits: layers.reduce((n, l) => n + l.units, 0),
+      metrics: UNIT_METRICS.filter((m) => present.has(m.key)).map((m) => ({ key: m.key, label: m.label, kinds: [...m.kinds] })),
+      layers,
+      tags: this.db.prepare(`SELECT name FROM tags WHERE id IN (SELECT tag_id FROM unit_tags) ORDER BY name`).pluck().all() as string[],
+    };
+  }
+}
+
+function checkMetric(key: string, field: string): void {
+  if (!isUnitMetric(key)) {
+    throw new ApiError('bad_request', `gallery.query: ${field}: unknown metric "${key}"; known: ${UNIT_METRICS.map((m) => m.key).join(', ')}`);
+  }
+}
+
+function inRange(v: number | undefined, min: number | undefined, max: number | undefined): boolean {
+  return v !== undefined && (min === undefined || v >= min) && (max === undefined || v <= max);
+}
+
+/**
+ * The user's words as an FTS5 query: every word must start a word of the note (prefix match), so
+ * "tex edge" finds "texture at the edge"; quotes keep FTS5 syntax characters literal. Null when
+ * the text has no word.
+ */
+export function ftsQuery(text: string): string | null {
+  const words = text.split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+  return words.length ? words.map((w) => `"${w.replace(/"/g, '""')}"*`).join(' ') : null;
+}
