@@ -1,0 +1,173 @@
+// Tables for data export: a run's results or the gallery's units as rows, and their CSV and JSON
+// text. Pure TypeScript, so the renderer can show the same table the export writes.
+import type { GalleryPage } from './curation';
+import type { ResultRecord } from './domain';
+import type { Provenance } from './figures';
+import { isFloatBlob } from './run-arrays';
+
+export type Cell = string | number | boolean | null;
+
+export interface Table {
+  /** Column keys, in order; every row has a value (maybe null) for each. */
+  columns: string[];
+  /** Human headers of the columns that have one. */
+  labels: Record<string, string>;
+  rows: Record<string, Cell>[];
+}
+
+type Data = Record<string, unknown>;
+const isObject = (v: unknown): v is Data => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Rows with columns in order of first appearance, missing cells as null. */
+function tableOf(rows: Data[], labels: Record<string, string> = {}, first: string[] = []): Table {
+  const columns = [...first];
+  for (const row of rows) for (const key of Object.keys(row)) if (!columns.includes(key)) columns.push(key);
+  return {
+    columns,
+    labels,
+    rows: rows.map((row) => Object.fromEntries(columns.map((c) => [c, toCell(row[c])]))),
+  };
+}
+
+function toCell(v: unknown): Cell {
+  if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
+  return null;
+}
+
+/** A value's scalar fields, nested objects flattened to dotted keys; arrays and encoded arrays are left out. */
+function scalarFields(data: Data, prefix = ''): Data {
+  const out: Data = {};
+  for (const [key, v] of Object.entries(data)) {
+    const name = prefix + key;
+    if (typeof v === 'number' || typeof v === 'boolean' || v === null) out[name] = v;
+    // Encoded float arrays belong to the arrays export, not a table.
+    else if (typeof v === 'string' && !isFloatBlob(key, v)) out[name] = v;
+    else if (isObject(v)) Object.assign(out, scalarFields(v, `${name}.`));
+  }
+  return out;
+}
+
+/** A result of the form {columns, table, labels?} (diverse and shapes summaries): the columns it declares. */
+function summaryTable(results: ResultRecord[]): Table | null {
+  const d = results.find((r) => r.key === 'summary')?.data;
+  if (!d || !Array.isArray(d.columns) || !Array.isArray(d.table)) return null;
+  const columns = d.columns.map(String);
+  const labels = isObject(d.labels) ? Object.fromEntries(Object.entries(d.labels).map(([k, v]) => [k, String(v)])) : {};
+  const rows = (d.table as unknown[]).filter(isObject).map((row) => Object.fromEntries(columns.map((c) => [c, toCell(row[c])])));
+  return { columns, labels, rows };
+}
+
+/** Scale invariance: one row per tested channel with both criteria; `scaleInvariant` marks the passing list. */
+function scaleInvarianceTable(results: ResultRecord[]): Table {
+  const columns = ['block', 'channel', 'preOfIn', 'preOfZoomedIn', 'postOfIn', 'postOfPre', 'ratio', 'criterion1', 'criterion2', 'scaleInvariant'];
+  const rows = results.filter((r) => r.key.startsWith('channel/')).map((r) => Object.fromEntries(columns.map((c) => [c, r.data[c]])));
+  return tableOf(rows, {
+    preOfIn: 'Pre(X_In)',
+    preOfZoomedIn: 'Pre(S(X_In))',
+    postOfIn: 'Post(X_In)',
+    postOfPre: 'Post(X_Pre)',
+    ratio: 'Post(X_In)/Post(X_Pre)',
+    scaleInvariant: 'scale invariant',
+  }, columns);
+}
+
+/** Ablation: one row per scale, top-1 intact, with the invariant set ablated, and the ratio to the random sets. */
+function ablationTable(results: ResultRecord[]): Table | null {
+  const d = results.find((r) => r.key === 'summary')?.data;
+  if (!d || !Array.isArray(d.scales)) return null;
+  const at = (name: string, k: number) => (Array.isArray(d[name]) ? (d[name] as unknown[])[k] : null);
+  const random = Array.isArray(d.randomTop1) ? (d.randomTop1 as unknown[]).filter(Array.isArray) : [];
+  const rows = (d.scales as unknown[]).map((scale, k) => {
+    const values = random.map((t) => t[k]).filter((v): v is number => typeof v === 'number');
+    return {
+      block: d.block,
+      layer: d.layer,
+      scale,
+      intactTop1: at('intactTop1', k),
+      invariantTop1: at('invariantTop1', k),
+      randomTop1Mean: values.length ? values.reduce((a, b) => a + b, 0) / values.length : null,
+      ratioMean: at('ratioMean', k),
+      ratioSe: at('ratioSe', k),
+      invariantChannels: Array.isArray(d.invariantChannels) ? d.invariantChannels.length : null,
+      randomSets: random.length,
+    };
+  });
+  return tableOf(rows, {
+    scale: 'scale (%)',
+    intactTop1: 'top-1 intact (%)',
+    invariantTop1: 'top-1, invariant ablated (%)',
+    randomTop1Mean: 'top-1, random ablated, mean (%)',
+    ratioMean: 'invariant / random',
+    ratioSe: 'SE',
+  });
+}
+
+/** Any run: one row per result with its key and scalar fields. */
+function genericTable(results: ResultRecord[]): Table {
+  return tableOf(results.map((r) => ({ key: r.key, ...scalarFields(r.data) })), {}, ['key']);
+}
+
+/** The table a run's export gives: its own summary where the analysis has one, else a row per result. */
+export function runTable(kind: string, results: ResultRecord[]): Table {
+  if (kind === 'scale-invariance') return scaleInvarianceTable(results);
+  if (kind === 'ablation') return ablationTable(results) ?? genericTable(results);
+  return summaryTable(results) ?? genericTable(results);
+}
+
+/** The gallery's units × metrics: identity and curation columns, then one column per metric. */
+export function galleryTable(page: GalleryPage): Table {
+  const metricKeys = page.metrics.map((m) => m.key);
+  const rows = page.cards.map((c) => ({
+    unitId: c.unitId,
+    modelId: c.modelId,
+    layer: c.layer,
+    channel: c.channel,
+    starred: c.starred,
+    tags: c.tags.join(';'),
+    note: c.note,
+    ...Object.fromEntries(metricKeys.map((k) => [k, c.metrics[k] ?? null])),
+  }));
+  const first = ['unitId', 'modelId', 'layer', 'channel', 'starred', 'tags', 'note', ...metricKeys];
+  return tableOf(rows, Object.fromEntries(page.metrics.map((m) => [m.key, m.label])), first);
+}
+
+// ---- CSV (RFC 4180) ----
+
+const CRLF = '\r\n';
+
+/** One CSV field: quoted when it holds a comma, quote, line break or '#', or starts or ends with a space. */
+export function csvField(v: Cell | undefined): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number') {
+    if (Number.isNaN(v)) return 'NaN';
+    if (!Number.isFinite(v)) return v > 0 ? 'Inf' : '-Inf';
+    return String(v);
+  }
+  const s = String(v);
+  return /[",\r\n#]|^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Provenance as `# key: value` lines, the comment form pandas (comment='#') and R (comment.char) skip. */
+export function provenanceLines(p: Provenance): string[] {
+  const oneLine = (s: string) => s.replace(/[\r\n]+/g, ' ');
+  return [
+    `# ${p.app} ${p.appVersion} export`,
+    `# project: ${oneLine(p.project)}`,
+    `# runs: ${p.runIds.join(' ') || '-'}`,
+    `# config-hash: ${p.configHash}`,
+    `# created: ${p.createdAt}`,
+  ];
+}
+
+/** The table as CSV: provenance comment lines, a header row of column keys, CRLF line ends. */
+export function tableCsv(table: Table, provenance: Provenance): string {
+  const lines = [...provenanceLines(provenance), table.columns.map(csvField).join(',')];
+  for (const row of table.rows) lines.push(table.columns.map((c) => csvField(row[c])).join(','));
+  return lines.join(CRLF) + CRLF;
+}
+
+/** The table as JSON: {provenance, columns: [{key, label}], rows}; numbers JSON cannot hold (NaN, ±Inf) become null. */
+export function tableJson(table: Table, provenance: Provenance): string {
+  const columns = table.columns.map((key) => ({ key, label: table.labels[key] ?? key }));
+  return JSON.stringify({ provenance, columns, rows: table.rows }, null, 1) + '\n';
+}
