@@ -77,7 +77,7 @@ export const useGalleryStore = defineStore('gallery', () => {
       const [page, cols] = await Promise.all([api().call('gallery.query', query.value), api().call('collections.list')]);
       if (mine !== generation) return; // a newer query answered or will answer
       collections.value = cols;
-      cards.value = inCollectionOrder(page.cards, cols);
+      cards.value = page.cards;
       totalUnits.value = page.totalUnits;
       metrics.value = page.metrics;
       layers.value = page.layers;
@@ -90,14 +90,6 @@ export const useGalleryStore = defineStore('gallery', () => {
     } finally {
       if (mine === generation) loading.value = false;
     }
-  }
-
-  /** A collection shown in its default order follows the collection's own order. */
-  function inCollectionOrder(list: UnitCard[], cols: CollectionSummary[]): UnitCard[] {
-    const col = cols.find((c) => c.id === collectionId.value);
-    if (!col || sortBy.value !== DEFAULT_SORT) return list;
-    const rank = new Map(col.unitIds.map((id, i) => [id, i]));
-    return [...list].sort((a, b) => (rank.get(a.unitId) ?? Infinity) - (rank.get(b.unitId) ?? Infinity));
   }
 
   let refreshTimer: ReturnType<typeof setTimeout> | null = null;
