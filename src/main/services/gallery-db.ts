@@ -14,6 +14,13 @@ export type GalleryQueryParams = z.output<typeof galleryQuery>;
 /** Thumbnails per card. */
 const CARD_IMAGES = 4;
 
+interface ImageRow {
+  unitId: number;
+  resultId: number;
+  imageId: number;
+  priority: number;
+}
+
 interface UnitRow {
   id: number;
   model_id: string;
@@ -121,31 +128,30 @@ export class GalleryDb {
         runIds: [],
       });
     }
-    const joined = (sql: string) => this.db.prepare(sql).raw().all(...sel.args) as [number, ...unknown[]][];
-    // Rows come oldest first, so the latest run's value of a metric is written last.
-    for (const [id, metric, value] of joined(
-      `SELECT m.unit_id, m.metric, m.value FROM unit_metrics m JOIN units u ON u.id = m.unit_id WHERE ${sel.where} ORDER BY m.run_id, m.result_id`,
-    )) {
+    const selected = `IN (SELECT u.id FROM units u WHERE ${sel.where})`;
+    const rows = (sql: string) => this.db.prepare(sql).raw().all(...sel.args) as [number, ...unknown[]][];
+    // Rows come in the order results were stored, so the latest value of a metric is written last.
+    for (const [id, metric, value] of rows(`SELECT unit_id, metric, value FROM unit_metrics WHERE unit_id ${selected} ORDER BY unit_id, result_id`)) {
       byId.get(id)!.metrics[metric as string] = value as number;
     }
-    // One image of each analysis first (by priority, newest run first), then the rest of each.
-    for (const [id, imageId] of joined(
-      `SELECT unit_id, image_id FROM (
-         SELECT unit_id, image_id, row_number() OVER (PARTITION BY unit_id ORDER BY k, priority, run_id DESC, result_id DESC, idx) rn FROM (
-           SELECT ui.*, row_number() OVER (PARTITION BY ui.unit_id, ui.result_id ORDER BY ui.idx) k
-           FROM unit_images ui JOIN units u ON u.id = ui.unit_id WHERE ${sel.where}))
-       WHERE rn <= ${CARD_IMAGES} ORDER BY unit_id, rn`,
-    )) {
-      byId.get(id)!.imageIds.push(imageId as number);
+    let images: ImageRow[] = [];
+    const flush = () => {
+      if (images.length) byId.get(images[0].unitId)!.imageIds = cardImages(images);
+      images = [];
+    };
+    for (const [unitId, resultId, imageId, priority] of rows(
+      `SELECT unit_id, result_id, image_id, priority FROM unit_images WHERE unit_id ${selected} ORDER BY unit_id, result_id, idx`,
+    ) as [number, number, number, number][]) {
+      if (images.length && images[0].unitId !== unitId) flush();
+      images.push({ unitId, resultId, imageId, priority });
     }
-    for (const [id, tag] of joined(
-      `SELECT ut.unit_id, t.name FROM unit_tags ut JOIN tags t ON t.id = ut.tag_id JOIN units u ON u.id = ut.unit_id WHERE ${sel.where} ORDER BY t.name`,
+    flush();
+    for (const [id, tag] of rows(
+      `SELECT ut.unit_id, t.name FROM unit_tags ut JOIN tags t ON t.id = ut.tag_id WHERE ut.unit_id ${selected} ORDER BY t.name`,
     )) {
       byId.get(id)!.tags.push(tag as string);
     }
-    for (const [id, runId] of joined(
-      `SELECT DISTINCT ur.unit_id, ur.run_id FROM unit_results ur JOIN units u ON u.id = ur.unit_id WHERE ${sel.where} ORDER BY ur.run_id DESC`,
-    )) {
+    for (const [id, runId] of rows(`SELECT DISTINCT unit_id, run_id FROM unit_results WHERE unit_id ${selected} ORDER BY run_id DESC`)) {
       byId.get(id)!.runIds.push(runId as number);
     }
     const notes = this.db.prepare(`SELECT target, text FROM notes WHERE target >= 'unit/' AND target < 'unit0'`).raw().all() as [string, string][];
@@ -214,6 +220,22 @@ export class GalleryDb {
       tags: this.db.prepare(`SELECT name FROM tags WHERE id IN (SELECT tag_id FROM unit_tags) ORDER BY name`).pluck().all() as string[],
     };
   }
+}
+
+/**
+ * A card's thumbnails from one unit's images (in stored order per result): the first image of
+ * each result (most telling analysis first, then the newest), then the second of each, and so on,
+ * so a card shows every analysis before a second image of any.
+ */
+function cardImages(rows: ImageRow[]): number[] {
+  const groups = new Map<number, ImageRow[]>();
+  for (const r of rows) groups.set(r.resultId, [...(groups.get(r.resultId) ?? []), r]);
+  const ordered = [...groups.values()].sort((a, b) => a[0].priority - b[0].priority || b[0].resultId - a[0].resultId);
+  const out: number[] = [];
+  for (let k = 0; out.length < CARD_IMAGES && ordered.some((g) => k < g.length); k++) {
+    for (const g of ordered) if (k < g.length && out.length < CARD_IMAGES) out.push(g[k].imageId);
+  }
+  return out;
 }
 
 function checkMetric(key: string, field: string): void {
