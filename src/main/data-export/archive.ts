@@ -187,10 +187,17 @@ async function unpack(archive: string, staging: string): Promise<{ manifest: Arc
       },
     };
   };
+  // The reader's own error, kept because the pipeline reports the streams' abort instead.
+  let refused: unknown = null;
   try {
-    await pipeline(fs.createReadStream(archive), zlib.createGunzip(), (gunzipped: AsyncIterable<Buffer>) => readTar(gunzipped, onEntry));
+    await pipeline(fs.createReadStream(archive), zlib.createGunzip(), (gunzipped: AsyncIterable<Buffer>) =>
+      readTar(gunzipped, onEntry).catch((err: unknown) => {
+        refused = err;
+        throw err;
+      }),
+    );
   } catch (err) {
-    throw archiveStreamError(err, archive);
+    throw archiveStreamError(refused ?? err, archive);
   } finally {
     if (openFd !== null) fs.closeSync(openFd);
   }
