@@ -1,0 +1,37 @@
+// Runs a real analysis in this process and stores what it emits in a real project the way the
+// job runner does (PNG-encoded images, ProjectDb.addResult), so the unit index is built by the
+// code path of a real run.
+import type { RunContext } from '../../../src/main/engine/analysis';
+import { engineAnalysis } from '../../../src/main/engine/analyses';
+import { createCellModel } from '../../../src/main/engine/models/ground-truth';
+import { encodePng } from '../../../src/main/engine/png';
+import type { ProjectDb } from '../../../src/main/services/project-db';
+import { parseSettings, type AnalysisKind } from '../../../src/shared/analyses/registry';
+import type { CellKind } from '../../../src/shared/builtin-models';
+import type { RunSummary } from '../../../src/shared/domain';
+
+export async function runInto(db: ProjectDb, kind: AnalysisKind, input: Record<string, unknown>, seed = 5): Promise<RunSummary> {
+  const settings = parseSettings(kind, input);
+  const run = db.createRun({ kind, title: `${kind} test`, modelId: String(settings.modelId), settings, seed, appVersion: 'test' });
+  db.markRunStarted(run.id, 'test');
+  const ctx: RunContext = {
+    runId: run.id,
+    seed,
+    cancelled: () => false,
+    progress: () => {},
+    emitResult: (key, data, images = []) =>
+      void db.addResult(
+        run.id,
+        key,
+        data,
+        images.map((i) => ({ name: i.name, width: i.width, height: i.height, png: encodePng(i.rgb, i.width, i.height) })),
+      ),
+    checkpoint: () => {},
+    resumeFrom: null,
+    loadModel: async (id) => createCellModel(id.replace('builtin:', '') as CellKind),
+    log: () => {},
+  };
+  await engineAnalysis(kind).run(settings, ctx);
+  db.setRunStatus(run.id, 'done');
+  return db.getRun(run.id)!;
+}
