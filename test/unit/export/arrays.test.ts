@@ -64,9 +64,9 @@ beforeAll(async () => {
 afterAll(() => ctx.close());
 
 describe('export.runArrays', () => {
-  it('decodes every encoded array of a shapes run to the stored float32 values and keeps the rest', () => {
+  it('decodes every encoded array of a shapes run to the stored float32 values and keeps the rest', async () => {
     const out = path.join(dir, 'run-arrays.json');
-    const file = handlers['export.runArrays']({ runId: run.id, path: out });
+    const file = await handlers['export.runArrays']({ runId: run.id, path: out });
     expect(file).toMatchObject({ path: out, mime: 'application/json', base64: '', bytes: fs.statSync(out).size });
     const doc = JSON.parse(fs.readFileSync(out, 'utf8')) as ArraysDoc;
     expect(doc.provenance).toEqual(file.provenance);
@@ -87,8 +87,8 @@ describe('export.runArrays', () => {
     expect((doc.results.find((r) => r.key === 'summary')!.data.labels as Record<string, unknown>).ti).toBe('median TI');
   });
 
-  it('returns the same document in memory when no path is given', () => {
-    const inMemory = handlers['export.runArrays']({ runId: run.id });
+  it('returns the same document in memory when no path is given', async () => {
+    const inMemory = await handlers['export.runArrays']({ runId: run.id });
     const doc = JSON.parse(Buffer.from(inMemory.base64, 'base64').toString('utf8')) as ArraysDoc;
     const fromFile = JSON.parse(fs.readFileSync(path.join(dir, 'run-arrays.json'), 'utf8')) as ArraysDoc;
     expect({ ...doc, provenance: null }).toEqual({ ...fromFile, provenance: null });
@@ -106,7 +106,7 @@ describe('export.runArrays', () => {
     expect([NaN, Infinity, -Infinity].map(float32Text)).toEqual(['null', 'null', 'null']);
   });
 
-  it('streams a large layer (4,096 channels × 362 stimuli) to a file', () => {
+  it('streams a large layer (4,096 channels × 362 stimuli) to a file', async () => {
     const channels = 4096;
     const stimuli = 362;
     const responses = new Float32Array(channels * stimuli);
@@ -115,7 +115,7 @@ describe('export.runArrays', () => {
     ctx.project.addResult(big.id, 'layer/big', { layer: 'big', channels, stimuli, responses: encodeFloat32(responses) }, []);
     const out = path.join(dir, 'large.json');
     const started = performance.now();
-    const file = handlers['export.runArrays']({ runId: big.id, path: out });
+    const file = await handlers['export.runArrays']({ runId: big.id, path: out });
     const seconds = (performance.now() - started) / 1000;
     const doc = JSON.parse(fs.readFileSync(out, 'utf8')) as ArraysDoc;
     const got = doc.results[0].data.responses as number[];
