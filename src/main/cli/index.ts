@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ApiError, type MethodResults } from '../../shared/api/contract';
+import { ApiError } from '../../shared/api/contract';
 import type { RunSummary } from '../../shared/domain';
 import { forkEngine, probeEngine } from '../services/engine-process';
 import { defaultProjectPath, modelsDir, Workbench } from '../services/workbench';
@@ -13,6 +13,8 @@ import { zooEntries, zooEntry } from '../services/zoo';
 import { serve } from '../server/http-server';
 import { APP_VERSION } from '../version';
 import { parseArgs, settingsFromFlags, type ParsedArgs } from './args';
+import { call, openWorkbench, out } from './common';
+import { EXPORT_HELP, exportCommand, projectArchiveCommand } from './export';
 import { ProgressBar } from './progress';
 import { isDetailResult, runRequest } from './run-request';
 import { tableText } from './table';
@@ -42,6 +44,7 @@ Usage: artiphys <command> [options]    (every command takes --json)
   run indices ...                the same run with the indices on
   runs list [--project P]
   runs show <id> [--project P]   a run with its results
+${EXPORT_HELP}
 
 Options: --backend auto|tensorflow-gpu|tensorflow|wasm|cpu (or ARTIPHYS_BACKEND)
 Projects default to ${defaultProjectPath()} (ARTIPHYS_HOME moves it).`;
@@ -66,27 +69,11 @@ async function main(argv: string[]): Promise<number> {
       return run(sub, args);
     case 'runs':
       return runs(sub, args);
+    case 'export':
+      return exportCommand(sub, args);
     default:
       throw new ApiError('bad_request', `unknown command "${command}"; "artiphys --help" lists them`);
   }
-}
-
-function out(args: ParsedArgs, json: unknown, human: () => string): void {
-  console.log(args.flags.json ? JSON.stringify(json, null, 2) : human());
-}
-
-function openWorkbench(args: ParsedArgs, create = true): Workbench {
-  const projectPath = path.resolve(String(args.flags.project ?? defaultProjectPath()));
-  return Workbench.open({
-    launcher: forkEngine,
-    projectPath,
-    create,
-    ...(args.flags.backend ? { backend: String(args.flags.backend) } : {}),
-  });
-}
-
-async function call<M extends keyof MethodResults>(wb: Workbench, method: M, params: unknown = {}): Promise<MethodResults[M]> {
-  return (await wb.call({ method, params })) as MethodResults[M];
 }
 
 async function doctor(args: ParsedArgs): Promise<number> {
@@ -171,7 +158,8 @@ async function project(sub: string | undefined, args: ParsedArgs): Promise<numbe
     );
     return 0;
   }
-  throw new ApiError('bad_request', 'usage: artiphys project create <file> | artiphys project info [--project P]');
+  if (sub === 'export' || sub === 'import') return projectArchiveCommand(sub, args);
+  throw new ApiError('bad_request', 'usage: artiphys project create <file> | info [--project P] | export --out FILE | import ARCHIVE --to FILE');
 }
 
 async function serveCommand(args: ParsedArgs): Promise<number> {
