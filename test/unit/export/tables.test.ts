@@ -114,10 +114,12 @@ describe('export.table of a run', () => {
     expect(b.provenance.runIds).toEqual([other.id]);
   });
 
-  it('refuses an unknown run, and a call with both or neither of runId and query', async () => {
+  it('refuses an unknown run, a call with both or neither of runId and query, and the project file as destination', async () => {
     await expect(handlers['export.table']({ format: 'csv', runId: 999 })).rejects.toMatchObject({ code: 'not_found', message: expect.stringContaining('999') });
     await expect(handlers['export.table']({ format: 'csv' })).rejects.toMatchObject({ code: 'bad_request' });
     await expect(handlers['export.table']({ format: 'csv', runId: run.id, query: { filters: [] } })).rejects.toMatchObject({ code: 'bad_request' });
+    await expect(handlers['export.table']({ format: 'csv', runId: run.id, path: ctx.project.path })).rejects.toMatchObject({ code: 'bad_request', message: expect.stringContaining("open project's own file") });
+    expect(ctx.project.info().counts.runs).toBe(2);
   });
 });
 

@@ -1,5 +1,6 @@
 // Data export (tables, run arrays) and project archives. Every exported data file carries its
 // provenance (project, runs, config hash, app version).
+import path from 'node:path';
 import { ApiError } from '../../../shared/api/contract';
 import type { ExportedFile } from '../../../shared/figures';
 import { galleryTable, runTable, tableCsv, tableJson, type Table } from '../../../shared/tables';
@@ -19,6 +20,15 @@ export function dataExportHandlers(ctx: ServiceContext): HandlerGroup<DataMethod
     const found = ctx.project.getRun(id);
     if (!found) throw new ApiError('not_found', `no run ${id} in this project`);
     return found;
+  };
+  /** An export's destination, never the open project's own file or journal. */
+  const destination = (target: string | undefined): string | undefined => {
+    if (target === undefined) return undefined;
+    const file = path.resolve(target);
+    if (file === ctx.project.path || file.startsWith(`${ctx.project.path}-`)) {
+      throw new ApiError('bad_request', `${file} is the open project's own file; export to another file`);
+    }
+    return file;
   };
   // The gallery's own query code, so the exported table is the one the gallery shows.
   const gallery = galleryHandlers(ctx)['gallery.query'];
@@ -41,13 +51,14 @@ export function dataExportHandlers(ctx: ServiceContext): HandlerGroup<DataMethod
       const { table, runIds, stem } = await tableFor(p);
       const provenance = provenanceOf(ctx.project, runIds);
       const text = p.format === 'csv' ? tableCsv(table, provenance) : tableJson(table, provenance);
-      return exportText({ fileName: `${stem}.${p.format}`, mime: MIME[p.format], provenance }, p.path, (sink) => sink.write(text));
+      return exportText({ fileName: `${stem}.${p.format}`, mime: MIME[p.format], provenance }, destination(p.path), (sink) => sink.write(text));
     },
     'export.runArrays': (p): ExportedFile => {
       const r = run(p.runId);
+      const target = destination(p.path);
       const provenance = provenanceOf(ctx.project, [r.id]);
       const results = ctx.project.listResults(r.id);
-      return exportText({ fileName: `run-${r.id}-${r.kind}-arrays.json`, mime: MIME.json, provenance }, p.path, (sink) =>
+      return exportText({ fileName: `run-${r.id}-${r.kind}-arrays.json`, mime: MIME.json, provenance }, target, (sink) =>
         writeRunArrays(sink, provenance, r, results),
       );
     },
