@@ -46,8 +46,8 @@ export class GalleryDb {
     const units = this.db.prepare(`SELECT u.id, u.model_id, u.layer, u.channel, u.starred FROM units u WHERE ${sel.where}`).all(...sel.args) as UnitRow[];
     let cards = this.cards(units, sel);
     cards = cards.filter((c) => q.filters.every((f) => inRange(c.metrics[f.metric], f.min, f.max)));
-    cards = this.order(cards, q);
-    return { cards, ...this.overview() };
+    const ranks = this.layerRanks();
+    return { cards: this.order(cards, q, ranks), ...this.overview(ranks) };
   }
 
   /** Every value and image a unit has, per run, and its collections. */
@@ -162,8 +162,7 @@ export class GalleryDb {
     return [...byId.values()];
   }
 
-  private order(cards: UnitCard[], q: GalleryQueryParams): UnitCard[] {
-    const rank = this.layerRanks();
+  private order(cards: UnitCard[], q: GalleryQueryParams, rank: Map<string, number>): UnitCard[] {
     const byPlace = (a: UnitCard, b: UnitCard) =>
       (rank.get(`${a.modelId}\u0000${a.layer}`) ?? 0) - (rank.get(`${b.modelId}\u0000${b.layer}`) ?? 0) || a.channel - b.channel;
     const sort = q.sort;
@@ -207,8 +206,7 @@ export class GalleryDb {
   }
 
   /** The toolbar's view of the whole project, whatever the query. */
-  private overview(): Omit<GalleryPage, 'cards'> {
-    const rank = this.layerRanks();
+  private overview(rank: Map<string, number>): Omit<GalleryPage, 'cards'> {
     const layers = (this.db.prepare(`SELECT model_id, layer, count(*) n FROM units GROUP BY model_id, layer`).all() as { model_id: string; layer: string; n: number }[])
       .sort((a, b) => rank.get(`${a.model_id}\u0000${a.layer}`)! - rank.get(`${b.model_id}\u0000${b.layer}`)!)
       .map((r) => ({ modelId: r.model_id, layer: r.layer, units: r.n }));
@@ -229,7 +227,11 @@ export class GalleryDb {
  */
 function cardImages(rows: ImageRow[]): number[] {
   const groups = new Map<number, ImageRow[]>();
-  for (const r of rows) groups.set(r.resultId, [...(groups.get(r.resultId) ?? []), r]);
+  for (const r of rows) {
+    const group = groups.get(r.resultId);
+    if (group) group.push(r);
+    else groups.set(r.resultId, [r]);
+  }
   const ordered = [...groups.values()].sort((a, b) => a[0].priority - b[0].priority || b[0].resultId - a[0].resultId);
   const out: number[] = [];
   for (let k = 0; out.length < CARD_IMAGES && ordered.some((g) => k < g.length); k++) {
