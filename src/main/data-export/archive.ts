@@ -15,7 +15,6 @@ import { ProjectDb } from '../services/project-db';
 import { APP_VERSION } from '../version';
 import { readTar, TAR_END, tarHeader, tarPadding } from './tar';
 
-export const ARCHIVE_EXTENSION = '.artiphys-archive';
 export const ARCHIVE_FORMAT = 'artiphys-archive';
 export const ARCHIVE_FORMAT_VERSION = 1;
 const MANIFEST = 'manifest.json';
@@ -281,7 +280,8 @@ export async function importProjectArchive(archive: string, dest: string): Promi
   const target = path.resolve(dest);
   if (!fs.existsSync(source)) throw new ApiError('not_found', `no archive at ${source}`);
   if (fs.existsSync(target)) throw new ApiError('bad_request', `${target} already exists; import into a new project file`);
-  fs.mkdirSync(path.dirname(target), { recursive: true });
+  // The first folder this import creates, removed again if it fails.
+  const madeDir = fs.mkdirSync(path.dirname(target), { recursive: true }) ?? null;
   const staging = fs.mkdtempSync(path.join(path.dirname(target), `.${path.basename(target)}.import-`));
   const placed: string[] = [];
   let modelsDirMade: string | null = null;
@@ -315,6 +315,8 @@ export async function importProjectArchive(archive: string, dest: string): Promi
   } catch (err) {
     for (const file of placed) fs.rmSync(file, { force: true });
     if (modelsDirMade) fs.rmSync(modelsDirMade, { recursive: true, force: true });
+    fs.rmSync(staging, { recursive: true, force: true });
+    if (madeDir) fs.rmSync(madeDir, { recursive: true, force: true });
     throw err;
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });

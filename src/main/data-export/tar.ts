@@ -106,7 +106,8 @@ export async function readTar(chunks: AsyncIterable<Buffer>, onEntry: (h: TarEnt
         break;
       }
       if (readOctal(header, 148, 8, 'checksum') !== checksum(header)) throw new ApiError('project_corrupt', 'archive entry header fails its checksum');
-      if (readString(header, 257, 6) !== 'ustar') throw new ApiError('bad_request', 'not a ustar archive entry');
+      // POSIX ustar ("ustar\0") and GNU tar's own format ("ustar  ") share this layout for plain files.
+      if (!readString(header, 257, 6).startsWith('ustar')) throw new ApiError('bad_request', 'not a ustar archive entry');
       const prefix = readString(header, 345, 155);
       const name = (prefix ? `${prefix}/` : '') + readString(header, 0, 100);
       const type = String.fromCharCode(header[156] || 0x30);

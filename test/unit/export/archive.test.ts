@@ -112,12 +112,12 @@ describe('project archive round trip', () => {
     expect(ctx.project.path).toBe(dest);
   });
 
-  it('reads an archive written by GNU tar in ustar format', async () => {
+  it('reads an archive written by GNU tar (its own format)', async () => {
     const unpacked = path.join(dir, 'gnu');
     fs.mkdirSync(unpacked);
     execFileSync('tar', ['-xzf', archive, '-C', unpacked]);
     const gnuArchive = path.join(dir, 'gnu.artiphys-archive');
-    execFileSync('tar', ['--format=ustar', '-czf', gnuArchive, '-C', unpacked, 'manifest.json', 'project.sqlite', 'models/vgg19-pool3.onnx', 'models/2-vgg19-pool3.onnx']);
+    execFileSync('tar', ['-czf', gnuArchive, '-C', unpacked, 'manifest.json', 'project.sqlite', 'models/vgg19-pool3.onnx', 'models/2-vgg19-pool3.onnx']);
     const info = await handlers['project.importArchive']({ archive: gnuArchive, path: path.join(dir, 'gnu.artiphys') });
     expect(info.counts.images).toBe(362);
   });
@@ -152,10 +152,12 @@ describe('damaged and hostile archives', () => {
 
   const withoutModels = (m: ArchiveManifest): ArchiveManifest => ({ ...m, files: m.files.filter((f) => f.name === 'project.sqlite'), models: [] });
 
-  it('a truncated archive', async () => {
+  it('a truncated archive; a folder the import made for the project goes again', async () => {
     const whole = fs.readFileSync(archive);
     fs.writeFileSync(path.join(bad, 'truncated.bin'), whole.subarray(0, Math.floor(whole.length / 2)));
     await refused(path.join(bad, 'truncated.bin'), 'project_corrupt', /truncated/);
+    await expect(handlers['project.importArchive']({ archive: path.join(bad, 'truncated.bin'), path: path.join(bad, 'new', 'deeper', 'p.artiphys') })).rejects.toMatchObject({ code: 'project_corrupt' });
+    expect(fs.existsSync(path.join(bad, 'new'))).toBe(false);
   });
 
   it('random bytes', async () => {
