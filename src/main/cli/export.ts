@@ -2,6 +2,7 @@
 // app's export buttons write, made headless through the same API methods.
 import path from 'node:path';
 import { ApiError, galleryQuery, type GalleryQuery } from '../../shared/api/contract';
+import type { CollectionSummary } from '../../shared/curation';
 import { FIGURE_PRESETS, type ExportedFile, type FigurePreset, type FigureSpec, type PanelSpec } from '../../shared/figures';
 import { importProjectArchive } from '../data-export/archive';
 import { ProjectDb } from '../services/project-db';
@@ -43,11 +44,11 @@ function formatOf<F extends string>(args: ParsedArgs, file: string, formats: rea
   return named as F;
 }
 
-async function collectionId(wb: Workbench, name: string): Promise<number> {
+async function collection(wb: Workbench, name: string): Promise<CollectionSummary> {
   const all = await call(wb, 'collections.list');
   const found = all.find((c) => c.name.toLowerCase() === name.toLowerCase());
   if (!found) throw new ApiError('not_found', `no collection "${name}"; collections: ${all.map((c) => c.name).join(', ') || 'none yet'}`);
-  return found.id;
+  return found;
 }
 
 function printExported(args: ParsedArgs, file: ExportedFile): void {
@@ -60,8 +61,7 @@ const FIGURE_USAGE = 'artiphys export figure (--collection NAME | --units 1,2,3)
 async function figureSpec(wb: Workbench, args: ParsedArgs, file: string): Promise<FigureSpec> {
   let unitIds: number[];
   if (typeof args.flags.collection === 'string') {
-    const id = await collectionId(wb, args.flags.collection);
-    unitIds = (await call(wb, 'collections.list')).find((c) => c.id === id)!.unitIds;
+    unitIds = (await collection(wb, args.flags.collection)).unitIds;
     if (unitIds.length === 0) throw new ApiError('bad_request', `collection "${args.flags.collection}" has no units`);
   } else if (typeof args.flags.units === 'string') {
     unitIds = args.flags.units.split(',').map((u) => integer(u.trim(), 'units'));
@@ -111,7 +111,7 @@ export async function exportCommand(sub: string | undefined, args: ParsedArgs): 
         const query: GalleryQuery = {
           ...(typeof args.flags.layer === 'string' ? { layer: args.flags.layer } : {}),
           ...(typeof args.flags.model === 'string' ? { modelId: args.flags.model } : {}),
-          ...(typeof args.flags.collection === 'string' ? { collectionId: await collectionId(wb, args.flags.collection) } : {}),
+          ...(typeof args.flags.collection === 'string' ? { collectionId: (await collection(wb, args.flags.collection)).id } : {}),
         };
         printExported(args, await call(wb, 'export.table', { format, query: galleryQuery.parse(query), path: file }));
       } else {

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Provenance } from '../../../src/shared/figures';
+import { ProjectDb } from '../../../src/main/services/project-db';
 import { createGalleryProject, type GalleryProject } from '../../fixtures/gallery-project';
 import { tempDir } from '../../helpers/temp';
 import { ROOT } from './fixture';
@@ -32,6 +33,9 @@ interface ExportDoc {
 
 beforeAll(() => {
   fixture = createGalleryProject(path.join(home, 'lab.artiphys'), { units: 12, layer: 'conv2' });
+  const db = ProjectDb.open(fixture.file);
+  db.curation.createCollection('Best units', [6, 2, 4]);
+  db.close();
 });
 
 describe('artiphys export', () => {
@@ -53,6 +57,14 @@ describe('artiphys export', () => {
     expect(table.provenance).toEqual(doc.provenance);
     expect(table.rows.map((r) => r.channel).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, c) => c));
     expect(table.rows.every((r) => r.diversityRatio >= 1)).toBe(true);
+  });
+
+  it('export table --collection takes the collection by name, in any case', () => {
+    const out = path.join(home, 'best.csv');
+    artiphys(['export', 'table', '--collection', 'best UNITS', '--out', out, '--project', fixture.file]);
+    const records = fs.readFileSync(out, 'utf8').split('\r\n').filter((l) => /^\d+,/.test(l));
+    expect(records.map((l) => Number(l.split(',')[0])).sort((a, b) => a - b)).toEqual([2, 4, 6]);
+    expect(failing(['export', 'table', '--collection', 'nope', '--out', out, '--project', fixture.file])).toMatchObject({ status: 2, doc: { error: { code: 'not_found', message: expect.stringContaining('Best units') } } });
   });
 
   it('export arrays writes the run document; bad requests exit 2 with a JSON error', () => {
