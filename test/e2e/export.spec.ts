@@ -4,6 +4,7 @@
 // exported from its own "Figure…" action, and the run's table as CSV. The downloaded files are
 // read back: the SVG's elements, the PDF's page, the PNG's pixels, and the provenance in each.
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Download, Locator, Page } from '@playwright/test';
 import { PDFDocument, PDFDict, PDFName, PDFString, PDFHexString } from 'pdf-lib';
 import { PNG } from 'pngjs';
@@ -176,6 +177,15 @@ test('a collection, a chart and a table export from the UI with their provenance
     expect(column('shiftInvariance')[row]).toBeCloseTo(c.metrics.shiftInvariance, 6);
   }
 
+  // The run's raw arrays: every stored result, with the run's provenance.
+  const arrays = await downloadOf(page, () => page.getByTestId('diverse-view').getByTestId('export-arrays').click());
+  expect(arrays.name).toMatch(/\.json$/);
+  const dump = JSON.parse(arrays.bytes.toString('utf8')) as { provenance: Provenance; run: { id: number }; results: { key: string }[] };
+  const stored = await apiCall<{ key: string }[]>(page, target, 'results.list', { runId: run.id });
+  expect(dump.run.id).toBe(run.id);
+  expect(dump.provenance).toMatchObject({ runIds: [run.id], configHash });
+  expect(dump.results.map((r) => r.key).sort()).toEqual(stored.map((r) => r.key).sort());
+
   // --- The collection's figure, from the gallery's Figure button.
   await page.getByTestId('tab-gallery').click();
   const pickCollection = page.getByTestId('gallery-collection');
@@ -271,4 +281,21 @@ test('a collection, a chart and a table export from the UI with their provenance
   expect(provenanceIn(chartFacts.metadata).runIds).toEqual([run.id]);
   await dialog.getByRole('button', { name: 'Close', exact: true }).click();
 
+});
+
+test('the project dialog exports the open project as one archive', async ({ page, scratchDir }) => {
+  const archive = path.join(scratchDir, 'e2e-project-archive.tar.gz');
+  await page.keyboard.press('p');
+  const dialog = page.getByTestId('project-dialog');
+  await dialog.getByTestId('project-archive').locator('summary').click();
+  await dialog.getByTestId('archive-export-path').fill(archive);
+  await dialog.getByTestId('archive-export').click();
+  await expect(dialog.getByTestId('archive-done')).toContainText(archive, { timeout: 60_000 });
+  expect(fs.statSync(archive).size).toBeGreaterThan(0);
+  // An archive that is not there: the dialog says so, and the open project stays.
+  await dialog.getByTestId('archive-import-path').fill(path.join(scratchDir, 'missing.tar.gz'));
+  await dialog.getByTestId('archive-import-to').fill(path.join(scratchDir, 'never.artiphys'));
+  await dialog.getByTestId('archive-import').click();
+  await expect(dialog.getByTestId('archive-error')).toContainText('missing.tar.gz');
+  expect(fs.existsSync(path.join(scratchDir, 'never.artiphys'))).toBe(false);
 });
