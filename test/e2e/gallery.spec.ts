@@ -170,8 +170,10 @@ test('a 5,000-unit layer scrolls without fetching more than the visible cards’
     const body = JSON.parse(req.postData() ?? '{}') as { method?: string; params?: { imageId?: number } };
     if (body.method === 'images.get') imageCalls.push(body.params!.imageId!);
   };
+  let switched = false;
   try {
     await apiCall(page, target, 'project.open', { path: file });
+    switched = true;
     await page.reload();
     await expect(page.locator('.shell[data-ready="true"]')).toBeVisible();
     page.on('request', onRequest);
@@ -235,6 +237,6 @@ test('a 5,000-unit layer scrolls without fetching more than the visible cards’
     expect(total).toBeLessThan(500);
   } finally {
     page.off('request', onRequest);
-    await apiCall(page, target, 'project.open', { path: projectFile });
+    if (switched) await apiCall(page, target, 'project.open', { path: projectFile });
   }
 });
