@@ -135,13 +135,17 @@ test('curate units through the gallery, reload, find everything intact, undo the
   await expect(card(page, b).getByTestId('card-tags')).toContainText(TAG);
 });
 
-test('compare shows two selected units side by side with their metrics aligned', async ({ page, target }) => {
+test('two units selected with the keyboard open side by side in compare, their metrics aligned', async ({ page, target }) => {
   test.skip(unitIds.length < 2, 'needs the units of the curation test');
   const [a, b] = unitIds;
   await openGallery(page, MODEL, LAYER);
+  // Keyboard: the click focuses the grid, the arrow moves to the next card, Space adds it.
   await card(page, a).click();
-  await card(page, b).click({ modifiers: ['Shift'] });
+  await expect(page.getByTestId('unit-grid')).toBeFocused();
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press(' ');
   await expect(page.getByTestId('selection-count')).toHaveText('2 selected');
+  await expect(card(page, b)).toHaveAttribute('aria-selected', 'true');
   await page.getByTestId('action-compare').click();
   const compare = page.getByTestId('compare-units');
   await expect(compare.getByTestId('compare-unit')).toHaveCount(2);
