@@ -9,6 +9,17 @@ import { isUnitMetric, UNIT_METRICS } from '../../shared/analyses/unit-metrics';
 import { builtinModels } from '../../shared/builtin-models';
 import type { GalleryPage, UnitCard, UnitDetail } from '../../shared/curation';
 
+/** What a figure draws of one unit, each image and number with the run it came from. */
+export interface FigureUnit {
+  unitId: number;
+  modelId: string;
+  layer: string;
+  channel: number;
+  images: { imageId: number; runId: number }[];
+  /** Latest value of each metric asked for that the unit has. */
+  metrics: Record<string, { value: number; runId: number }>;
+}
+
 export type GalleryQueryParams = z.output<typeof galleryQuery>;
 
 /** Thumbnails per card. */
@@ -81,6 +92,51 @@ export class GalleryDb {
       })),
       collections,
     };
+  }
+
+  /**
+   * Units as a figure draws them, in the order given: up to `images` images each, in the order
+   * a card shows its thumbnails (more of them when asked), and the latest value of `metrics`.
+   */
+  figureUnits(unitIds: number[], images: number, metrics: string[]): FigureUnit[] {
+    for (const m of metrics) checkMetric(m, 'metrics');
+    const unitRow = this.db.prepare(`SELECT id, model_id, layer, channel, starred FROM units WHERE id = ?`);
+    const imageRows = this.db.prepare(
+      `SELECT unit_id, result_id, image_id, priority, run_id FROM unit_images WHERE unit_id = ? ORDER BY result_id, idx`,
+    );
+    const metricRows = this.db.prepare(
+      `SELECT metric, value, run_id FROM unit_metrics WHERE unit_id = ? AND metric IN (${metrics.map(() => '?').join(',') || 'NULL'}) ORDER BY result_id`,
+    );
+    const missing: number[] = [];
+    const out: FigureUnit[] = [];
+    for (const id of unitIds) {
+      const row = unitRow.get(id) as UnitRow | undefined;
+      if (!row) {
+        missing.push(id);
+        continue;
+      }
+      const stored = imageRows.all(id) as { unit_id: number; result_id: number; image_id: number; priority: number; run_id: number }[];
+      const runOf = new Map(stored.map((r) => [r.image_id, r.run_id]));
+      const chosen = cardImages(
+        stored.map((r) => ({ unitId: r.unit_id, resultId: r.result_id, imageId: r.image_id, priority: r.priority })),
+        images,
+      );
+      const values: FigureUnit['metrics'] = {};
+      // Ordered by result, so the latest value of each metric is written last.
+      for (const m of metricRows.all(id, ...metrics) as { metric: string; value: number; run_id: number }[]) {
+        values[m.metric] = { value: m.value, runId: m.run_id };
+      }
+      out.push({
+        unitId: id,
+        modelId: row.model_id,
+        layer: row.layer,
+        channel: row.channel,
+        images: chosen.map((imageId) => ({ imageId, runId: runOf.get(imageId)! })),
+        metrics: values,
+      });
+    }
+    if (missing.length) throw new ApiError('not_found', `no unit ${missing.join(', ')} in this project`);
+    return out;
   }
 
   private requireCollection(id: number): void {
@@ -223,9 +279,9 @@ export class GalleryDb {
 /**
  * A card's thumbnails from one unit's images (in stored order per result): the first image of
  * each result (most telling analysis first, then the newest), then the second of each, and so on,
- * so a card shows every analysis before a second image of any.
+ * so a card shows every analysis before a second image of any. At most `count` images.
  */
-function cardImages(rows: ImageRow[]): number[] {
+function cardImages(rows: ImageRow[], count = CARD_IMAGES): number[] {
   const groups = new Map<number, ImageRow[]>();
   for (const r of rows) {
     const group = groups.get(r.resultId);
@@ -234,8 +290,8 @@ function cardImages(rows: ImageRow[]): number[] {
   }
   const ordered = [...groups.values()].sort((a, b) => a[0].priority - b[0].priority || b[0].resultId - a[0].resultId);
   const out: number[] = [];
-  for (let k = 0; out.length < CARD_IMAGES && ordered.some((g) => k < g.length); k++) {
-    for (const g of ordered) if (k < g.length && out.length < CARD_IMAGES) out.push(g[k].imageId);
+  for (let k = 0; out.length < count && ordered.some((g) => k < g.length); k++) {
+    for (const g of ordered) if (k < g.length && out.length < count) out.push(g[k].imageId);
   }
   return out;
 }

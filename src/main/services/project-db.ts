@@ -351,10 +351,11 @@ export class ProjectDb {
     }));
   }
 
-  getImage(id: number): { id: number; width: number; height: number; png: Buffer } | null {
+  /** A stored image with the run whose result holds it. */
+  getImage(id: number): { id: number; runId: number; width: number; height: number; png: Buffer } | null {
     return (
-      (this.db.prepare(`SELECT id, width, height, png FROM images WHERE id = ?`).get(id) as
-        | { id: number; width: number; height: number; png: Buffer }
+      (this.db.prepare(`SELECT i.id, r.run_id runId, i.width, i.height, i.png FROM images i JOIN results r ON r.id = i.result_id WHERE i.id = ?`).get(id) as
+        | { id: number; runId: number; width: number; height: number; png: Buffer }
         | undefined) ?? null
     );
   }

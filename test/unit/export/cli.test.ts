@@ -4,6 +4,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { PDFDocument } from 'pdf-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Provenance } from '../../../src/shared/figures';
 import { ProjectDb } from '../../../src/main/services/project-db';
@@ -65,6 +66,20 @@ describe('artiphys export', () => {
     const records = fs.readFileSync(out, 'utf8').split('\r\n').filter((l) => /^\d+,/.test(l));
     expect(records.map((l) => Number(l.split(',')[0])).sort((a, b) => a - b)).toEqual([2, 4, 6]);
     expect(failing(['export', 'table', '--collection', 'nope', '--out', out, '--project', fixture.file])).toMatchObject({ status: 2, doc: { error: { code: 'not_found', message: expect.stringContaining('Best units') } } });
+  });
+
+  it('export figure --collection writes the collection\'s units and SI-LC scatter as a PDF of the preset width', async () => {
+    const out = path.join(home, 'best.pdf');
+    const doc = JSON.parse(
+      artiphys(['export', 'figure', '--collection', 'Best units', '--panels', 'units,si-lc', '--columns', '2', '--preset', 'one-column', '--out', out, '--project', fixture.file, '--json']),
+    ) as ExportDoc & { widthPt: number; heightPt: number };
+    expect(doc).toMatchObject({ path: out, fileName: 'best.pdf', bytes: fs.statSync(out).size });
+    expect(doc.widthPt).toBeCloseTo((85 / 25.4) * 72, 3);
+    expect(doc.provenance.runIds).toEqual([fixture.featureVisRunId, fixture.diverseRunId].sort((a, b) => a - b));
+    const pdf = await PDFDocument.load(fs.readFileSync(out), { updateMetadata: false });
+    expect(pdf.getPageCount()).toBe(1);
+    expect(pdf.getPage(0).getSize()).toMatchObject({ width: expect.closeTo(doc.widthPt, 2), height: expect.closeTo(doc.heightPt, 2) });
+    expect(failing(['export', 'figure', '--units', '1,2', '--panels', 'histogram', '--out', path.join(home, 'h.svg'), '--project', fixture.file])).toMatchObject({ status: 2, doc: { error: { code: 'bad_request', message: expect.stringContaining('units, si-lc') } } });
   });
 
   it('export arrays writes the run document; bad requests exit 2 with a JSON error', () => {

@@ -1,11 +1,10 @@
 // Data export (tables, run arrays) and project archives. Every exported data file carries its
 // provenance (project, runs, config hash, app version).
-import path from 'node:path';
 import { ApiError } from '../../../shared/api/contract';
 import type { ExportedFile } from '../../../shared/figures';
 import { galleryTable, runTable, tableCsv, tableJson, type Table } from '../../../shared/tables';
 import { exportProjectArchive, importProjectArchive } from '../../data-export/archive';
-import { exportText } from '../../data-export/output';
+import { exportTarget, exportText } from '../../data-export/output';
 import { writeRunArrays } from '../../data-export/run-arrays';
 import { provenanceOf } from '../provenance';
 import { galleryHandlers } from './gallery';
@@ -21,15 +20,7 @@ export function dataExportHandlers(ctx: ServiceContext): HandlerGroup<DataMethod
     if (!found) throw new ApiError('not_found', `no run ${id} in this project`);
     return found;
   };
-  /** An export's destination, never the open project's own file or journal. */
-  const destination = (target: string | undefined): string | undefined => {
-    if (target === undefined) return undefined;
-    const file = path.resolve(target);
-    if (file === ctx.project.path || file.startsWith(`${ctx.project.path}-`)) {
-      throw new ApiError('bad_request', `${file} is the open project's own file; export to another file`);
-    }
-    return file;
-  };
+  const destination = (target: string | undefined) => exportTarget(ctx.project.path, target);
   // The gallery's own query code, so the exported table is the one the gallery shows.
   const gallery = galleryHandlers(ctx)['gallery.query'];
 
