@@ -115,7 +115,7 @@ export class GalleryDb {
         missing.push(id);
         continue;
       }
-      const stored = imageRows.all(id) as { unit_id: number; result_id: number; image_id: number; priority: number; run_id: number }[];
+      const stored = (images > 0 ? imageRows.all(id) : []) as { unit_id: number; result_id: number; image_id: number; priority: number; run_id: number }[];
       const runOf = new Map(stored.map((r) => [r.image_id, r.run_id]));
       const chosen = cardImages(
         stored.map((r) => ({ unitId: r.unit_id, resultId: r.result_id, imageId: r.image_id, priority: r.priority })),
