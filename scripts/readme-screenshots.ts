@@ -72,7 +72,9 @@ async function main(): Promise<void> {
     await openRun(page, trainedRun);
     await page.getByTestId('diverse-tab-indices').click();
     await page.getByTestId('chart-si-lc').waitFor();
-    await page.waitForTimeout(500);
+    // Both runs: the trained network and its random-weights control.
+    await page.getByText('all diverse runs').click();
+    await page.waitForTimeout(800);
     await page.screenshot({ path: path.join(DOCS, 'si-lc.png') });
 
     await openRun(page, shapesRun);
@@ -80,8 +82,8 @@ async function main(): Promise<void> {
     await page.waitForTimeout(500);
     await page.screenshot({ path: path.join(DOCS, 'v4-comparison.png') });
 
-    await page.getByRole('tab', { name: 'Gallery' }).click();
-    await page.getByTestId('gallery-grid').waitFor();
+    await page.getByTestId('tab-gallery').click();
+    await page.getByTestId('unit-grid').waitFor();
     await page.waitForTimeout(1500);
     await page.screenshot({ path: path.join(DOCS, 'gallery.png') });
   } finally {

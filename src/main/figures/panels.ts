@@ -52,7 +52,7 @@ function chartPanel(svg: string, runIds: number[], width: number): PanelDrawing 
   const open = /^<svg\b([^>]*)>/.exec(doc);
   const close = doc.lastIndexOf('</svg>');
   if (!open || close < 0) throw new ApiError('bad_request', 'a chart panel must hold one SVG document (<svg ...>...</svg>)');
-  if (/<script\b|\son[a-z]+\s*=/i.test(doc)) throw new ApiError('bad_request', 'a chart panel may not hold scripts or event handlers');
+  if (/<script\b|<[^>]*\son[a-z]+\s*=/i.test(doc)) throw new ApiError('bad_request', 'a chart panel may not hold scripts or event handlers');
   const attr = (name: string) => new RegExp(`\\s${name}="([^"]*)"`).exec(open[1])?.[1];
   const box = attr('viewBox')?.trim().split(/[\s,]+/).map(Number);
   const w = box?.length === 4 ? box[2] : parseFloat(attr('width') ?? '');

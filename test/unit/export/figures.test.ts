@@ -203,14 +203,14 @@ describe('export.figure', () => {
   it('a chart panel is nested as an svg element with its drawing and text, credited to its runs', async () => {
     const chart =
       '<?xml version="1.0"?><svg width="300" height="200" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 300 200">' +
-      '<path d="M0 0L300 200" stroke="#000"/><text x="10" y="20" style="font-family:DejaVu Sans">activation a(λ)</text></svg>';
+      '<path d="M0 0L300 200" stroke="#000"/><text x="10" y="20" style="font-family:DejaVu Sans">activation a(λ) on = 1</text></svg>';
     const file = await exportFigure({ panels: [{ kind: 'svg', svg: chart, runIds: [fixture.diverseRunId] }], width: 120, format: 'svg' });
     const svg = bytesOf(file).toString('utf8');
     const nested = elements(svg, 'svg')[1];
     expect(nested.viewBox).toBe('0 0 300 200');
     expect(Number(nested.height) / Number(nested.width)).toBeCloseTo(200 / 300, 3);
     expect(svg).toContain('<path d="M0 0L300 200" stroke="#000"/>');
-    expect(svg).toContain('activation a(λ)</text>');
+    expect(svg).toContain('activation a(λ) on = 1</text>');
     expect(file.provenance.runIds).toEqual([fixture.diverseRunId]);
   });
 
@@ -226,6 +226,9 @@ describe('export.figure', () => {
     await expect(
       exportFigure({ panels: [{ kind: 'svg', svg: '<svg width="10" height="10"><script>alert(1)</script></svg>' }], format: 'svg' }),
     ).rejects.toMatchObject({ code: 'bad_request', message: expect.stringContaining('scripts') });
+    await expect(
+      exportFigure({ panels: [{ kind: 'svg', svg: '<svg width="10" height="10"><rect width="5" height="5" onclick="alert(1)"/></svg>' }], format: 'svg' }),
+    ).rejects.toMatchObject({ code: 'bad_request', message: expect.stringContaining('event handlers') });
     const bad = path.join(dir, 'figures', 'bad.svg');
     await expect(exportFigure({ panels: [{ kind: 'units', unitIds: [9999] }], format: 'svg' }, bad)).rejects.toMatchObject({ code: 'not_found' });
     await expect(exportFigure({ panels: [{ kind: 'units', unitIds: [1] }], format: 'svg' }, fixture.file)).rejects.toMatchObject({ code: 'bad_request' });
