@@ -84,6 +84,8 @@ async function main(): Promise<void> {
 
     await page.getByTestId('tab-gallery').click();
     await page.getByTestId('unit-grid').waitFor();
+    // relu3_1's cards carry every analysis: diverse images, lambda*, SI, LC, APC r and TI.
+    await page.getByTestId('gallery-layer').selectOption(JSON.stringify([vgg.id, 'relu3_1']));
     await page.waitForTimeout(1500);
     await page.screenshot({ path: path.join(DOCS, 'gallery.png') });
   } finally {

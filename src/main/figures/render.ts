@@ -52,7 +52,7 @@ function textCharacters(svg: string): string {
 const PIXELATED = 'image{image-rendering:pixelated}';
 
 export async function figureSvg(fig: ComposedFigure, provenance: Provenance): Promise<Buffer> {
-  const css = await embeddedFontCss(textCharacters(fig.body) + '…');
+  const css = await embeddedFontCss(textCharacters(fig.body));
   return Buffer.from(svgDocument(fig, provenance, { head: `<defs><style>${css}\n${PIXELATED}</style></defs>` }), 'utf8');
 }
 
