@@ -96,23 +96,30 @@ const bench: BenchModule = {
 
       const openMs: number[] = [];
       const imageCalls: number[] = [];
+      const imageCounts: number[] = [];
       for (let i = 0; i < TRIES; i++) {
         const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
         let calls = 0;
+        let images = 0;
         page.on('request', (req) => {
-          if (req.url().endsWith('/api/call') && (req.postData() ?? '').includes('"images.get"')) calls += 1;
+          if (!req.url().endsWith('/api/call')) return;
+          const body = JSON.parse(req.postData() ?? '{}') as { method?: string; params?: { imageIds?: number[] } };
+          if (body.method === 'images.get') (calls += 1), (images += 1);
+          if (body.method === 'images.getMany') (calls += 1), (images += body.params!.imageIds!.length);
         });
         await page.goto(server.url);
         await page.locator('.shell[data-ready="true"]').waitFor();
         const ms = (await page.evaluate(openAndWait(UNITS))) as number;
         openMs.push(ms);
         imageCalls.push(calls);
+        imageCounts.push(images);
         await page.close();
       }
       report('gallery.query over HTTP, 5,000 cards (median of 5)', median(queryMs), 'ms');
       report('click Gallery → visible cards drawn with images (median of 5)', median(openMs), 'ms');
       report('  slowest of 5', Math.max(...openMs), 'ms');
-      report('  image requests when opened (median)', median(imageCalls), 'requests');
+      report('  image calls when opened (median)', median(imageCalls), 'requests');
+      report('  images fetched when opened (median)', median(imageCounts), 'images');
     } finally {
       await browser.close();
       server.stop();

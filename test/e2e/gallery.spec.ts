@@ -171,8 +171,9 @@ test('a 5,000-unit layer scrolls without fetching more than the visible cards’
   const imageCalls: number[] = [];
   const onRequest = (req: Request) => {
     if (req.method() !== 'POST' || !req.url().endsWith('/api/call')) return;
-    const body = JSON.parse(req.postData() ?? '{}') as { method?: string; params?: { imageId?: number } };
+    const body = JSON.parse(req.postData() ?? '{}') as { method?: string; params?: { imageId?: number; imageIds?: number[] } };
     if (body.method === 'images.get') imageCalls.push(body.params!.imageId!);
+    if (body.method === 'images.getMany') imageCalls.push(...body.params!.imageIds!);
   };
   let switched = false;
   try {

@@ -1,4 +1,5 @@
 // What the tests do with the workbench, in the user's terms (a small page-object layer).
+import http from 'node:http';
 import { PNG } from 'pngjs';
 import { expect, type Locator, type Page } from '@playwright/test';
 import { ENV_URL } from './global-setup';
@@ -95,12 +96,28 @@ export async function apiCall<T>(page: Page, target: string, method: string, par
     return a.result as T;
   }
   const served = new URL(process.env[ENV_URL]!);
-  const res = await fetch(`${served.origin}/api/call`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${served.searchParams.get('token')}` },
-    body: JSON.stringify({ method, params }),
+  const body = JSON.stringify({ method, params });
+  // A new connection per call (agent: false): a pooled one can be closed by the server while a
+  // test blocks this process (writing a fixture project), and then fails when it is reused.
+  const text = await new Promise<string>((resolve, reject) => {
+    const req = http.request(
+      `${served.origin}/api/call`,
+      {
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${served.searchParams.get('token')}` },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
   });
-  const a = (await res.json()) as { ok: boolean; result?: T; error?: { message: string } };
+  const a = JSON.parse(text) as { ok: boolean; result?: T; error?: { message: string } };
   if (!a.ok) throw new Error(`${method}: ${a.error?.message}`);
   return a.result as T;
 }

@@ -14,6 +14,7 @@ import {
   type Method,
   type MethodResults,
   type ProjectInfo,
+  type StoredImageData,
 } from '../../shared/api/contract';
 import { builtinModels } from '../../shared/builtin-models';
 import { V4_BEST_REPORTED, type ApcPointsReference, type V4Reference } from '../../shared/v4-reference';
@@ -253,9 +254,13 @@ export class Workbench {
       return this.db.listResults(p.runId);
     },
     'images.get': (p: { imageId: number }) => {
-      const img = this.db.getImage(p.imageId);
+      const img = this.imageData(p.imageId);
       if (!img) throw new ApiError('not_found', `no image ${p.imageId}`);
-      return { id: img.id, width: img.width, height: img.height, mime: 'image/png' as const, base64: img.png.toString('base64') };
+      return img;
+    },
+    'images.getMany': (p: { imageIds: number[] }) => {
+      const found = p.imageIds.map((id) => this.imageData(id));
+      return { images: found.filter((img) => img !== null), missing: p.imageIds.filter((_, i) => found[i] === null) };
     },
     'notes.set': (p: { target: string; text: string }) => {
       this.db.setNote(p.target, p.text);
@@ -304,6 +309,11 @@ export class Workbench {
     this.db.addModel(detail);
     const { layers: _layers, sha256: _sha, ...summary } = detail;
     return summary;
+  }
+
+  private imageData(id: number): StoredImageData | null {
+    const img = this.db.getImage(id);
+    return img && { id: img.id, width: img.width, height: img.height, mime: 'image/png', base64: img.png.toString('base64') };
   }
 
   private run(id: number) {

@@ -37,6 +37,15 @@ export const galleryQuery = z.object({
 });
 export type GalleryQuery = z.input<typeof galleryQuery>;
 
+/** A stored image as the API hands it out (PNG, base64). */
+export interface StoredImageData {
+  id: number;
+  width: number;
+  height: number;
+  mime: 'image/png';
+  base64: string;
+}
+
 export const inputConventionSchema = z.object({
   channelOrder: z.enum(['RGB', 'BGR']),
   scale: z.union([z.literal(1), z.literal(255)]),
@@ -70,6 +79,8 @@ export const methodParams = {
   'runs.resume': z.object({ runId }),
   'results.list': z.object({ runId }),
   'images.get': z.object({ imageId: z.number().int().positive() }),
+  /** Several images in one answer: a grid's thumbnails cost one round trip, not one each. */
+  'images.getMany': z.object({ imageIds: z.array(z.number().int().positive()).min(1).max(200) }),
   'notes.set': z.object({ target: z.string().min(1).max(300), text: z.string().max(100_000) }),
   'notes.get': z.object({ target: z.string().min(1).max(300) }),
   'reference.v4': z.object({}),
@@ -147,7 +158,9 @@ export interface MethodResults {
   'runs.cancel': RunSummary;
   'runs.resume': RunSummary;
   'results.list': ResultRecord[];
-  'images.get': { id: number; width: number; height: number; mime: 'image/png'; base64: string };
+  'images.get': StoredImageData;
+  /** The images found, in the order asked; ids with no image are listed in `missing`. */
+  'images.getMany': { images: StoredImageData[]; missing: number[] };
   'notes.set': { target: string; text: string };
   'notes.get': { target: string; text: string };
   /** Shipped V4 APC fits and the published best V4 values (shape views). */

@@ -62,6 +62,18 @@ describe('job runner with the engine process', () => {
     const img = wb.project.getImage(final.imageIds[0])!;
     expect([img.width, img.height]).toEqual([24, 24]);
     expect(img.png.subarray(1, 4).toString()).toBe('PNG');
+    // The API hands the stored bytes out one by one or several at once, naming the ids it lacks.
+    const ids = results.flatMap((r) => r.imageIds);
+    const one = await wb.call({ method: 'images.get', params: { imageId: ids[0] } });
+    const many = (await wb.call({ method: 'images.getMany', params: { imageIds: [...ids, 999_999] } })) as {
+      images: { id: number; base64: string }[];
+      missing: number[];
+    };
+    expect(many.missing).toEqual([999_999]);
+    expect(many.images.map((i) => i.id)).toEqual(ids);
+    for (const i of many.images) expect(Buffer.from(i.base64, 'base64').equals(wb.project.getImage(i.id)!.png)).toBe(true);
+    expect(many.images[0]).toEqual(one);
+    await expect(wb.call({ method: 'images.getMany', params: { imageIds: [] } })).rejects.toMatchObject({ code: 'bad_request' });
   });
 
   it('cancels a running job and keeps what it finished', async () => {
