@@ -1,5 +1,6 @@
 // Picks the fastest TensorFlow.js backend present: CUDA, then CPU libtensorflow, then wasm, then
 // plain JS. Native packages may be missing (their install downloads binaries), so each is tried.
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -17,12 +18,25 @@ interface Candidate {
   load(): Promise<string>;
 }
 
+/**
+ * libtensorflow's oneDNN kernels size their blocks from the CPU's cache sizes; on a virtual CPU
+ * that reports none (Linux then has no cpu0/cache folder; seen on an AMD EPYC VM) they divide by
+ * zero and the process dies with SIGFPE. There, unless the user chose otherwise, TensorFlow's own
+ * kernels are used. Must run before libtensorflow loads: it reads the variable once.
+ */
+function avoidOneDnnWithoutCacheInfo(): void {
+  if (process.platform !== 'linux' || process.env.TF_ENABLE_ONEDNN_OPTS !== undefined) return;
+  if (fs.existsSync('/sys/devices/system/cpu/cpu0/cache')) return;
+  process.env.TF_ENABLE_ONEDNN_OPTS = '0';
+}
+
 const candidates: Candidate[] = [
   {
     choice: 'tensorflow-gpu',
     pkg: '@tensorflow/tfjs-node-gpu',
     gpu: true,
     async load() {
+      avoidOneDnnWithoutCacheInfo();
       require('@tensorflow/tfjs-node-gpu');
       return 'tensorflow';
     },
@@ -32,6 +46,7 @@ const candidates: Candidate[] = [
     pkg: '@tensorflow/tfjs-node',
     gpu: false,
     async load() {
+      avoidOneDnnWithoutCacheInfo();
       require('@tensorflow/tfjs-node');
       return 'tensorflow';
     },
