@@ -1,6 +1,5 @@
 // Figure export: the spec's panels composed from the open project's stored results, rendered to
 // SVG, PDF or PNG with the provenance of the runs they show.
-import type { FigureSpec } from '../../../shared/figures';
 import { composeFigure } from '../../figures/compose';
 import type { FigureSource } from '../../figures/panels';
 import { figurePdf, figurePng, figureSvg } from '../../figures/render';
@@ -29,7 +28,7 @@ export function figureHandlers(ctx: ServiceContext): HandlerGroup<'export.figure
       const spec = p.figure;
       const figure = composeFigure(spec, source);
       const provenance = provenanceOf(ctx.project, figure.runIds);
-      const format: FigureSpec['format'] = spec.format;
+      const format = spec.format;
       const bytes =
         format === 'svg' ? await figureSvg(figure, provenance) : format === 'pdf' ? await figurePdf(figure, provenance) : figurePng(figure, spec.dpi, provenance);
       // IHDR: width and height are the first two fields of the first chunk.
