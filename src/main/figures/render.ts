@@ -1,11 +1,11 @@
 // A composed figure as a file: SVG (fonts embedded as subsets), PDF (pdfkit, fonts embedded as
 // subsets) or PNG (resvg) at a resolution, each carrying the figure's provenance in its own
 // metadata: an SVG <metadata> element, a PDF Info entry, a PNG iTXt chunk.
-import zlib from 'node:zlib';
 import { Resvg } from '@resvg/resvg-js';
 import PDFDocument from 'pdfkit';
 import SVGtoPDF from 'svg-to-pdfkit';
 import { POINTS_PER_INCH, type Provenance } from '../../shared/figures';
+import { pngChunk } from '../engine/png';
 import type { ComposedFigure } from './compose';
 import { embeddedFontCss, FIGURE_FONT_FAMILY, fontPath } from './fonts';
 import { esc, n } from './svg';
@@ -108,15 +108,6 @@ export function figurePng(fig: ComposedFigure, dpi: number, provenance: Provenan
   });
 }
 
-function chunk(type: string, data: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(zlib.crc32(Buffer.concat([head.subarray(4), data])) >>> 0, 0);
-  return Buffer.concat([head, data, crc]);
-}
-
 /**
  * The PNG with its resolution (pHYs, so page-layout programs place it at its printed size) and
  * text entries (uncompressed iTXt, UTF-8) added; both go right after the header chunk.
@@ -130,11 +121,11 @@ function withPngChunks(png: Buffer, dpi: number, entries: Record<string, string>
     phys.writeUInt32BE(perMetre, 0);
     phys.writeUInt32BE(perMetre, 4);
     phys[8] = 1; // unit: metre
-    chunks.push(chunk('pHYs', phys));
+    chunks.push(pngChunk('pHYs', phys));
   }
   for (const [keyword, value] of Object.entries(entries)) {
     // keyword, NUL, compression flag 0, method 0, empty language tag and translated keyword (NUL each), text
-    chunks.push(chunk('iTXt', Buffer.concat([Buffer.from(keyword, 'latin1'), Buffer.from([0, 0, 0, 0, 0]), Buffer.from(value, 'utf8')])));
+    chunks.push(pngChunk('iTXt', Buffer.concat([Buffer.from(keyword, 'latin1'), Buffer.from([0, 0, 0, 0, 0]), Buffer.from(value, 'utf8')])));
   }
   return Buffer.concat([png.subarray(0, IHDR_END), ...chunks, png.subarray(IHDR_END)]);
 }
