@@ -80,4 +80,32 @@ describe('diverse visualization on VGG-19 relu3_1', () => {
       expect(names).toContain('texture');
     }
   });
+
+  // The run that stalled: after the lambdas, one texture step at crop stride 1 was a pass over
+  // 676 crops per unit, and the engine grew to 10 GB. Default settings but the step count.
+  it('runs 3 lambdas and the indices at crop stride 1 on 2 units with the process below 3 GB', async () => {
+    const progress: string[] = [];
+    const results = new Map<string, Record<string, unknown>>();
+    const ctx: RunContext = {
+      runId: 2,
+      seed: 7,
+      cancelled: () => false,
+      progress: (_step, _total, text) => void (text && progress.push(text)),
+      emitResult: (key, data) => void results.set(key, data),
+      checkpoint: () => {},
+      resumeFrom: null,
+      loadModel: (id) => loadModelFile(id),
+      log: () => {},
+    };
+    const before = tf.memory().numTensors;
+    await diverse.run(diverseSettings.parse({ modelId: VGG, layer: 'relu3_1', units: [0, 1], lambdas: [0, 0.02, 0.04], maxSteps: 10 }), ctx);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(process.resourceUsage().maxRSS * 1024).toBeLessThan(3 * 2 ** 30);
+    for (const channel of [0, 1]) {
+      const d = results.get(`unit/relu3_1/${channel}`)!;
+      expect(d).toMatchObject({ complete: true, lambdas: [0, 0.02, 0.04], textureCropStride: 1, textureCrops: 26 * 26, textureCropsPerStep: 16 });
+      expect(Number.isFinite(d.shiftInvariance as number)).toBe(true);
+    }
+    expect(progress.some((p) => p.startsWith('texture: step 10'))).toBe(true);
+  });
 });

@@ -6,7 +6,7 @@ import type { NetworkModel } from '../../../src/main/engine/model';
 import { createCellModel } from '../../../src/main/engine/models/ground-truth';
 import { precedingConvLayer } from '../../../src/main/engine/fv/layers';
 import { loadImageFolder, meanPatchNorm, samplePatches, fitPowerSpectrum } from '../../../src/main/engine/fv/natural-images';
-import { centralIndex, minPairwiseDistance, pairwiseDistances, PIXELS, unitActivations } from '../../../src/main/engine/fv/objectives';
+import { centralIndex, minPairDistance, minPairwiseDistance, pairwiseDistances, PIXELS, unitActivations } from '../../../src/main/engine/fv/objectives';
 import { FourierPreconditioner } from '../../../src/main/engine/fv/precondition';
 import { GaussianSpectrumPrior } from '../../../src/main/engine/fv/prior';
 import { cropOffsets, cropWindow, pairIndices } from '../../../src/main/engine/analyses/indices';
@@ -229,6 +229,37 @@ describe('objective pieces', () => {
     expect(d.arraySync()[0][0][1]).toBeCloseTo(5, 4);
     expect(Array.from(minPairwiseDistance(d).dataSync()).map((v) => +v.toFixed(4))).toEqual([5, 1]);
     tf.dispose([out, feats, d]);
+  });
+
+  it('finds the closest pair from a Gram matrix, with the value and gradient of the broadcast minimum', () => {
+    const rand = mulberry32(11);
+    // Three groups of six images with 20,000 features of ReLU-like scale; in group 1 two images
+    // nearly coincide (distance about 1, far below the Gram form's cancellation error).
+    const data = Float32Array.from({ length: 18 * 20_000 }, () => Math.max(0, rand() * 200 - 60));
+    for (let k = 0; k < 20_000; k++) data[7 * 20_000 + k] = data[8 * 20_000 + k] + (rand() - 0.5) * 0.02;
+    const feats = tf.tensor2d(data, [18, 20_000]);
+    const broadcastMin = (f: tf.Tensor) => minPairwiseDistance(pairwiseDistances(f as tf.Tensor2D, 6));
+    const want = broadcastMin(feats).dataSync();
+    const got = minPairDistance(feats, 6).dataSync();
+    expect(want[1]).toBeLessThan(2);
+    want.forEach((w, g) => expect(Math.abs(got[g] - w)).toBeLessThan(1e-5 * w + 1e-6));
+    // The broadcast minimum over the symmetric matrix meets each closest pair twice, (i, j) and
+    // (j, i), and tfjs gives every tied minimum the whole gradient: it weighed the term 2 lambda.
+    // The reference is the minimum over the pairs i < j, each counted once.
+    const upper = tf.tensor3d(Array.from({ length: 36 }, (_, k) => (Math.floor(k / 6) < k % 6 ? 0 : 1e30)), [1, 6, 6]);
+    const pairsMin = (f: tf.Tensor) => tf.min(tf.add(pairwiseDistances(f as tf.Tensor2D, 6), upper), [1, 2]);
+    const gNew = tf.grad((f: tf.Tensor) => tf.sum(minPairDistance(f as tf.Tensor2D, 6)))(feats);
+    const gRef = tf.grad((f: tf.Tensor) => tf.sum(pairsMin(f)))(feats);
+    const gOld = tf.grad((f: tf.Tensor) => tf.sum(broadcastMin(f)))(feats);
+    const scale = tf.max(tf.abs(gRef)).dataSync()[0];
+    expect(scale).toBeGreaterThan(0);
+    expect(tf.max(tf.abs(tf.sub(gNew, gRef))).dataSync()[0]).toBeLessThan(1e-4 * scale);
+    expect(tf.max(tf.abs(tf.sub(tf.mul(gNew, 2), gOld))).dataSync()[0]).toBeLessThan(2e-4 * scale);
+    // Coinciding images: a finite gradient, as with the broadcast form's epsilon.
+    const twins = tf.tensor2d([1, 2, 1, 2, 5, 5], [3, 2]);
+    expect(minPairDistance(twins, 3).dataSync()[0]).toBeCloseTo(1e-6, 7);
+    expect(tf.all(tf.isFinite(tf.grad((f: tf.Tensor) => tf.sum(minPairDistance(f as tf.Tensor2D, 3)))(twins))).dataSync()[0]).toBe(1);
+    tf.dispose([feats, upper, gNew, gRef, gOld, twins]);
   });
 
   it('measures diversity in the conv layer preceding the unit', () => {

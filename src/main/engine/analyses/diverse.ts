@@ -26,7 +26,7 @@ import {
   type Objective,
   type UnitSpec,
 } from '../fv/objectives';
-import { optimize, type OptimizerSettings } from '../fv/optimize';
+import { optimizeAsync, type OptimizerSettings } from '../fv/optimize';
 import { PixelImages } from '../fv/parameterization';
 import { GaussianSpectrumPrior, type ImagePrior, type PowerLawSpectrum } from '../fv/prior';
 import { deriveSeed, preActivationLayer, redrawSilentStarts, wakeSilentRows } from '../fv/starts';
@@ -138,13 +138,13 @@ export const diverse: EngineAnalysis<DiverseSettings> = {
         if (state.units.length === 0) state = { batch: b, lambdaIndex: 0, units: channels.map(freshUnit) };
         for (let li = state.lambdaIndex; li < s.lambdas.length; li++) {
           const base = b * stepsPerBatch + li * s.maxSteps;
-          const done = runLambda(setup, s, ctx, channels, li, state.units, (step, text) => ctx.progress(base + step, total, text));
+          const done = await runLambda(setup, s, ctx, channels, li, state.units, (step, text) => ctx.progress(base + step, total, text));
           if (!done) return;
           state = { batch: b, lambdaIndex: li + 1, units: state.units, rows };
           ctx.checkpoint(state);
         }
         const base = b * stepsPerBatch + s.lambdas.length * s.maxSteps;
-        const finished = finishUnits(setup, s, ctx, state.units, (step, text) => ctx.progress(base + step, total, text));
+        const finished = await finishUnits(setup, s, ctx, state.units, (step, text) => ctx.progress(base + step, total, text));
         if (!finished) return;
         rows.push(...finished);
         state = { batch: b + 1, lambdaIndex: 0, units: [], rows };
@@ -189,7 +189,7 @@ export function diverseObjective(spec: UnitSpec, prior: ImagePrior | null, alpha
 }
 
 /** Optimizes and records one lambda for a batch of units; false when cancelled. */
-function runLambda(
+async function runLambda(
   setup: Setup,
   s: DiverseSettings,
   ctx: RunContext,
@@ -197,7 +197,7 @@ function runLambda(
   li: number,
   units: UnitState[],
   progress: (step: number, text: string) => void,
-): boolean {
+): Promise<boolean> {
   const { model, side, norm, mean, spec: common } = setup;
   const n = s.images;
   const lambda = s.lambdas[li];
@@ -208,18 +208,18 @@ function runLambda(
     let silent = redrawSilentStarts(model, images, spec, seeds, s.silentStartRedraws);
     if (silent.length > 0 && setup.preActivationLayer) silent = wakeSilentRows(model, images, spec, setup.preActivationLayer, silent);
     if (li === 0) {
-      const start = measure(setup, spec, images.render());
+      const start = await measure(setup, spec, images.render());
       units.forEach((u, k) => (u.noiseDistance = start.meanDistance[k]));
     }
     const objective = diverseObjective(spec, setup.prior, s.priorAlpha, setup.distanceLayer, lambda);
-    const res = optimize(model, images, objective, {
+    const res = await optimizeAsync(model, images, objective, {
       ...setup.optimizer,
       groups: channels.length,
       cancelled: ctx.cancelled,
       onStep: (step, _values, running) => progress(step, `lambda ${lambda}: step ${step}, ${running}/${channels.length} units running`),
     });
     if (res.cancelled) return false;
-    const m = measure(setup, spec, images.render());
+    const m = await measure(setup, spec, images.render());
     const size = side * side * 3;
     units.forEach((u, k) => {
       const pixels = m.pixels.subarray(k * n * size, (k + 1) * n * size);
@@ -259,13 +259,13 @@ function runLambda(
 }
 
 /** Indices and final summaries of a batch once every lambda is done; the summary rows, null when cancelled. */
-function finishUnits(
+async function finishUnits(
   setup: Setup,
   s: DiverseSettings,
   ctx: RunContext,
   units: UnitState[],
   progress: (step: number, text: string) => void,
-): SummaryRow[] | null {
+): Promise<SummaryRow[] | null> {
   const { model, side, norm, mean } = setup;
   const n = s.images;
   const channels = units.map((u) => u.channel);
@@ -273,7 +273,7 @@ function finishUnits(
   const size = side * side * 3;
   const all = new Float32Array(units.length * n * size);
   units.forEach((u, k) => all.set(decodeFloats(u.star.pixels), k * n * size));
-  const indices = s.indices ? computeIndices() : null;
+  const indices = s.indices ? await computeIndices() : null;
   if (s.indices && indices === null) return null;
   return units.map((u, k) => {
     const images = Array.from({ length: n }, (_, i) => toImage(`lambda-star/img-${i}`, all.subarray((k * n + i) * size, (k * n + i + 1) * size), side, side));
@@ -288,6 +288,7 @@ function finishUnits(
         textureSteps: indices.textureSteps[k],
         textureCrops: indices.crops,
         textureCropStride: s.textureCropStride,
+        textureCropsPerStep: s.textureCropsPerStep,
       });
       images.push(toImage('texture', indices.textures[k], indices.textureSide, indices.textureSide));
     }
@@ -302,15 +303,14 @@ function finishUnits(
     };
   });
 
-  function computeIndices(): BatchIndices | null {
+  async function computeIndices(): Promise<BatchIndices | null> {
     const templates = tf.tensor4d(all, [units.length * n, side, side, 3]);
     try {
-      const templateActivation = tf.tidy(() => {
-        const acts = unitActivations(model.forward(templates, [spec.layer])[spec.layer], spec);
-        return Array.from(tf.mean(tf.reshape(acts, [units.length, n]), 1).dataSync());
-      });
-      const pairActivation = pairAverageActivation(model, spec, templates, norm, mean);
-      const tex = optimizeTextures(
+      const templateActivation = await readArray(
+        tf.tidy(() => tf.mean(tf.reshape(unitActivations(model.forward(templates, [spec.layer])[spec.layer], spec), [units.length, n]), 1)),
+      );
+      const pairActivation = await pairAverageActivation(model, spec, templates, norm, mean);
+      const tex = await optimizeTextures(
         model,
         { layer: spec.layer, channels, position: spec.position, rf: spec.rf, inputSide: side },
         {
@@ -320,6 +320,7 @@ function finishUnits(
           meanPixel: mean,
           seeds: channels.map((c) => deriveSeed(ctx.seed, c, 'texture')),
           tangentGradient: s.tangentGradient,
+          cropsPerStep: s.textureCropsPerStep,
         },
         setup.preActivationLayer,
         setup.optimizer,
@@ -401,25 +402,36 @@ interface Measurement {
 }
 
 /** Activations and distances of a batch of images (pixels are disposed here). */
-function measure(setup: Setup, spec: UnitSpec, pixels: tf.Tensor4D): Measurement {
+async function measure(setup: Setup, spec: UnitSpec, pixels: tf.Tensor4D): Promise<Measurement> {
   try {
-    return tf.tidy(() => {
+    const n = spec.imagesPerGroup;
+    const [activations, minDistance, meanDistance, distances] = tf.tidy(() => {
       const layers = [spec.layer, ...(setup.distanceLayer === PIXELS ? [] : [setup.distanceLayer])];
       const acts = setup.model.forward(pixels, layers);
-      const d = pairwiseDistances(distanceFeatures({ acts, pixels }, setup.distanceLayer), spec.imagesPerGroup);
-      const n = spec.imagesPerGroup;
+      const d = pairwiseDistances(distanceFeatures({ acts, pixels }, setup.distanceLayer), n);
       const offDiagonal = tf.sub(1, tf.eye(n));
-      const meanD = tf.div(tf.sum(tf.mul(d, offDiagonal), [1, 2]), n * (n - 1));
-      return {
-        activations: Array.from(unitActivations(acts[spec.layer], spec).dataSync()),
-        minDistance: Array.from(minPairwiseDistance(d).dataSync()),
-        meanDistance: Array.from(meanD.dataSync()),
-        distances: d.arraySync(),
-        pixels: pixels.dataSync() as Float32Array,
-      };
+      return [unitActivations(acts[spec.layer], spec), minPairwiseDistance(d), tf.div(tf.sum(tf.mul(d, offDiagonal), [1, 2]), n * (n - 1)), d];
     });
+    const matrices = await readArray(distances);
+    const groups = matrices.length / (n * n);
+    return {
+      activations: await readArray(activations),
+      minDistance: await readArray(minDistance),
+      meanDistance: await readArray(meanDistance),
+      distances: Array.from({ length: groups }, (_, g) => Array.from({ length: n }, (_, i) => matrices.slice((g * n + i) * n, (g * n + i + 1) * n))),
+      pixels: (await pixels.data()) as Float32Array,
+    };
   } finally {
     pixels.dispose();
+  }
+}
+
+/** A tensor's values as numbers, read without blocking (and the tensor freed). */
+async function readArray(t: tf.Tensor): Promise<number[]> {
+  try {
+    return Array.from(await t.data());
+  } finally {
+    t.dispose();
   }
 }
 

@@ -85,7 +85,10 @@ export function distanceFeatures(input: ObjectiveInput, layer: string): tf.Tenso
   return tf.reshape(t, [t.shape[0], -1]);
 }
 
-/** Euclidean distances between the images of each group: [groups, n, n]. */
+/**
+ * Euclidean distances between the images of each group: [groups, n, n]. The direct (broadcast)
+ * form: exact for every pair, used where a run records the whole matrix once per lambda.
+ */
 export function pairwiseDistances(features: tf.Tensor2D, imagesPerGroup: number): tf.Tensor3D {
   return tf.tidy(() => {
     const [rows, d] = features.shape;
@@ -107,6 +110,44 @@ export function minPairwiseDistance(distances: tf.Tensor3D): tf.Tensor1D {
 }
 
 /**
+ * +1 at the first and -1 at the second image of each group's closest pair, [groups, n]. The pair
+ * is found from one batched Gram matrix (|a|^2 + |b|^2 - 2 a.b, centred per group, diagonal
+ * excluded): a matrix product instead of a [groups, n, n, D] difference. A choice has no
+ * gradient, so the search stays off the gradient tape (a custom gradient of zero).
+ */
+function closestPair(features: tf.Tensor2D, n: number): tf.Tensor2D {
+  const search = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const x = args[0] as tf.Tensor;
+    const [rows, d] = x.shape;
+    const groups = rows / n;
+    const f = tf.reshape(x, [groups, n, d]) as tf.Tensor3D;
+    const centred = tf.sub(f, tf.mean(f, 1, true)) as tf.Tensor3D;
+    const sq = tf.sum(tf.square(centred), 2);
+    const squared = tf.sub(tf.add(tf.expandDims(sq, 2), tf.expandDims(sq, 1)), tf.mul(tf.matMul(centred, centred, false, true), 2));
+    const masked = tf.add(squared, tf.mul(tf.eye(n), 1e30));
+    const pick = tf.reshape(tf.cast(tf.oneHot(tf.argMin(tf.reshape(masked, [groups, n * n]), 1), n * n), 'float32'), [groups, n, n]);
+    return { value: tf.sub(tf.sum(pick, 2), tf.sum(pick, 1)), gradFunc: () => tf.zerosLike(x) };
+  });
+  return tf.tidy(() => search(features) as tf.Tensor2D);
+}
+
+/**
+ * min_{i != j} |f_i - f_j| for each group, [groups]: the diversity term, with the value and the
+ * gradient of the direct form. Only the closest pair's distance is computed directly, so nearly
+ * equal images keep an exact small distance (no cancellation) and the gradient flows through
+ * that pair only, as through a minimum.
+ */
+export function minPairDistance(features: tf.Tensor2D, imagesPerGroup: number): tf.Tensor1D {
+  return tf.tidy(() => {
+    const [rows, d] = features.shape;
+    const f = tf.reshape(features, [rows / imagesPerGroup, imagesPerGroup, d]) as tf.Tensor3D;
+    const diff = tf.matMul(tf.expandDims(closestPair(features, imagesPerGroup), 1) as tf.Tensor3D, f);
+    // The epsilon keeps the gradient of sqrt finite should two images coincide.
+    return tf.sqrt(tf.add(tf.sum(tf.square(diff), [1, 2]), 1e-12)) as tf.Tensor1D;
+  });
+}
+
+/**
  * The diversity term: min over pairs i != j of the distance between images' features in `layer`
  * (METHODS §2: the minimum, not the mean, which two clusters would maximize).
  */
@@ -114,7 +155,7 @@ export function diversity(layer: string, imagesPerGroup: number): Objective {
   if (imagesPerGroup < 2) throw new Error(`diversity needs at least 2 images per unit, got ${imagesPerGroup}`);
   return {
     layers: layer === PIXELS ? [] : [layer],
-    evaluate: (input) => tf.tidy(() => minPairwiseDistance(pairwiseDistances(distanceFeatures(input, layer), imagesPerGroup))),
+    evaluate: (input) => minPairDistance(distanceFeatures(input, layer), imagesPerGroup),
   };
 }
 

@@ -91,6 +91,7 @@ class Optimization {
       return false;
     }
     const step = ++this.step;
+    param.resample?.(step);
     const shape = param.variable.shape;
     const perGroup = tf.tidy(() => {
       let kept: tf.Tensor1D | null = null;

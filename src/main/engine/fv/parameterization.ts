@@ -15,6 +15,11 @@ export interface ImageParameterization {
    * the Fourier domain (pixel images); false where the parameterization is spectral already.
    */
   readonly spatialGradient: boolean;
+  /**
+   * Stochastic parameterizations (a random subset of crops per step) draw the next subset here;
+   * the loop calls it before every step (optional).
+   */
+  resample?(step: number): void;
   /** Drops from a gradient the part the constraint would undo anyway (optional). */
   projectGradient?(grad: tf.Tensor): tf.Tensor;
   /** Restores the constraint after an optimizer step. */
