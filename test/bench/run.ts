@@ -1,5 +1,7 @@
-// `npm run bench`: runs every test/bench/*.bench.ts in turn and prints what each measured.
-// Speed goals are checked here by reading the figures, never as timed tests.
+// `npm run bench [-- NAME] [--json]`: runs every test/bench/*.bench.ts (or those whose file name
+// contains NAME) in turn and prints what each measured. With --json it prints one JSON document
+// instead: the backend and every figure a bench reported under a key. Speed goals are checked
+// here by reading the figures, never as timed tests.
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -8,16 +10,24 @@ import { initBackend } from '../../src/main/engine/backend';
 export interface BenchModule {
   /** One line that says what is measured. */
   title: string;
-  run(report: (label: string, value: number, unit: string) => void): Promise<void>;
+  /** `key` names a figure in the --json document. */
+  run(report: (label: string, value: number, unit: string, key?: string) => void): Promise<void>;
 }
 
 const dir = path.dirname(fileURLToPath(import.meta.url));
-const only = process.argv[2];
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const only = args.find((a) => !a.startsWith('--'));
 const backend = await initBackend();
-console.log(`backend: ${backend.name} (${backend.package})${backend.gpu ? ' GPU' : ''}`);
+const figures: Record<string, unknown> = { backend: backend.name, backendPackage: backend.package };
+if (!json) console.log(`backend: ${backend.name} (${backend.package})${backend.gpu ? ' GPU' : ''}`);
 for (const file of readdirSync(dir).filter((f) => f.endsWith('.bench.ts')).sort()) {
   if (only && !file.includes(only)) continue;
   const mod = (await import(pathToFileURL(path.join(dir, file)).href)).default as BenchModule;
-  console.log(`\n## ${file}: ${mod.title}`);
-  await mod.run((label, value, unit) => console.log(`  ${label.padEnd(60)} ${value.toPrecision(4).padStart(10)} ${unit}`));
+  if (!json) console.log(`\n## ${file}: ${mod.title}`);
+  await mod.run((label, value, unit, key) => {
+    if (json && key) figures[key] = Number.isFinite(value) ? value : null;
+    if (!json) console.log(`  ${label.padEnd(60)} ${value.toPrecision(4).padStart(10)} ${unit}`);
+  });
 }
+if (json) process.stdout.write(JSON.stringify(figures, null, 2) + '\n');

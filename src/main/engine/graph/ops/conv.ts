@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { intAttr, intsAttr, nodeError, stringAttr, window2D, windowOutputSize, type Window2D } from '../attrs';
 import { floatConstant, inputShape, padSpatial, positiveSize, tfPadding } from './common';
+import { fastRelu, recordingGradients } from './pointwise';
 import type { CompiledOp, NodeCtx, OpDef, Own, RFStep } from './types';
 
 /** Inserts dilation-1 zeros between kernel taps of an [A, B, kh, kw] kernel. */
@@ -67,7 +68,6 @@ export function compileConv(ctx: NodeCtx, own: Own, post: ConvEpilogue = {}): Co
     biasData = shift.map((b, c) => b + (biasData ? biasData[c] * scale[c] : 0));
   }
   const bias = biasData ? own(tf.tensor1d(biasData)) : undefined;
-  const activation = post.relu ? 'relu' : 'linear';
   const depthwise = g > 1 && g === cin && cg === 1;
   // tfjs kernels: conv2d [kh, kw, in, out]; depthwise [kh, kw, in, multiplier].
   const filters = tf.tidy(() => {
@@ -87,11 +87,20 @@ export function compileConv(ctx: NodeCtx, own: Own, post: ConvEpilogue = {}): Co
       if (mode === 'explicit') x = padSpatial(x, win);
       const pad = mode === 'explicit' ? 'valid' : mode;
       const strides = win.strides;
-      if (depthwise) return tf.fused.depthwiseConv2d({ x, filter: filters[0], strides, pad, bias, activation });
-      if (g === 1) return tf.fused.conv2d({ x, filter: filters[0], strides, pad, bias, activation });
-      const parts = tf.split(x, g, 3).map((xi, i) => tf.conv2d(xi as tf.Tensor4D, filters[i], strides, pad));
-      const y = bias ? tf.add(tf.concat(parts, 3), bias) : tf.concat(parts, 3);
-      return post.relu ? tf.relu(y) : y;
+      if (!recordingGradients()) {
+        // Forward only: one fused kernel for conv, bias and ReLU.
+        const activation = post.relu ? 'relu' : 'linear';
+        if (depthwise) return tf.fused.depthwiseConv2d({ x, filter: filters[0], strides, pad, bias, activation });
+        if (g === 1) return tf.fused.conv2d({ x, filter: filters[0], strides, pad, bias, activation });
+      }
+      // Under a gradient tape the plain ops: their gradients skip the weights (constants), where
+      // the fused op's gradient computes the filter's too, and fastRelu's is cheaper than tfjs's.
+      let y: tf.Tensor4D;
+      if (depthwise) y = tf.depthwiseConv2d(x, filters[0], strides, pad);
+      else if (g === 1) y = tf.conv2d(x, filters[0], strides, pad);
+      else y = tf.concat(tf.split(x, g, 3).map((xi, i) => tf.conv2d(xi as tf.Tensor4D, filters[i], strides, pad)), 3);
+      if (bias) y = tf.add(y, bias);
+      return post.relu ? (fastRelu(y) as tf.Tensor4D) : y;
     },
   };
 }

@@ -1,0 +1,195 @@
+// Engine speed at the papers' scale (issue: engine speed), on the backend in use:
+// - one full diverse step (METHODS §2: n = 6 RF-sized images per unit, activation, Gaussian prior,
+//   min distance in relu2_2, tangent projection, preconditioning, Adam, renormalization) on
+//   VGG-19 relu3_1, for 1 unit alone and per unit in a batch of 16;
+// - gradient-free forward passes at batch 16 (224 px) of VGG-19 to pool3 and ResNet-50 against
+//   onnxruntime-node on the same file and input, interleaved, median of 5;
+// - the same diverse step written in PyTorch (test/bench/diverse_step.py), where a PyTorch
+//   wheel is on the machine.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-node';
+import { diverseObjective } from '../../src/main/engine/analyses/diverse';
+import { applyInputConvention, findLayer, meanPixel, rfSizedInput, type NetworkModel } from '../../src/main/engine/model';
+import { loadModelFile } from '../../src/main/engine/models/load';
+import { precedingConvLayer } from '../../src/main/engine/fv/layers';
+import { optimize } from '../../src/main/engine/fv/optimize';
+import { PixelImages } from '../../src/main/engine/fv/parameterization';
+import { GaussianSpectrumPrior } from '../../src/main/engine/fv/prior';
+import { diverseSettings } from '../../src/shared/analyses/diverse';
+import { defaultTemplateNorm, NATURAL_SPECTRUM } from '../../src/shared/math/natural-images';
+import type { BenchModule } from './run';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const MODELS = path.resolve(HERE, '../../../shared/models');
+const VGG = path.join(MODELS, 'vgg19_features_to_pool3_caffe_rgb.onnx');
+const VGG_WEIGHTS = path.join(MODELS, 'vgg19_features_to_pool3_caffe_rgb.safetensors');
+const RESNET = path.join(MODELS, 'resnet50_keras_imagenet.onnx');
+const LAYER = 'relu3_1';
+const IMAGES = 6;
+const BATCH_UNITS = 16;
+const REPEATS = 5;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1];
+}
+
+/** Median over REPEATS of the mean milliseconds per step over `steps` steps, after 3 warm-up steps. */
+async function diverseStepMs(model: NetworkModel, units: number, steps: number): Promise<number> {
+  const s = diverseSettings.parse({});
+  const layer = findLayer(model, LAYER);
+  const side = rfSizedInput(layer);
+  const channels = Array.from({ length: units }, (_, i) => i);
+  const spec = { layer: LAYER, channels, imagesPerGroup: IMAGES, position: null, rf: layer.rf, inputSide: side };
+  const prior = new GaussianSpectrumPrior(NATURAL_SPECTRUM, side, side);
+  const objective = diverseObjective(spec, prior, s.priorAlpha, precedingConvLayer(model, LAYER), 0.02);
+  const images = new PixelImages({
+    seeds: Array.from({ length: units * IMAGES }, (_, i) => i + 1),
+    height: side,
+    width: side,
+    norm: defaultTemplateNorm(side),
+    meanPixel: meanPixel(model.inputConvention),
+    tangentGradient: s.tangentGradient,
+  });
+  // Early stopping off: every step is a full step.
+  const opts = { ...s, groups: units, patience: Infinity };
+  try {
+    await optimize(model, images, objective, { ...opts, maxSteps: 3 });
+    const times: number[] = [];
+    for (let r = 0; r < REPEATS; r++) {
+      const t = performance.now();
+      await optimize(model, images, objective, { ...opts, maxSteps: steps });
+      times.push((performance.now() - t) / steps);
+    }
+    return median(times);
+  } finally {
+    images.dispose();
+    prior.dispose();
+  }
+}
+
+/** App forward (last layer, values read) against onnxruntime-node on the same NCHW input; interleaved. */
+async function forwardRatio(file: string, batch: number): Promise<{ appMs: number; ortMs: number }> {
+  const model = await loadModelFile(file);
+  const session = await ort.InferenceSession.create(file);
+  const last = model.layers[model.layers.length - 1].name;
+  const pixels = tf.randomUniform([batch, 224, 224, 3], 0, 255, 'float32', 3) as tf.Tensor4D;
+  // onnxruntime gets the same input after the model's convention, in its NCHW layout.
+  const nchw = tf.tidy(() => tf.transpose(applyInputConvention(pixels, model.inputConvention), [0, 3, 1, 2]));
+  const feed = { [session.inputNames[0]]: new ort.Tensor('float32', (await nchw.data()) as Float32Array, [batch, 3, 224, 224]) };
+  nchw.dispose();
+  const app = async () => {
+    const out = model.forward(pixels, [last]);
+    await out[last].data();
+    out[last].dispose();
+  };
+  const reference = async () => void (await session.run(feed));
+  const appMs: number[] = [];
+  const ortMs: number[] = [];
+  try {
+    await app();
+    await reference();
+    for (let r = 0; r < REPEATS; r++) {
+      for (const [f, times] of [[app, appMs], [reference, ortMs]] as const) {
+        const t = performance.now();
+        await f();
+        times.push(performance.now() - t);
+      }
+    }
+    return { appMs: median(appMs), ortMs: median(ortMs) };
+  } finally {
+    pixels.dispose();
+    model.dispose();
+    await session.release();
+  }
+}
+
+/**
+ * A Python with PyTorch: ARTIPHYS_TORCH_PYTHON, or a scratch venv made once from the wheel on this
+ * machine (`find / -maxdepth 3 -name 'torch-*.whl'`), installed offline; null where there is none.
+ */
+function torchPython(): string | null {
+  const canImport = (py: string) => {
+    try {
+      execFileSync(py, ['-c', 'import torch, numpy'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const given = process.env.ARTIPHYS_TORCH_PYTHON;
+  if (given) return canImport(given) ? given : null;
+  const venv = path.join(os.homedir(), '.cache', 'artiphys', 'torch-bench-venv');
+  const py = path.join(venv, 'bin', 'python');
+  if (fs.existsSync(py) && canImport(py)) return py;
+  let wheel = '';
+  try {
+    wheel = execFileSync('find', ['/', '-maxdepth', '3', '-name', 'torch-*.whl'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      .split('\n')
+      .filter(Boolean)
+      .sort()
+      .pop() ?? '';
+  } catch (err) {
+    // find exits non-zero on unreadable folders; what it printed still counts.
+    wheel = String((err as { stdout?: string }).stdout ?? '').split('\n').filter(Boolean).sort().pop() ?? '';
+  }
+  if (!wheel) return null;
+  try {
+    // numpy and torch's pure-Python dependencies come from the system Python.
+    execFileSync('python3', ['-m', 'venv', '--system-site-packages', venv], { stdio: 'ignore' });
+    execFileSync(path.join(venv, 'bin', 'pip'), ['install', '--no-index', '--no-deps', '--quiet', wheel], { stdio: 'ignore' });
+  } catch {
+    return null;
+  }
+  return canImport(py) ? py : null;
+}
+
+const bench: BenchModule = {
+  title: `engine speed: diverse step on VGG-19 ${LAYER} (1 and ${BATCH_UNITS} units), forwards at batch 16 against onnxruntime-node, PyTorch`,
+  async run(report) {
+    const vgg = await loadModelFile(VGG);
+    const side = rfSizedInput(findLayer(vgg, LAYER));
+    try {
+      const one = await diverseStepMs(vgg, 1, 20);
+      report('diverse step, 1 unit', one, 'ms', 'diverseStepMs1');
+      const batched = await diverseStepMs(vgg, BATCH_UNITS, 5);
+      report(`diverse step, ${BATCH_UNITS} units: per unit`, batched / BATCH_UNITS, 'ms', `diverseStepMs${BATCH_UNITS}PerUnit`);
+      report(`  per unit in the batch / 1 unit alone`, batched / BATCH_UNITS / one, 'x', 'batchedOverSingle');
+
+      const python = torchPython();
+      if (python) {
+        const out = execFileSync(
+          python,
+          [path.join(HERE, 'diverse_step.py'), VGG_WEIGHTS, String(side), String(defaultTemplateNorm(side)), `1,${BATCH_UNITS}`, '5', String(REPEATS)],
+          { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+        );
+        const torch = JSON.parse(out.trim().split('\n').pop()!) as { torch: string; threads: number; stepMs: Record<string, number> };
+        report(`PyTorch ${torch.torch} (${torch.threads} threads): diverse step, 1 unit`, torch.stepMs['1'], 'ms', 'pytorchStepMs1');
+        report(`PyTorch: diverse step, ${BATCH_UNITS} units: per unit`, torch.stepMs[String(BATCH_UNITS)] / BATCH_UNITS, 'ms', `pytorchStepMs${BATCH_UNITS}PerUnit`);
+        report('  app / PyTorch, 1 unit', one / torch.stepMs['1'], 'x', 'diverseStepOverPytorch');
+        report(`  app / PyTorch, ${BATCH_UNITS} units`, batched / torch.stepMs[String(BATCH_UNITS)], 'x', `diverseStep${BATCH_UNITS}OverPytorch`);
+      } else {
+        report('PyTorch: no wheel on this machine, skipped', NaN, '', 'diverseStepOverPytorch');
+      }
+    } finally {
+      vgg.dispose();
+    }
+
+    for (const [name, file, key] of [
+      ['VGG-19 to pool3', VGG, 'forwardVggB16OverOnnxruntime'],
+      ['ResNet-50', RESNET, 'forwardResnet50B16OverOnnxruntime'],
+    ] as const) {
+      const { appMs, ortMs } = await forwardRatio(file, 16);
+      report(`${name}, batch 16 x 224 px: app forward`, appMs, 'ms');
+      report(`${name}, batch 16 x 224 px: onnxruntime-node ${ort.env.versions.common}`, ortMs, 'ms');
+      report(`  app / onnxruntime-node`, appMs / ortMs, 'x', key);
+    }
+  },
+};
+
+export default bench;
