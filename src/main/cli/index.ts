@@ -6,8 +6,9 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiError } from '../../shared/api/contract';
-import type { RunSummary } from '../../shared/domain';
+import type { GpuAdapterInfo, RunSummary } from '../../shared/domain';
 import { forkEngine, probeEngine } from '../services/engine-process';
+import { diagnoseEngine } from '../services/engine-diagnose';
 import { defaultProjectPath, modelsDir, Workbench } from '../services/workbench';
 import { zooEntries, zooEntry } from '../services/zoo';
 import { serve } from '../server/http-server';
@@ -46,7 +47,7 @@ Usage: artiphys <command> [options]    (every command takes --json)
   runs show <id> [--project P]   a run with its results
 ${EXPORT_HELP}
 
-Options: --backend auto|tensorflow-gpu|tensorflow|wasm|cpu (or ARTIPHYS_BACKEND)
+Options: --backend auto|tensorflow-gpu|webgpu|tensorflow|wasm|cpu (or ARTIPHYS_BACKEND)
 Projects default to ${defaultProjectPath()} (ARTIPHYS_HOME moves it).`;
 
 async function main(argv: string[]): Promise<number> {
@@ -86,17 +87,31 @@ async function doctor(args: ParsedArgs): Promise<number> {
       return null;
     }
   };
+  const d = engine.diagnostics;
+  const b = engine.backend;
   const report = {
     app: APP_VERSION,
     node: process.versions.node,
     platform: `${process.platform}-${process.arch}`,
-    backend: engine.backend,
+    backend: b,
+    /** The backend chosen and why, in words. */
+    chosen: b ? { backend: b.name, requested: b.requested ?? 'auto', why: b.reason ?? null } : null,
     engineError: engine.error ?? null,
-    gpu: { inUse: engine.backend?.gpu ?? false, devices: nvidiaDevices() },
+    gpu: {
+      inUse: b?.gpu ?? false,
+      adapter: b?.adapter ?? null,
+      devices: nvidiaDevices(),
+      adapters: d?.adapters ?? [],
+      adapterError: d?.adapterError ?? null,
+      cuda: d?.cuda ?? [],
+      cudaMissing: d?.cudaSummary ?? null,
+    },
     packages: {
       '@tensorflow/tfjs': version('@tensorflow/tfjs'),
       '@tensorflow/tfjs-node': version('@tensorflow/tfjs-node'),
       '@tensorflow/tfjs-node-gpu': version('@tensorflow/tfjs-node-gpu'),
+      '@tensorflow/tfjs-backend-webgpu': version('@tensorflow/tfjs-backend-webgpu'),
+      webgpu: version('webgpu'),
       '@tensorflow/tfjs-backend-wasm': version('@tensorflow/tfjs-backend-wasm'),
       'better-sqlite3': version('better-sqlite3'),
       electron: version('electron'),
@@ -105,12 +120,20 @@ async function doctor(args: ParsedArgs): Promise<number> {
     defaultProject: defaultProjectPath(),
   };
   out(args, report, () => {
-    const b = engine.backend;
+    const g = report.gpu;
+    const adapterLine = (a: GpuAdapterInfo) =>
+      `  ${a.description || a.device || 'unnamed'} (vendor ${a.vendor || '?'}, architecture ${a.architecture || '?'}, ${a.software ? 'software' : 'hardware'})`;
     const lines = [
       `artiphys ${report.app} on node ${report.node} (${report.platform})`,
-      b ? `backend: ${b.name} from ${b.package}${b.gpu ? ' (GPU)' : ''}` : `backend: none (${engine.error})`,
+      b
+        ? `backend: ${b.name} from ${b.package}${b.gpu ? ' (GPU)' : ''}${b.adapter ? ` on ${b.adapter.description || b.adapter.device}` : ''}`
+        : `backend: none (${engine.error})`,
+      ...(b?.reason ? [`  why: ${b.reason}`] : []),
       ...(b?.skipped ?? []).map((s) => `  passed over ${s.package}: ${s.reason}`),
-      `GPUs seen: ${report.gpu.devices.length ? report.gpu.devices.join('; ') : 'none'}`,
+      `WebGPU adapters:${g.adapters.length ? '' : ` none${g.adapterError ? ` (${g.adapterError})` : ''}`}`,
+      ...g.adapters.map(adapterLine),
+      `NVIDIA GPUs (nvidia-smi): ${g.devices.length ? g.devices.join('; ') : 'none'}`,
+      ...(g.cuda.length ? [`CUDA for tfjs-node-gpu: ${g.cudaMissing ?? 'all libraries found'}`] : []),
       ...Object.entries(report.packages).map(([k, v]) => `  ${k.padEnd(32)} ${v ?? 'not installed'}`),
       `desktop app: ${report.desktop.available ? report.desktop.detail : `not available (${report.desktop.detail}); use "artiphys serve"`}`,
       `default project: ${report.defaultProject}`,

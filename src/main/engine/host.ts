@@ -2,7 +2,7 @@
 // event loop. It runs in an Electron utilityProcess (desktop) or a forked Node child (headless)
 // and speaks the protocol in ./protocol.ts with the service that owns the project database.
 import * as tf from '@tensorflow/tfjs';
-import { activeBackend, initBackend, requestedBackend } from './backend';
+import { activeBackend, diagnose, initBackend, requestedBackend } from './backend';
 import type { EngineAnalysis, ImageOut, RunContext } from './analysis';
 import { engineAnalysis } from './analyses';
 import { resolveModel } from './models';
@@ -46,8 +46,8 @@ port.onMessage((msg) => {
   switch (msg.type) {
     case 'init':
       initBackend(requestedBackend(msg.backend))
-        .then((backend) => port.send({ type: 'ready', backend }))
-        .catch((err) => port.send({ type: 'init-failed', error: message(err) }));
+        .then(async (backend) => port.send({ type: 'ready', backend, ...(msg.diagnose ? { diagnostics: await diagnose() } : {}) }))
+        .catch(async (err) => port.send({ type: 'init-failed', error: message(err), ...(msg.diagnose ? { diagnostics: await diagnose() } : {}) }));
       break;
     case 'cancel':
       cancelled.add(msg.runId);
