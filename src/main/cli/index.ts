@@ -78,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function doctor(args: ParsedArgs): Promise<number> {
-  const engine = await probeEngine(forkEngine, args.flags.backend ? String(args.flags.backend) : undefined);
+  const engine = await diagnoseEngine(forkEngine, args.flags.backend ? String(args.flags.backend) : undefined);
   const require = createRequire(import.meta.url);
   const version = (pkg: string) => {
     try {
