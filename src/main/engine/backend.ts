@@ -93,7 +93,7 @@ function guardSyncReads(proto: WebGpuBackendProto): void {
 /** " in fn (file:line)" for the first stack frame outside tfjs, or "". */
 function callerOf(stack: string | undefined): string {
   const frames = (stack ?? '').split('\n').slice(1).map((l) => l.trim());
-  const frame = frames.find((l) => l.startsWith('at ') && !/@tensorflow|backend\.ts|node:internal/.test(l) && !l.includes('guardSyncReads'));
+  const frame = frames.find((l) => l.startsWith('at ') && !/@tensorflow|tfjs-core|tfjs-backend|backend\.ts|node:internal|readSync|dataSync|arraySync/.test(l));
   return frame ? ` ${frame.replace(/^at /, 'in ').replace(/file:\/\//, '')}` : '';
 }
 

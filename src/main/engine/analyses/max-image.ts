@@ -33,7 +33,9 @@ export const maxImage: EngineAnalysis<MaxImageSettings> = {
 
       const saved = ctx.resumeFrom as Checkpoint | null;
       const state = saved ?? { step: 0, params: initialParams(numel, ctx.seed), trace: [] };
-      const p = tf.variable(tf.tensor1d(state.params)) as tf.Variable<tf.Rank.R1>;
+      const init = tf.tensor1d(state.params);
+      const p = tf.variable(init) as tf.Variable<tf.Rank.R1>;
+      init.dispose(); // the variable holds its own reference to the data
       const grad = tf.valueAndGrad((x: tf.Tensor1D) => objective(x));
       const trace = [...state.trace];
       let step = state.step;
