@@ -168,7 +168,8 @@ async function doctor(args: ParsedArgs): Promise<number> {
 /** In plain Node, require('electron') gives the binary's path, or throws where its download failed. */
 function electronBinary(require: NodeJS.Require): { available: boolean; detail: string } {
   try {
-    return { available: true, detail: String(require('electron')) };
+    const binary = String(require('electron'));
+    return fs.existsSync(binary) ? { available: true, detail: binary } : { available: false, detail: `${binary} is missing` };
   } catch (err) {
     return { available: false, detail: err instanceof Error ? err.message.split('\n')[0] : String(err) };
   }
