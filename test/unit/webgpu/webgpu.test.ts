@@ -176,6 +176,22 @@ describe('webgpu backend against tensorflow', () => {
     expect(g.leaked).toBe(0);
   });
 
+  it('every executor op matches onnxruntime on webgpu (the ops test, run on this backend)', async (ctx) => {
+    sides(ctx);
+    const vitest = path.join(REPO, 'node_modules/vitest/vitest.mjs');
+    const r = await new Promise<{ code: number; out: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [vitest, 'run', 'test/unit/models/ops.test.ts'],
+        { cwd: REPO, env: { ...process.env, ARTIPHYS_BACKEND: 'webgpu', FORCE_COLOR: '0' }, timeout: 300_000, maxBuffer: 64 << 20 },
+        (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}\n${stderr}` }),
+      );
+    });
+    const failed = r.out.split('\n').filter((l) => /×|FAIL|Error:/.test(l) && !/already registered/.test(l));
+    expect(failed.slice(0, 10), 'ops test on webgpu').toEqual([]);
+    expect(r.code).toBe(0);
+  }, 300_000);
+
   for (const name of ANALYSES) {
     it(`${name}: one short run equals tensorflow within float32 tolerance, every tensor freed`, (ctx) => {
       const { g, c } = partsOf(ctx, name);
