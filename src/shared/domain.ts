@@ -96,7 +96,7 @@ export interface ResultRecord {
 }
 
 export interface BackendInfo {
-  /** The tfjs backend in use: tensorflow (tfjs-node or tfjs-node-gpu), wasm or cpu. */
+  /** The tfjs backend in use: webgpu, tensorflow (tfjs-node or tfjs-node-gpu), wasm or cpu. */
   name: string;
   /** The package that provides it. */
   package: string;
@@ -104,6 +104,41 @@ export interface BackendInfo {
   /** Backends tried before this one, with why each was passed over. */
   skipped: { package: string; reason: string }[];
   tfjsVersion: string;
+  /** What was asked for: auto, or the backend named by --backend / ARTIPHYS_BACKEND. */
+  requested?: string;
+  /** Why this backend runs, in words. */
+  reason?: string;
+  /** The WebGPU adapter the webgpu backend runs on. */
+  adapter?: GpuAdapterInfo;
+}
+
+/** A WebGPU adapter as Dawn describes it. */
+export interface GpuAdapterInfo {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** A software rasterizer (llvmpipe/lavapipe, SwiftShader, WARP): never chosen automatically. */
+  software: boolean;
+}
+
+/** One shared library tfjs-node-gpu's libtensorflow opens, and whether the dynamic linker finds it. */
+export interface CudaLibrary {
+  library: string;
+  found: boolean;
+  /** The linker's message where it was not found or did not load. */
+  detail?: string;
+}
+
+/** What `artiphys doctor` learns from the engine beyond the backend it chose. */
+export interface BackendDiagnostics {
+  /** WebGPU adapters Dawn offers (empty where the webgpu package or a Vulkan/Metal/D3D12 driver is missing). */
+  adapters: GpuAdapterInfo[];
+  adapterError: string | null;
+  /** The CUDA/cuDNN libraries tfjs-node-gpu needs (Linux only). */
+  cuda: CudaLibrary[];
+  /** "missing libcudart.so.11.0, ..." where tfjs-node-gpu cannot use the GPU for lack of them. */
+  cudaSummary: string | null;
 }
 
 /** One downloadable file of the model zoo (resources/zoo/manifest.json). */

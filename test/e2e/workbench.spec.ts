@@ -22,7 +22,7 @@ let cancelledRunId = 0;
 test('opens on a project with the built-in models, the compute backend and the engine state', async ({ page, projectFile }) => {
   await expect(page.getByTestId('project-name')).toHaveText(path.basename(projectFile));
   await expect(page.getByTestId('engine')).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
-  await expect(page.getByTestId('backend')).toContainText(/tensorflow|wasm|cpu/);
+  await expect(page.getByTestId('backend')).toContainText(/tensorflow|webgpu|wasm|cpu/);
   for (const kind of BUILTINS) await expect(page.locator(`[data-model-id="builtin:${kind}"]`)).toBeVisible();
 
   // models → layers → units: a layer lists as many units as its shape has channels.

@@ -1,5 +1,8 @@
 // Command-line parsing: positional words and --flags. `--name value`, `--name=value`, and bare
 // `--name` (true). Analysis settings come from the flags that are not global options.
+import { ApiError } from '../../shared/api/contract';
+import { expandRange, MAX_LIST_LENGTH } from '../../shared/analyses/lists';
+
 export interface ParsedArgs {
   positional: string[];
   flags: Record<string, string | boolean>;
@@ -43,15 +46,34 @@ export function settingsFromFlags(flags: Record<string, string | boolean>): Reco
 }
 
 export function parseValue(raw: string): unknown {
+  return parseItem(raw, 0);
+}
+
+function parseItem(raw: string, listed: number): unknown {
   if (raw === 'true' || raw === 'false') return raw === 'true';
   if (raw === 'null') return null;
   if (/^-?\d+(\.\d+)?(e-?\d+)?$/i.test(raw)) return Number(raw);
   const range = raw.match(/^(\d+)-(\d+)$/);
   if (range) {
+    // Checked against the bound before anything is expanded.
     const [from, to] = [Number(range[1]), Number(range[2])];
-    if (to < from) throw new Error(`range ${raw} runs backwards`);
-    return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    if (listed + (to - from + 1) > MAX_LIST_LENGTH && to >= from) {
+      throw new ApiError('bad_request', `range ${raw} holds ${to - from + 1} values; a list holds at most ${MAX_LIST_LENGTH}`);
+    }
+    try {
+      return expandRange(from, to, raw);
+    } catch (err) {
+      throw new ApiError('bad_request', (err as Error).message);
+    }
   }
-  if (raw.includes(',')) return raw.split(',').flatMap((part) => { const v = parseValue(part.trim()); return Array.isArray(v) ? v : [v]; });
+  if (raw.includes(',')) {
+    const out: unknown[] = [];
+    for (const part of raw.split(',')) {
+      const v = parseItem(part.trim(), out.length);
+      if (Array.isArray(v)) out.push(...v);
+      else out.push(v);
+    }
+    return out;
+  }
   return raw;
 }

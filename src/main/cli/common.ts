@@ -1,23 +1,41 @@
 // What every CLI command module shares: the workbench over the chosen project, calls through the
 // API (the same validation as every front door), and output as text or one JSON document.
 import path from 'node:path';
-import type { MethodResults } from '../../shared/api/contract';
+import { ApiError, type MethodResults } from '../../shared/api/contract';
 import { forkEngine } from '../services/engine-process';
-import { defaultProjectPath, Workbench } from '../services/workbench';
+import { defaultProjectPath } from '../services/paths';
+import { Workbench, type WorkbenchOptions } from '../services/workbench';
 import type { ParsedArgs } from './args';
 
-export function out(args: ParsedArgs, json: unknown, human: () => string): void {
-  console.log(args.flags.json ? JSON.stringify(json, null, 2) : human());
+export { out } from './output';
+
+function projectPath(args: ParsedArgs): string {
+  return path.resolve(String(args.flags.project ?? defaultProjectPath()));
 }
 
-export function openWorkbench(args: ParsedArgs, create = true): Workbench {
-  const projectPath = path.resolve(String(args.flags.project ?? defaultProjectPath()));
+/** The project for writing, with its engine (runs, imports). */
+export function openWorkbench(args: ParsedArgs, create = true, extra: Partial<WorkbenchOptions> = {}): Workbench {
   return Workbench.open({
     launcher: forkEngine,
-    projectPath,
+    projectPath: projectPath(args),
     create,
     ...(args.flags.backend ? { backend: String(args.flags.backend) } : {}),
+    ...extra,
   });
+}
+
+/**
+ * The project for commands that only read it (lists, details, exports), without an engine. When
+ * another process has it open for writing (a run in progress), it is opened read-only instead.
+ */
+export function openForReading(args: ParsedArgs): Workbench {
+  const file = projectPath(args);
+  try {
+    return Workbench.open({ launcher: forkEngine, projectPath: file, create: false, startEngine: false });
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.code !== 'project_locked') throw err;
+    return Workbench.open({ launcher: forkEngine, projectPath: file, readOnly: true });
+  }
 }
 
 export async function call<M extends keyof MethodResults>(wb: Workbench, method: M, params: unknown = {}): Promise<MethodResults[M]> {

@@ -8,7 +8,7 @@ import { importProjectArchive } from '../data-export/archive';
 import { ProjectDb } from '../services/project-db';
 import type { Workbench } from '../services/workbench';
 import type { ParsedArgs } from './args';
-import { call, openWorkbench, out } from './common';
+import { call, openForReading, out } from './common';
 
 export const EXPORT_HELP = `  export figure (--collection NAME | --units 1,2,3) --out FILE [--panels units,si-lc]
          [--preset one-column|one-and-half-column|two-column | --width 174 --unit mm|in]
@@ -98,7 +98,7 @@ export async function exportCommand(sub: string | undefined, args: ParsedArgs): 
     throw new ApiError('bad_request', 'usage: artiphys export figure|table|arrays ... --out FILE ("artiphys --help" shows the options)');
   }
   const file = path.resolve(required(args, 'out', `artiphys export ${sub} ... --out FILE`));
-  const wb = openWorkbench(args, false);
+  const wb = openForReading(args);
   try {
     if (sub === 'figure') {
       const figure = await figureSpec(wb, args, file);
@@ -130,7 +130,7 @@ export async function exportCommand(sub: string | undefined, args: ParsedArgs): 
 export async function projectArchiveCommand(sub: 'export' | 'import', args: ParsedArgs): Promise<number> {
   if (sub === 'export') {
     const file = path.resolve(required(args, 'out', 'artiphys project export --out FILE.artiphys-archive [--project P]'));
-    const wb = openWorkbench(args, false);
+    const wb = openForReading(args);
     try {
       const r = await call(wb, 'project.exportArchive', { path: file });
       out(args, r, () => [`wrote ${r.path} (${r.bytes} bytes)`, ...r.files.map((f) => `  ${f}`)].join('\n'));

@@ -6,20 +6,28 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiError } from '../../shared/api/contract';
-import type { RunSummary } from '../../shared/domain';
+import { BACKEND_CHOICES } from '../../shared/backends';
+import type { GpuAdapterInfo, RunSummary } from '../../shared/domain';
 import { forkEngine, probeEngine } from '../services/engine-process';
-import { defaultProjectPath, modelsDir, Workbench } from '../services/workbench';
+import { diagnoseEngine } from '../services/engine-diagnose';
+import { defaultProjectPath, modelsDir } from '../services/paths';
 import { zooEntries, zooEntry } from '../services/zoo';
-import { serve } from '../server/http-server';
+import type { Workbench } from '../services/workbench';
+import { forTerminal } from '../terminal-text';
 import { APP_VERSION } from '../version';
 import { parseArgs, settingsFromFlags, type ParsedArgs } from './args';
-import { call, openWorkbench, out } from './common';
-import { EXPORT_HELP, exportCommand, projectArchiveCommand } from './export';
+import { jsonEvent, out } from './output';
 import { ProgressBar } from './progress';
 import { isDetailResult, runRequest } from './run-request';
 import { tableText } from './table';
 
-const HELP = `artiphys ${APP_VERSION}: a lab workbench for the physiology of deep-network units
+/**
+ * The services (project database, figures, server) load when a command needs them, so that a
+ * usage error (an unknown flag, a range too long) is told at once.
+ */
+const common = () => import('./common');
+
+const HELP = (EXPORT_HELP: string) => `artiphys ${APP_VERSION}: a lab workbench for the physiology of deep-network units
 
 Usage: artiphys <command> [options]    (every command takes --json)
 
@@ -44,18 +52,25 @@ Usage: artiphys <command> [options]    (every command takes --json)
   run indices ...                the same run with the indices on
   runs list [--project P]
   runs show <id> [--project P]   a run with its results
+  runs resume <id> [--project P] resumes an interrupted, failed or cancelled run from its
+                                 last checkpoint and waits for it
 ${EXPORT_HELP}
 
-Options: --backend auto|tensorflow-gpu|tensorflow|wasm|cpu (or ARTIPHYS_BACKEND)
-Projects default to ${defaultProjectPath()} (ARTIPHYS_HOME moves it).`;
+Options: --backend auto|tensorflow-gpu|webgpu|tensorflow|wasm|cpu (or ARTIPHYS_BACKEND)
+Projects default to ${defaultProjectPath()} (ARTIPHYS_HOME moves it).
+With --json, run and runs resume print progress on stderr as one JSON object per line.`;
 
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   const [command, sub] = args.positional;
   if (!command || args.flags.help) {
-    console.log(HELP);
-    return command ? 0 : 1;
+    // Asked for, the help is the answer (exit 0); a bare `artiphys` is a usage error (exit 1).
+    const help = HELP((await import('./export')).EXPORT_HELP);
+    if (args.flags.help) console.log(help);
+    else console.error(help);
+    return args.flags.help ? 0 : 1;
   }
+  checkBackend(args);
   switch (command) {
     case 'doctor':
       return doctor(args);
@@ -70,14 +85,22 @@ async function main(argv: string[]): Promise<number> {
     case 'runs':
       return runs(sub, args);
     case 'export':
-      return exportCommand(sub, args);
+      return (await import('./export')).exportCommand(sub, args);
     default:
       throw new ApiError('bad_request', `unknown command "${command}"; "artiphys --help" lists them`);
   }
 }
 
+/** A misspelled backend is a usage error here, before an engine starts or a run is queued. */
+function checkBackend(args: ParsedArgs): void {
+  const asked = args.flags.backend !== undefined ? String(args.flags.backend) : process.env.ARTIPHYS_BACKEND;
+  if (asked === undefined || (BACKEND_CHOICES as readonly string[]).includes(asked)) return;
+  const from = args.flags.backend !== undefined ? '--backend' : 'ARTIPHYS_BACKEND';
+  throw new ApiError('bad_request', `unknown backend "${asked}" (${from}); choose one of ${BACKEND_CHOICES.join(', ')}`);
+}
+
 async function doctor(args: ParsedArgs): Promise<number> {
-  const engine = await probeEngine(forkEngine, args.flags.backend ? String(args.flags.backend) : undefined);
+  const engine = await diagnoseEngine(forkEngine, args.flags.backend ? String(args.flags.backend) : undefined);
   const require = createRequire(import.meta.url);
   const version = (pkg: string) => {
     try {
@@ -86,17 +109,31 @@ async function doctor(args: ParsedArgs): Promise<number> {
       return null;
     }
   };
+  const d = engine.diagnostics;
+  const b = engine.backend;
   const report = {
     app: APP_VERSION,
     node: process.versions.node,
     platform: `${process.platform}-${process.arch}`,
-    backend: engine.backend,
+    backend: b,
+    /** The backend chosen and why, in words. */
+    chosen: b ? { backend: b.name, requested: b.requested ?? 'auto', why: b.reason ?? null } : null,
     engineError: engine.error ?? null,
-    gpu: { inUse: engine.backend?.gpu ?? false, devices: nvidiaDevices() },
+    gpu: {
+      inUse: b?.gpu ?? false,
+      adapter: b?.adapter ?? null,
+      devices: nvidiaDevices(),
+      adapters: d?.adapters ?? [],
+      adapterError: d?.adapterError ?? null,
+      cuda: d?.cuda ?? [],
+      cudaMissing: d?.cudaSummary ?? null,
+    },
     packages: {
       '@tensorflow/tfjs': version('@tensorflow/tfjs'),
       '@tensorflow/tfjs-node': version('@tensorflow/tfjs-node'),
       '@tensorflow/tfjs-node-gpu': version('@tensorflow/tfjs-node-gpu'),
+      '@tensorflow/tfjs-backend-webgpu': version('@tensorflow/tfjs-backend-webgpu'),
+      webgpu: version('webgpu'),
       '@tensorflow/tfjs-backend-wasm': version('@tensorflow/tfjs-backend-wasm'),
       'better-sqlite3': version('better-sqlite3'),
       electron: version('electron'),
@@ -105,12 +142,20 @@ async function doctor(args: ParsedArgs): Promise<number> {
     defaultProject: defaultProjectPath(),
   };
   out(args, report, () => {
-    const b = engine.backend;
+    const g = report.gpu;
+    const adapterLine = (a: GpuAdapterInfo) =>
+      `  ${a.description || a.device || 'unnamed'} (vendor ${a.vendor || '?'}, architecture ${a.architecture || '?'}, ${a.software ? 'software' : 'hardware'})`;
     const lines = [
       `artiphys ${report.app} on node ${report.node} (${report.platform})`,
-      b ? `backend: ${b.name} from ${b.package}${b.gpu ? ' (GPU)' : ''}` : `backend: none (${engine.error})`,
+      b
+        ? `backend: ${b.name} from ${b.package}${b.gpu ? ' (GPU)' : ''}${b.adapter ? ` on ${b.adapter.description || b.adapter.device}` : ''}`
+        : `backend: none (${engine.error})`,
+      ...(b?.reason ? [`  why: ${b.reason}`] : []),
       ...(b?.skipped ?? []).map((s) => `  passed over ${s.package}: ${s.reason}`),
-      `GPUs seen: ${report.gpu.devices.length ? report.gpu.devices.join('; ') : 'none'}`,
+      `WebGPU adapters:${g.adapters.length ? '' : ` none${g.adapterError ? ` (${g.adapterError})` : ''}`}`,
+      ...g.adapters.map(adapterLine),
+      `NVIDIA GPUs (nvidia-smi): ${g.devices.length ? g.devices.join('; ') : 'none'}`,
+      ...(g.cuda.length ? [`CUDA for tfjs-node-gpu: ${g.cudaMissing ?? 'all libraries found'}`] : []),
       ...Object.entries(report.packages).map(([k, v]) => `  ${k.padEnd(32)} ${v ?? 'not installed'}`),
       `desktop app: ${report.desktop.available ? report.desktop.detail : `not available (${report.desktop.detail}); use "artiphys serve"`}`,
       `default project: ${report.defaultProject}`,
@@ -123,7 +168,8 @@ async function doctor(args: ParsedArgs): Promise<number> {
 /** In plain Node, require('electron') gives the binary's path, or throws where its download failed. */
 function electronBinary(require: NodeJS.Require): { available: boolean; detail: string } {
   try {
-    return { available: true, detail: String(require('electron')) };
+    const binary = String(require('electron'));
+    return fs.existsSync(binary) ? { available: true, detail: binary } : { available: false, detail: `${binary} is missing` };
   } catch (err) {
     return { available: false, detail: err instanceof Error ? err.message.split('\n')[0] : String(err) };
   }
@@ -143,14 +189,15 @@ async function project(sub: string | undefined, args: ParsedArgs): Promise<numbe
   if (sub === 'create') {
     const file = args.positional[2];
     if (!file) throw new ApiError('bad_request', 'usage: artiphys project create <file>');
-    const wb = Workbench.open({ launcher: forkEngine, projectPath: path.resolve(file), create: true });
+    const { Workbench } = await import('../services/workbench');
+    const wb = Workbench.open({ launcher: forkEngine, projectPath: path.resolve(file), create: true, startEngine: false });
     const info = wb.project.info();
     wb.close();
     out(args, info, () => `created ${info.path}`);
     return 0;
   }
   if (sub === 'info') {
-    const wb = openWorkbench(args, false);
+    const wb = (await common()).openForReading(args);
     const info = wb.project.info();
     wb.close();
     out(args, info, () =>
@@ -158,12 +205,13 @@ async function project(sub: string | undefined, args: ParsedArgs): Promise<numbe
     );
     return 0;
   }
-  if (sub === 'export' || sub === 'import') return projectArchiveCommand(sub, args);
+  if (sub === 'export' || sub === 'import') return (await import('./export')).projectArchiveCommand(sub, args);
   throw new ApiError('bad_request', 'usage: artiphys project create <file> | info [--project P] | export --out FILE | import ARCHIVE --to FILE');
 }
 
 async function serveCommand(args: ParsedArgs): Promise<number> {
-  const wb = openWorkbench(args);
+  const { serve } = await import('../server/http-server');
+  const wb = (await common()).openWorkbench(args);
   const here = path.dirname(fileURLToPath(import.meta.url));
   const server = await serve(wb, {
     rendererDir: path.resolve(here, '../renderer'),
@@ -172,7 +220,7 @@ async function serveCommand(args: ParsedArgs): Promise<number> {
   });
   // One line, so that a program starting the server can read the URL as soon as it is printed.
   if (args.flags.json) console.log(JSON.stringify({ url: server.url, project: wb.project.path }));
-  else console.log(`Artiphys is serving ${wb.project.path}\nOpen ${server.url}`);
+  else console.log(forTerminal(`Artiphys is serving ${wb.project.path}\nOpen ${server.url}`));
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
@@ -184,8 +232,9 @@ async function serveCommand(args: ParsedArgs): Promise<number> {
 }
 
 async function models(sub: string | undefined, args: ParsedArgs): Promise<number> {
+  const { call, openForReading, openWorkbench } = await common();
   if (sub === 'list') {
-    const wb = openWorkbench(args, false);
+    const wb = openForReading(args);
     const list = await call(wb, 'models.list');
     wb.close();
     out(args, list, () => list.map((m) => `${m.id.padEnd(36)} ${m.format.padEnd(8)} ${m.layerCount} layers  ${m.name}`).join('\n'));
@@ -194,7 +243,8 @@ async function models(sub: string | undefined, args: ParsedArgs): Promise<number
   if (sub === 'inspect') {
     const file = args.positional[2];
     if (!file) throw new ApiError('bad_request', 'usage: artiphys models inspect <file>');
-    const inspected = await probeEngine(forkEngine, args.flags.backend ? String(args.flags.backend) : undefined, path.resolve(file));
+    // Reading a model file needs no GPU: the plain CPU backend, unless one is asked for.
+    const inspected = await probeEngine(forkEngine, args.flags.backend ? String(args.flags.backend) : 'cpu', path.resolve(file));
     if (!inspected.model) throw new ApiError('bad_model', inspected.error ?? 'inspection failed');
     const m = inspected.model;
     out(args, m, () =>
@@ -208,7 +258,7 @@ async function models(sub: string | undefined, args: ParsedArgs): Promise<number
   if (sub === 'import') {
     const file = args.positional[2];
     if (!file) throw new ApiError('bad_request', 'usage: artiphys models import <file> --project P');
-    const wb = openWorkbench(args);
+    const wb = openWorkbench(args, true, { startEngine: false }); // the file is read in an engine of its own
     try {
       const m = await call(wb, 'models.import', { path: path.resolve(file), ...(args.flags.name ? { name: String(args.flags.name) } : {}) });
       out(args, m, () => `imported ${m.name} as ${m.id} (${m.layerCount} layers)`);
@@ -223,7 +273,7 @@ async function models(sub: string | undefined, args: ParsedArgs): Promise<number
     if (!modelId || args.flags.seed === undefined || !Number.isInteger(seed)) {
       throw new ApiError('bad_request', 'usage: artiphys models randomize <model-id> --seed N --project P');
     }
-    const wb = openWorkbench(args, false);
+    const wb = openWorkbench(args, false, { startEngine: false });
     try {
       const m = await call(wb, 'models.randomize', { modelId, seed });
       out(args, m, () => `added ${m.name} as ${m.id}`);
@@ -248,7 +298,7 @@ async function models(sub: string | undefined, args: ParsedArgs): Promise<number
     const name = args.positional[2];
     if (!name) throw new ApiError('bad_request', 'usage: artiphys models download <name> --project P ("artiphys models zoo" lists the names)');
     const entry = zooEntry(name);
-    const wb = openWorkbench(args);
+    const wb = openWorkbench(args, true, { startEngine: false });
     const bar = !args.flags.json && process.stderr.isTTY ? new ProgressBar(process.stderr, entry.fileName) : null;
     wb.onEvent((e) => {
       if (e.type === 'zoo.progress' && e.name === name) {
@@ -269,8 +319,10 @@ async function models(sub: string | undefined, args: ParsedArgs): Promise<number
 
 async function run(kind: string | undefined, args: ParsedArgs): Promise<number> {
   if (!kind) throw new ApiError('bad_request', 'usage: artiphys run <analysis> --model M [--<setting> value ...]');
+  // Flags and lists are checked before the services load or an engine starts.
   const request = runRequest(kind, settingsFromFlags(args.flags));
-  const wb = openWorkbench(args);
+  const { call, openWorkbench } = await common();
+  const wb = openWorkbench(args, true, runLog(args));
   let started: RunSummary;
   try {
     started = await call(wb, 'runs.start', {
@@ -281,17 +333,59 @@ async function run(kind: string | undefined, args: ParsedArgs): Promise<number> 
     wb.close();
     throw err;
   }
-  const bar = !args.flags.json && process.stderr.isTTY ? new ProgressBar(process.stderr, started.title) : null;
+  return waitForRun(wb, started, args);
+}
+
+/** With --json, engine log lines of runs are JSON lines on stderr like every other event. */
+function runLog(args: ParsedArgs): { log?: (runId: number, message: string) => void } {
+  return args.flags.json ? { log: (runId, message) => jsonEvent({ event: 'log', runId, message }) } : {};
+}
+
+const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGTERM: 15 };
+
+/**
+ * Follows a queued run to its end: a progress bar on a terminal, JSON lines on stderr with --json.
+ * Ctrl-C cancels it (keeping what it finished); SIGTERM or SIGHUP (a closed terminal, a killed
+ * job) stop the engine and leave the run interrupted, to be resumed with `runs resume`.
+ */
+async function waitForRun(wb: Workbench, started: RunSummary, args: ParsedArgs): Promise<number> {
+  const { call } = await common();
+  const json = Boolean(args.flags.json);
+  const bar = !json && process.stderr.isTTY ? new ProgressBar(process.stderr, started.title) : null;
+  if (json) jsonEvent({ event: 'status', runId: started.id, status: started.status });
   const final = await new Promise<RunSummary>((resolve) => {
-    const onSignal = () => wb.runner.cancel(started.id);
-    process.once('SIGINT', onSignal);
+    const onInterrupt = () => wb.runner.cancel(started.id);
+    const onStop = (signal: NodeJS.Signals) => {
+      wb.close(); // the engine is stopped and the run marked interrupted
+      const msg = `run ${started.id} interrupted by ${signal}; resume it with "artiphys runs resume ${started.id}"`;
+      if (json) jsonEvent({ event: 'status', runId: started.id, status: 'interrupted', signal });
+      else process.stderr.write(`${bar ? '\n' : ''}artiphys: ${msg}\n`);
+      process.exit(128 + (SIGNAL_NUMBERS[signal] ?? 0));
+    };
+    process.once('SIGINT', onInterrupt);
+    process.once('SIGTERM', onStop);
+    process.once('SIGHUP', onStop);
+    const finish = () => {
+      process.off('SIGINT', onInterrupt);
+      process.off('SIGTERM', onStop);
+      process.off('SIGHUP', onStop);
+      resolve(wb.project.getRun(started.id)!);
+    };
     wb.onEvent((e) => {
-      if (e.type === 'run.progress' && e.runId === started.id) bar?.update(e.progress);
-      if (e.type === 'run.status' && e.runId === started.id && ['done', 'failed', 'cancelled'].includes(e.status)) {
-        process.off('SIGINT', onSignal);
-        resolve(wb.project.getRun(started.id)!);
+      if (json && (e.type === 'run.progress' || e.type === 'run.status' || e.type === 'run.result') && e.runId === started.id) {
+        const { type, ...rest } = e;
+        jsonEvent({ event: type.slice(4), ...rest });
       }
-      if (e.type === 'engine.status' && e.state === 'failed') resolve(wb.project.getRun(started.id)!);
+      if (json && e.type === 'engine.status') jsonEvent({ event: 'engine', state: e.state, ...(e.error ? { error: e.error } : {}) });
+      if (e.type === 'run.progress' && e.runId === started.id) bar?.update(e.progress);
+      if (e.type === 'run.status' && e.runId === started.id && ['done', 'failed', 'cancelled'].includes(e.status)) finish();
+      if (e.type === 'engine.status' && e.state === 'failed') {
+        // The engine cannot start (or restarted too often): this run fails with its reason
+        // rather than staying queued for a process that is about to exit.
+        const run = wb.project.getRun(started.id)!;
+        if (run.status === 'queued') wb.project.setRunStatus(run.id, 'failed', `engine failed: ${e.error ?? 'unknown error'}`);
+        finish();
+      }
     });
   });
   bar?.done();
@@ -302,7 +396,7 @@ async function run(kind: string | undefined, args: ParsedArgs): Promise<number> 
   const summary = results.find((r) => r.key === 'summary')?.data ?? null;
   out(args, { run: final, ...(summary ? { summary } : {}), results, ...(engineError ? { engineError } : {}) }, () =>
     [
-      `run ${final.id} ${final.status}${final.error ? `: ${final.error}` : ''}${engineError ? ` (engine: ${engineError})` : ''}`,
+      `run ${final.id} ${final.status}${final.error ? `: ${final.error}` : ''}${engineError && !final.error?.includes(engineError) ? ` (engine: ${engineError})` : ''}`,
       ...resultLines(results.filter((r) => r.key !== 'summary')),
       ...(summary ? ['', ...tableText(summary)] : []),
     ].join('\n'),
@@ -311,7 +405,21 @@ async function run(kind: string | undefined, args: ParsedArgs): Promise<number> 
 }
 
 async function runs(sub: string | undefined, args: ParsedArgs): Promise<number> {
-  const wb = openWorkbench(args, false);
+  const { call, openForReading, openWorkbench } = await common();
+  if (sub === 'resume') {
+    const runId = Number(args.positional[2]);
+    if (!Number.isInteger(runId) || runId <= 0) throw new ApiError('bad_request', 'usage: artiphys runs resume <id> [--project P]');
+    const wb = openWorkbench(args, false, runLog(args));
+    let run: RunSummary;
+    try {
+      run = await call(wb, 'runs.resume', { runId });
+    } catch (err) {
+      wb.close();
+      throw err;
+    }
+    return waitForRun(wb, run, args);
+  }
+  const wb = openForReading(args);
   try {
     if (sub === 'list') {
       const list = await call(wb, 'runs.list', {});
@@ -330,7 +438,7 @@ async function runs(sub: string | undefined, args: ParsedArgs): Promise<number> 
   } finally {
     wb.close();
   }
-  throw new ApiError('bad_request', 'usage: artiphys runs list | artiphys runs show <id>');
+  throw new ApiError('bad_request', 'usage: artiphys runs list | show <id> | resume <id>');
 }
 
 /** One line per result; details (per-lambda results) as one count unless `all`. */
@@ -363,7 +471,7 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     const e = err instanceof ApiError ? err : new ApiError('internal', err instanceof Error ? err.message : String(err));
     if (process.argv.includes('--json')) console.log(JSON.stringify({ ok: false, error: { code: e.code, message: e.message } }));
-    else console.error(`artiphys: ${e.message}`);
+    else console.error(forTerminal(`artiphys: ${e.message}`));
     exitAfterOutput(2);
   },
 );

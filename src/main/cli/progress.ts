@@ -1,13 +1,18 @@
 // A one-line progress bar with ETA for long commands on a terminal.
 import type { RunProgress } from '../../shared/domain';
+import { forTerminal } from '../terminal-text';
 
 export class ProgressBar {
   private lastDraw = 0;
 
+  private readonly label: string;
+
   constructor(
     private readonly stream: NodeJS.WriteStream,
-    private readonly label: string,
-  ) {}
+    label: string,
+  ) {
+    this.label = forTerminal(label);
+  }
 
   update(p: RunProgress): void {
     const now = Date.now();

@@ -2,7 +2,7 @@
 // event loop. It runs in an Electron utilityProcess (desktop) or a forked Node child (headless)
 // and speaks the protocol in ./protocol.ts with the service that owns the project database.
 import * as tf from '@tensorflow/tfjs';
-import { activeBackend, initBackend, requestedBackend } from './backend';
+import { activeBackend, diagnose, initBackend, requestedBackend } from './backend';
 import type { EngineAnalysis, ImageOut, RunContext } from './analysis';
 import { engineAnalysis } from './analyses';
 import { resolveModel } from './models';
@@ -31,6 +31,10 @@ function connect(): Port {
     };
   }
   if (!process.send) throw new Error('the engine must be started as a child process');
+  // The service that started this engine is gone (killed, crashed): nobody will store what it
+  // computes, so it stops instead of running on as an orphan. Analyses yield to the event loop
+  // between steps, so this runs within a step.
+  process.on('disconnect', () => process.exit(0));
   return {
     send: (msg) => process.send!(msg),
     onMessage: (l) => process.on('message', (m) => l(m as ToEngine)),
@@ -45,9 +49,11 @@ let queue: Promise<void> = Promise.resolve();
 port.onMessage((msg) => {
   switch (msg.type) {
     case 'init':
-      initBackend(requestedBackend(msg.backend))
-        .then((backend) => port.send({ type: 'ready', backend }))
-        .catch((err) => port.send({ type: 'init-failed', error: message(err) }));
+      // An unknown backend name throws at once: an init failure like any other, not a crash.
+      Promise.resolve()
+        .then(() => initBackend(requestedBackend(msg.backend)))
+        .then(async (backend) => port.send({ type: 'ready', backend, ...(msg.diagnose ? { diagnostics: await diagnose() } : {}) }))
+        .catch(async (err) => port.send({ type: 'init-failed', error: message(err), ...(msg.diagnose ? { diagnostics: await diagnose() } : {}) }));
       break;
     case 'cancel':
       cancelled.add(msg.runId);

@@ -1,5 +1,5 @@
 // Messages between the service (which owns the project database) and the engine process.
-import type { BackendInfo, InputConvention, LayerInfo, ModelFormat, RunProgress } from '../../shared/domain';
+import type { BackendDiagnostics, BackendInfo, InputConvention, LayerInfo, ModelFormat, RunProgress } from '../../shared/domain';
 
 export interface ModelRef {
   /** File the model is loaded from. */
@@ -10,7 +10,8 @@ export interface ModelRef {
 }
 
 export type ToEngine =
-  | { type: 'init'; backend?: string }
+  /** `diagnose`: also list GPU adapters and CUDA libraries (doctor). */
+  | { type: 'init'; backend?: string; diagnose?: boolean }
   | {
       type: 'run';
       runId: number;
@@ -42,8 +43,8 @@ export interface InspectedModel {
 }
 
 export type FromEngine =
-  | { type: 'ready'; backend: BackendInfo }
-  | { type: 'init-failed'; error: string }
+  | { type: 'ready'; backend: BackendInfo; diagnostics?: BackendDiagnostics }
+  | { type: 'init-failed'; error: string; diagnostics?: BackendDiagnostics }
   | { type: 'progress'; runId: number; progress: RunProgress }
   | { type: 'result'; runId: number; key: string; data: Record<string, unknown>; images: EngineImage[] }
   | { type: 'checkpoint'; runId: number; state: unknown }

@@ -45,8 +45,9 @@ export async function serve(wb: Workbench, opts: ServeOptions): Promise<RunningS
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err) => {
-      if (!res.headersSent) sendJson(res, 500, { ok: false, error: { code: 'internal', message: String(err) } });
-      else res.destroy();
+      if (res.headersSent) res.destroy();
+      else if (err instanceof HttpError) sendJson(res, err.status, { ok: false, error: { code: 'bad_request', message: err.message } }, err.close);
+      else sendJson(res, 500, { ok: false, error: { code: 'internal', message: String(err) } });
     });
   });
 
@@ -64,7 +65,12 @@ export async function serve(wb: Workbench, opts: ServeOptions): Promise<RunningS
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', `http://${host}`);
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', `http://${host}`);
+    } catch {
+      throw new HttpError(400, 'the request URL cannot be read');
+    }
     if (!authorized(req, url)) {
       sendJson(res, 401, { ok: false, error: { code: 'unauthorized', message: 'missing or wrong token: open the URL that "artiphys serve" printed' } });
       return;
@@ -140,7 +146,12 @@ function serveStatic(
     res.writeHead(405).end();
     return;
   }
-  const rel = decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname);
+  let rel: string;
+  try {
+    rel = decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname);
+  } catch {
+    throw new HttpError(400, `the path ${url.pathname} is not valid percent-encoding`);
+  }
   const file = path.resolve(root, '.' + rel);
   if (!file.startsWith(path.resolve(root) + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
@@ -157,12 +168,26 @@ function serveStatic(
   else fs.createReadStream(file).pipe(res);
 }
 
+/** An answer other than 200 with its status; `close` ends the connection (a body left unread). */
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly close = false,
+  ) {
+    super(message);
+  }
+}
+
+/** The JSON body, up to MAX_BODY bytes; a larger one is a 413, told before it is read. */
 async function readBody(req: http.IncomingMessage): Promise<unknown> {
+  const tooLarge = () => new HttpError(413, `request body over ${MAX_BODY >> 20} MiB`, true);
+  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new ApiError('bad_request', 'request body over 1 MiB');
+    if (size > MAX_BODY) throw tooLarge();
     chunks.push(chunk as Buffer);
   }
   try {
@@ -172,8 +197,8 @@ async function readBody(req: http.IncomingMessage): Promise<unknown> {
   }
 }
 
-function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+function sendJson(res: http.ServerResponse, status: number, body: unknown, close = false): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...(close ? { connection: 'close' } : {}) });
   res.end(JSON.stringify(body));
 }
 

@@ -4,8 +4,9 @@ import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BackendInfo } from '../../shared/domain';
+import type { BackendDiagnostics, BackendInfo } from '../../shared/domain';
 import type { FromEngine, InspectedModel, ToEngine } from '../engine/protocol';
+import { forTerminal } from '../terminal-text';
 
 export interface EngineProcess {
   readonly pid: number | undefined;
@@ -43,7 +44,7 @@ export const forkEngine: EngineLauncher = () => {
   child.stderr?.on('data', (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n')) {
       if (/error|exception|fatal/i.test(line) && !/cpu_feature_guard|absl::InitializeLog/.test(line)) {
-        process.stderr.write(`[engine] ${line}\n`);
+        process.stderr.write(`${forTerminal(`[engine] ${line}`)}\n`);
       }
     }
   });
@@ -58,25 +59,36 @@ export const forkEngine: EngineLauncher = () => {
   };
 };
 
+/** How long reading a model file (format, convention, layers) may take before it is stopped. */
+export const DEFAULT_INSPECT_TIMEOUT_SECONDS = 120;
+
 /**
  * Starts an engine, reports the backend it chose (and, given a model file, what it reads in it),
- * then stops it. For `doctor` and `models inspect`, which need no project.
+ * then stops it. For `doctor` and `models inspect`, which need no project, and for imports: a
+ * model file is read in an engine of its own, so a slow or hostile file never holds up the runs
+ * queued on the project's engine, and it is stopped after `timeoutSeconds`.
  */
 export function probeEngine(
   launcher: EngineLauncher,
   backend?: string,
   inspectPath?: string,
-): Promise<{ backend: BackendInfo | null; error?: string; model?: InspectedModel }> {
+  timeoutSeconds = DEFAULT_INSPECT_TIMEOUT_SECONDS,
+): Promise<{ backend: BackendInfo | null; error?: string; model?: InspectedModel; timedOut?: boolean }> {
   const engine = launcher();
   return new Promise((resolve) => {
     let settled = false;
-    const done = (r: { backend: BackendInfo | null; error?: string; model?: InspectedModel }) => {
+    const done = (r: { backend: BackendInfo | null; error?: string; model?: InspectedModel; timedOut?: boolean }) => {
       if (settled) return;
       settled = true;
+      clearTimeout(timer);
       engine.kill();
       resolve(r);
     };
     let info: BackendInfo | null = null;
+    const timer = setTimeout(() => {
+      const what = inspectPath ? `reading ${path.basename(inspectPath)}` : 'starting the engine';
+      done({ backend: info, timedOut: true, error: `${what} took longer than ${timeoutSeconds} s and was stopped (is the file damaged?)` });
+    }, timeoutSeconds * 1000);
     engine.onMessage((msg) => {
       if (msg.type === 'init-failed') done({ backend: null, error: msg.error });
       if (msg.type === 'ready') {

@@ -1,10 +1,12 @@
 // Runs queued runs of a project on the engine process, one at a time, and stores what they emit.
-// If the engine dies mid-run, the run is marked interrupted, the engine restarts, and the run
-// resumes from its last checkpoint: finished results are already in the database.
+// If the engine dies (mid-run or while it starts), the run is marked interrupted, the engine
+// restarts, and the run resumes from its last checkpoint: finished results are already in the
+// database. Model files are read in an engine process of their own (see inspect).
 import type { ApiEvent } from '../../shared/api/contract';
 import type { BackendInfo, RunStatus } from '../../shared/domain';
 import type { FromEngine, InspectedModel, ModelRef } from '../engine/protocol';
-import type { EngineLauncher, EngineProcess } from './engine-process';
+import { DEFAULT_INSPECT_TIMEOUT_SECONDS, probeEngine, type EngineLauncher, type EngineProcess } from './engine-process';
+import { forTerminal } from '../terminal-text';
 import type { ProjectDb } from './project-db';
 
 export type EngineState = 'starting' | 'ready' | 'failed';
@@ -18,6 +20,10 @@ interface Options {
   maxRestarts?: number;
   /** Seconds a cancelled run may take to stop before the engine is killed. */
   cancelGraceSeconds?: number;
+  /** Seconds reading a model file may take (DEFAULT_INSPECT_TIMEOUT_SECONDS). */
+  inspectTimeoutSeconds?: number;
+  /** Where the engine's log lines for a run go (default: stderr as `[run N] message`). */
+  log?: (runId: number, message: string) => void;
 }
 
 const RESTART_WINDOW_MS = 60_000;
@@ -32,8 +38,6 @@ export class JobRunner {
   private restarts: number[] = [];
   private ready: Promise<BackendInfo> | null = null;
   private stopped = false;
-  private nextRequest = 1;
-  private readonly inspections = new Map<number, { resolve(m: InspectedModel): void; reject(e: Error): void }>();
 
   constructor(
     private db: ProjectDb,
@@ -112,14 +116,15 @@ export class JobRunner {
     }
   }
 
-  /** Asks the engine to read a model file (parsing and a dry run are tensor work). */
+  /**
+   * Reads a model file (parsing and a dry run are tensor work) in an engine process of its own on
+   * the plain CPU backend: the runs queued on this engine go on meanwhile, and a file that takes
+   * longer than the time bound is stopped with its process.
+   */
   async inspect(path: string): Promise<InspectedModel> {
-    await this.start();
-    const requestId = this.nextRequest++;
-    return new Promise((resolve, reject) => {
-      this.inspections.set(requestId, { resolve, reject });
-      this.engine!.send({ type: 'inspect', requestId, path });
-    });
+    const r = await probeEngine(this.opts.launcher, 'cpu', path, this.opts.inspectTimeoutSeconds ?? DEFAULT_INSPECT_TIMEOUT_SECONDS);
+    if (!r.model) throw new Error(r.error ?? 'inspection failed');
+    return r.model;
   }
 
   stop(): void {
@@ -155,21 +160,21 @@ export class JobRunner {
         if (this.engine !== engine) return;
         this.engine = null;
         if (this.stopped) return;
-        const why = `engine process exited (${signal ?? `code ${code}`})`;
-        if (this.state === 'starting') {
-          this.fail(why);
-          reject(new Error(why));
-          return;
-        }
-        this.onCrash(why);
+        const starting = this.state === 'starting';
+        const why = `engine process exited${starting ? ' while starting' : ''} (${signal ?? `code ${code}`})`;
+        // Killed while starting is a crash like any other: it restarts (within the limit), and
+        // whoever waits for this start waits for the restarted engine.
+        const next = this.onCrash(why);
+        if (!starting) return;
+        if (next) resolve(next);
+        else reject(new Error(this.error ?? why));
       });
       engine.send({ type: 'init', ...(this.opts.backend ? { backend: this.opts.backend } : {}) });
     });
   }
 
-  private onCrash(why: string): void {
-    for (const pending of this.inspections.values()) pending.reject(new Error(why));
-    this.inspections.clear();
+  /** Marks the run interrupted and restarts the engine; null when it restarted too often and is declared failed. */
+  private onCrash(why: string): Promise<BackendInfo> | null {
     const runId = this.current;
     this.current = null;
     if (runId !== null) {
@@ -180,11 +185,12 @@ export class JobRunner {
     this.restarts = this.restarts.filter((r) => t - r < RESTART_WINDOW_MS);
     if (this.restarts.length >= (this.opts.maxRestarts ?? 3)) {
       this.fail(`${why}; restarted ${this.restarts.length} times within a minute, giving up`);
-      return;
+      return null;
     }
     this.restarts.push(t);
     this.ready = this.launch();
     this.ready.catch(() => undefined); // failure is reported through engine.status
+    return this.ready;
   }
 
   private restartEngine(): void {
@@ -215,15 +221,9 @@ export class JobRunner {
       case 'checkpoint':
         this.db.saveCheckpoint(msg.runId, msg.state);
         break;
-      case 'inspected': {
-        const pending = this.inspections.get(msg.requestId);
-        this.inspections.delete(msg.requestId);
-        if (msg.model) pending?.resolve(msg.model);
-        else pending?.reject(new Error(msg.error ?? 'inspection failed'));
-        break;
-      }
       case 'log':
-        process.stderr.write(`[run ${msg.runId}] ${msg.message}\n`);
+        if (this.opts.log) this.opts.log(msg.runId, msg.message);
+        else process.stderr.write(`${forTerminal(`[run ${msg.runId}] ${msg.message}`)}\n`);
         break;
       case 'finished':
         this.db.addComputeSeconds(msg.runId, msg.computeSeconds);

@@ -20,7 +20,7 @@ import { GalleryDb } from './gallery-db';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './migrations';
 import { UnitIndex } from './unit-index';
 
-export const PROJECT_EXTENSION = '.artiphys';
+export { PROJECT_EXTENSION } from './paths';
 
 export interface NewRun {
   kind: string;
@@ -68,6 +68,8 @@ export class ProjectDb {
   private constructor(
     readonly path: string,
     private readonly db: Database.Database,
+    /** The writer's lock (see open); null for a read-only connection. */
+    private readonly lock: Database.Database | null,
   ) {}
 
   get gallery(): GalleryDb {
@@ -79,30 +81,66 @@ export class ProjectDb {
   }
 
   /**
-   * Opens an existing project (or creates one with `create`). Holds an exclusive lock for as
-   * long as it is open, so a second process gets `project_locked` instead of a silent conflict.
+   * Opens an existing project (or creates one with `create`) for writing. One process at a time
+   * writes a project: it holds an exclusive lock on a small file beside it (`<file>-lock`; the
+   * operating system releases it when the process ends, however it ends), so a second writer gets
+   * `project_locked` instead of a silent conflict. The database itself is in WAL mode with normal
+   * locking, so other processes can read it meanwhile (`readOnly`).
+   *
+   * Nothing is written to a file before it is known to be an Artiphys project of a schema this
+   * version reads: an ordinary SQLite file, an empty file or a damaged one is refused unchanged.
    */
-  static open(file: string, opts: { create?: boolean } = {}): ProjectDb {
+  static open(file: string, opts: { create?: boolean; readOnly?: boolean } = {}): ProjectDb {
     const full = path.resolve(file);
     const exists = fs.existsSync(full);
     if (opts.create && exists) throw new ApiError('bad_request', `${full} already exists; open it instead`);
     if (!opts.create && !exists) throw new ApiError('not_found', `no project at ${full}`);
+    if (!opts.create && fs.statSync(full).isFile() && fs.statSync(full).size === 0) {
+      throw new ApiError('project_corrupt', `${full} is an empty file (0 bytes), not an Artiphys project`);
+    }
+    if (opts.readOnly) return ProjectDb.openReadOnly(full);
     if (opts.create) fs.mkdirSync(path.dirname(full), { recursive: true });
     else checkWritable(full);
 
+    const lock = acquireWriterLock(full);
     let db: Database.Database;
     try {
       db = new Database(full, { timeout: 200 });
     } catch (err) {
+      lock.close();
       throw translateSqliteError(err, full);
     }
     try {
-      db.pragma('locking_mode = EXCLUSIVE');
+      const project = new ProjectDb(full, db, lock);
+      const version = opts.create ? 0 : project.checkIdentity();
       db.pragma('journal_mode = WAL');
       db.pragma('foreign_keys = ON');
       db.pragma('synchronous = NORMAL');
-      const project = new ProjectDb(full, db);
-      project.migrate(opts.create === true);
+      project.migrate(version);
+      return project;
+    } catch (err) {
+      db.close();
+      lock.close();
+      throw translateSqliteError(err, full);
+    }
+  }
+
+  /** A read-only connection (no lock, no migration, no engine): for reading a project another process has open. */
+  private static openReadOnly(full: string): ProjectDb {
+    let db: Database.Database;
+    try {
+      db = new Database(full, { readonly: true, fileMustExist: true, timeout: 2000 });
+    } catch (err) {
+      throw translateSqliteError(err, full);
+    }
+    try {
+      const project = new ProjectDb(full, db, null);
+      const version = project.checkIdentity();
+      if (version < SCHEMA_VERSION) {
+        throw new ApiError('project_locked', `${full} has schema ${version} and needs upgrading, which only a process that opens it for writing can do`);
+      }
+      db.pragma('foreign_keys = ON');
+      project.areas = { units: new UnitIndex(db), gallery: new GalleryDb(db), curation: new CurationDb(db) };
       return project;
     } catch (err) {
       db.close();
@@ -110,14 +148,20 @@ export class ProjectDb {
     }
   }
 
-  private migrate(fresh: boolean): void {
+  /** True when this connection cannot write (a project another process holds). */
+  get readOnly(): boolean {
+    return this.db.readonly;
+  }
+
+  /**
+   * Checks, reading only, that the file is an Artiphys project whose tables are those of the
+   * schema version it is labelled with, and that this version reads it; returns that version.
+   */
+  private checkIdentity(): number {
     const appId = this.db.pragma('application_id', { simple: true }) as number;
     const version = this.db.pragma('user_version', { simple: true }) as number;
-    if (!fresh && appId !== APPLICATION_ID) {
-      const tables = this.db.prepare(`SELECT count(*) n FROM sqlite_master`).get() as { n: number };
-      if (tables.n > 0 || version > 0) {
-        throw new ApiError('project_corrupt', `${this.path} is an SQLite file but not an Artiphys project`);
-      }
+    if (appId !== APPLICATION_ID) {
+      throw new ApiError('project_corrupt', `${this.path} is an SQLite file but not an Artiphys project`);
     }
     if (version > SCHEMA_VERSION) {
       throw new ApiError(
@@ -125,13 +169,39 @@ export class ProjectDb {
         `${this.path} was written by a newer Artiphys (schema ${version}, this version reads up to ${SCHEMA_VERSION}); update the app to open it`,
       );
     }
+    const tables = new Set(
+      (this.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[]).map((r) => r.name),
+    );
+    const expected = tablesOfSchema(version);
+    const missing = [...expected].filter((t) => !tables.has(t));
+    if (missing.length > 0) {
+      throw new ApiError('project_corrupt', `${this.path} is labelled schema ${version} but lacks its tables ${missing.join(', ')}; the file is damaged`);
+    }
+    const later = [...tablesOfSchema(SCHEMA_VERSION)].filter((t) => !expected.has(t) && tables.has(t));
+    if (later.length > 0) {
+      throw new ApiError(
+        'project_corrupt',
+        `${this.path} is labelled schema ${version} but already has tables of a later schema (${later.join(', ')}); its version label is wrong (damaged or edited by hand)`,
+      );
+    }
+    return version;
+  }
+
+  private migrate(version: number): void {
     const upgrade = this.db.transaction(() => {
       for (let v = version; v < SCHEMA_VERSION; v++) this.db.exec(MIGRATIONS[v]);
       this.db.pragma(`application_id = ${APPLICATION_ID}`);
       this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
       if (version === 0) this.db.prepare(`INSERT INTO meta(key, value) VALUES ('created_at', ?)`).run(now());
     });
-    if (version < SCHEMA_VERSION) upgrade();
+    if (version < SCHEMA_VERSION) {
+      try {
+        upgrade();
+      } catch (err) {
+        if (err instanceof ApiError) throw err;
+        throw new ApiError('project_corrupt', `${this.path} could not be upgraded from schema ${version}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
     const check = this.db.pragma('quick_check', { simple: true });
     if (check !== 'ok') throw new ApiError('project_corrupt', `${this.path} failed its integrity check: ${String(check)}`);
     this.areas = { units: new UnitIndex(this.db), gallery: new GalleryDb(this.db), curation: new CurationDb(this.db) };
@@ -141,6 +211,7 @@ export class ProjectDb {
 
   close(): void {
     if (this.db.open) this.db.close();
+    if (this.lock?.open) this.lock.close();
   }
 
   /**
@@ -440,6 +511,48 @@ function toRunSummary(r: RunRow): RunSummary {
   };
 }
 
+/** Tables (with FTS shadow tables) of each schema version, from the migrations run in memory. */
+const schemaTables: Set<string>[] = [];
+function tablesOfSchema(version: number): Set<string> {
+  if (schemaTables.length === 0) {
+    const mem = new Database(':memory:');
+    try {
+      const list = () => new Set((mem.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[]).map((r) => r.name));
+      schemaTables.push(list());
+      for (const m of MIGRATIONS) {
+        mem.exec(m);
+        schemaTables.push(list());
+      }
+    } finally {
+      mem.close();
+    }
+  }
+  return schemaTables[version];
+}
+
+/**
+ * Takes the writer's lock: an exclusive SQLite lock on `<file>-lock`, held until close. The lock
+ * file stays beside the project (removing it could let two writers lock two different files).
+ */
+function acquireWriterLock(file: string): Database.Database {
+  let lock: Database.Database | null = null;
+  try {
+    lock = new Database(`${file}-lock`, { timeout: 0 });
+    lock.pragma('locking_mode = EXCLUSIVE');
+    lock.pragma('journal_mode = MEMORY');
+    // The first write takes the exclusive lock; in EXCLUSIVE locking mode it is never released.
+    lock.exec('BEGIN EXCLUSIVE');
+    lock.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL, since TEXT NOT NULL)');
+    lock.exec('DELETE FROM holder');
+    lock.prepare('INSERT INTO holder(pid, since) VALUES (?, ?)').run(process.pid, now());
+    lock.exec('COMMIT');
+    return lock;
+  } catch (err) {
+    lock?.close();
+    throw translateSqliteError(err, file);
+  }
+}
+
 function checkWritable(file: string): void {
   try {
     fs.accessSync(file, fs.constants.R_OK | fs.constants.W_OK);
@@ -458,7 +571,7 @@ function translateSqliteError(err: unknown, file: string): Error {
   if (err instanceof ApiError) return err;
   const code = (err as { code?: string }).code ?? '';
   const msg = err instanceof Error ? err.message : String(err);
-  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED')
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
     return new ApiError('project_locked', `${file} is open in another Artiphys window or process; close it there first`);
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT')
     return new ApiError('project_corrupt', `${file} is not a readable Artiphys project (${msg})`);

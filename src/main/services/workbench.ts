@@ -2,7 +2,6 @@
 // process, holding the open project and the job runner. Transports only validate and forward.
 import { createHash, randomInt } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { ZodError } from 'zod';
 import { ANALYSES, isAnalysisKind, parseSettings } from '../../shared/analyses/registry';
@@ -23,8 +22,10 @@ import type { InputConvention, ModelDetail, ModelSummary } from '../../shared/do
 import { APP_VERSION } from '../version';
 import type { EngineLauncher } from './engine-process';
 import { latestScaleInvariantChannels } from './ablation-defaults';
+import { checkRunSettings } from './run-checks';
 import { JobRunner } from './job-runner';
-import { PROJECT_EXTENSION, ProjectDb } from './project-db';
+import { modelsDir } from './paths';
+import { ProjectDb } from './project-db';
 import { downloadZooEntry, zooEntries, zooEntry } from './zoo';
 import { dataExportHandlers } from './handlers/data-export';
 import { figureHandlers } from './handlers/figures';
@@ -39,22 +40,20 @@ export interface WorkbenchOptions {
   backend?: string;
   /** Another zoo manifest and download folder (tests); defaults: the shipped manifest, modelsDir(). */
   zoo?: { manifest: string; dir: string };
+  /** False: no engine is started (commands that only read the project). */
+  startEngine?: boolean;
+  /**
+   * Opens the project read-only, without the writer's lock (another process may hold it) and
+   * without an engine: for reading a project while another process runs on it.
+   */
+  readOnly?: boolean;
+  /** Seconds reading a model file may take before it is stopped. */
+  inspectTimeoutSeconds?: number;
+  /** Where engine log lines for runs go (default: stderr). */
+  log?: (runId: number, message: string) => void;
 }
 
-/** The app's folder in the user's home (ARTIPHYS_HOME moves it). */
-export function artiphysHome(): string {
-  return process.env.ARTIPHYS_HOME ?? path.join(os.homedir(), '.artiphys');
-}
-
-/** Where the app keeps its default project when the user has not chosen one. */
-export function defaultProjectPath(): string {
-  return path.join(artiphysHome(), `default${PROJECT_EXTENSION}`);
-}
-
-/** Where zoo downloads go. */
-export function modelsDir(): string {
-  return path.join(artiphysHome(), 'models');
-}
+export { artiphysHome, defaultProjectPath, modelsDir } from './paths';
 
 type Handlers = { [M in Method]: (params: any) => Promise<MethodResults[M]> | MethodResults[M] };
 
@@ -70,16 +69,23 @@ export class Workbench {
       launcher: opts.launcher,
       emit: (e) => this.emit(e),
       ...(opts.backend ? { backend: opts.backend } : {}),
+      ...(opts.inspectTimeoutSeconds !== undefined ? { inspectTimeoutSeconds: opts.inspectTimeoutSeconds } : {}),
+      ...(opts.log ? { log: opts.log } : {}),
     });
   }
 
-  /** Opens (or creates) the project; the engine starts in the background. */
+  /**
+   * Opens (or creates) the project; the engine starts in the background. Runs left `running` by
+   * a process that died are marked interrupted (this process holds the writer's lock, so no live
+   * process runs them) and resume once the engine is ready.
+   */
   static open(opts: WorkbenchOptions): Workbench {
     const exists = fs.existsSync(opts.projectPath);
-    const db = ProjectDb.open(opts.projectPath, { create: !exists && opts.create === true });
-    db.markAbandonedRunsInterrupted();
+    const readOnly = opts.readOnly === true;
+    const db = ProjectDb.open(opts.projectPath, { create: !exists && opts.create === true && !readOnly, readOnly });
+    if (!readOnly) db.markAbandonedRunsInterrupted();
     const wb = new Workbench(db, opts);
-    wb.runner.start().catch(() => undefined); // reported through app.info and engine.status
+    if (!readOnly && opts.startEngine !== false) wb.runner.start().catch(() => undefined); // reported through app.info and engine.status
     return wb;
   }
 
@@ -121,11 +127,9 @@ export class Workbench {
   }))(this);
 
   private switchTo(file: string, create: boolean): ProjectInfo {
+    // This process holds the open project's lock: opening it again would only meet that lock.
+    if (path.resolve(file) === this.db.path && !create) return this.db.info();
     const next = ProjectDb.open(file, { create });
-    if (path.resolve(file) === this.db.path) {
-      next.close();
-      return this.db.info();
-    }
     next.markAbandonedRunsInterrupted();
     const old = this.db;
     this.db = next;
@@ -217,9 +221,10 @@ export class Workbench {
         throw new ApiError('bad_request', `unknown analysis "${p.kind}"; known: ${Object.keys(ANALYSES).join(', ')}`);
       }
       const settings = parseSettings(p.kind, p.settings);
-      if (p.kind === 'ablation' && settings.channels === null) settings.channels = this.defaultAblationChannels(settings);
       const modelId = String(settings.modelId ?? '');
       const model = this.model(modelId);
+      checkRunSettings(p.kind, settings, model);
+      if (p.kind === 'ablation' && settings.channels === null) settings.channels = this.defaultAblationChannels(settings);
       const run = this.db.createRun({
         kind: p.kind,
         title: p.title ?? `${ANALYSES[p.kind].title} · ${model.id}`,
@@ -287,8 +292,7 @@ export class Workbench {
   private async importFile(filePath: string, name?: string, convention?: InputConvention): Promise<ModelSummary> {
     const file = path.resolve(filePath);
     if (!fs.existsSync(file)) throw new ApiError('not_found', `no file at ${file}`);
-    const bytes = fs.readFileSync(file);
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const sha256 = await fileSha256(file); // streamed: a large file is never held in memory here
     const inspected = await this.runner.inspect(file).catch((err: Error) => {
       throw new ApiError('bad_model', `${path.basename(file)}: ${err.message}`);
     });
@@ -323,8 +327,18 @@ export class Workbench {
   }
 }
 
+/** SHA-256 of a file, read in chunks. */
+async function fileSha256(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
 function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
+  if (String((err as { code?: unknown }).code ?? '').startsWith('SQLITE_READONLY')) {
+    return new ApiError('project_readonly', 'this project is open for writing in another process; here it can only be read');
+  }
   if (err instanceof ZodError) {
     const issue = err.issues[0];
     return new ApiError('bad_request', `settings.${issue.path.join('.')}: ${issue.message}`);

@@ -1,6 +1,9 @@
 // Bad model files end in a clear ModelFormatError (naming the problem) and never in a crash, a
-// hang, a giant allocation or leaked tensors; a fuzz run loads 1,000 mutated small ONNX files.
-import { readFileSync, writeFileSync } from 'node:fs';
+// hang, a giant allocation or leaked tensors; files built to decode into gigabytes (packed int64
+// lists, empty messages, deep nesting) and a 0-byte file are refused within a bound on time and
+// memory; a fuzz run loads 1,000 mutated small ONNX files.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -104,6 +107,119 @@ describe('bad model files', () => {
     await expectFormatError(nodes((n) => [{ ...n[0], inputs: ['x', 'w2'] }, ...n.slice(1)]), /do not fit an input of 3 channels/);
     await expectFormatError(nodes((n) => [{ ...n[0], attrs: { strides: ints([0, 1]) } }, ...n.slice(1)]), /strides value 0 is out of range/);
     await expectFormatError(nodes((n) => [...n.slice(0, 3), { ...n[3], attrs: {} }, ...n.slice(4)]), /MaxPool\): attribute kernel_shape is missing/);
+  });
+});
+
+/** A protobuf varint. */
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n % 0x80) | 0x80);
+    n = Math.floor(n / 0x80);
+  }
+  out.push(n);
+  return out;
+}
+
+/** Field `number` (length-delimited) holding `body`. */
+function lenField(number: number, body: Uint8Array): Uint8Array {
+  const head = Uint8Array.from([...varint(number * 8 + 2), ...varint(body.length)]);
+  const out = new Uint8Array(head.length + body.length);
+  out.set(head);
+  out.set(body, head.length);
+  return out;
+}
+
+/** `count` copies of `unit`. */
+function repeat(unit: number[], count: number): Uint8Array {
+  const out = new Uint8Array(unit.length * count);
+  if (unit.length === 1) return out.fill(unit[0]);
+  for (let i = 0; i < count; i++) for (let k = 0; k < unit.length; k++) out[i * unit.length + k] = unit[k];
+  return out;
+}
+
+/**
+ * A valid small model followed by a second `graph` field (the decoder keeps the last one) whose
+ * payload is built to decode into one JavaScript value per byte or two.
+ */
+function amplified(graph: Uint8Array): Uint8Array {
+  const head = buildModel(SMALL);
+  const tail = lenField(7, graph);
+  const out = new Uint8Array(head.length + tail.length);
+  out.set(head);
+  out.set(tail, head.length);
+  return out;
+}
+
+const MB = 2 ** 20;
+
+describe('files built to exhaust memory are refused before decoding, within a time and memory bound', () => {
+  beforeAll(async () => {
+    await initBackend();
+  });
+
+  it('packed int64 dims, int64 data and attribute ints, empty messages and strings, deep nesting, 0 bytes', async () => {
+    const size = 32 * MB; // the size the issue measured (100 s, +2.4 GB); the other kinds at 8 MB
+    const small = 8 * MB;
+    const cases: { name: string; bytes: () => Uint8Array; message: RegExp }[] = [
+      // initializer (graph field 5) whose dims (tensor field 1, packed) are 32 million one-byte values
+      { name: 'packed int64 dims, 32 MB', bytes: () => amplified(lenField(5, lenField(1, repeat([1], size)))), message: /int64 values so far, e\.g\. tensor dims/ },
+      { name: 'packed int64_data, 8 MB', bytes: () => amplified(lenField(5, lenField(7, repeat([1], small)))), message: /int64 values/ },
+      // a node (graph field 1) with an attribute (node field 5) of 8 million ints (attribute field 8)
+      { name: 'packed attribute ints, 8 MB', bytes: () => amplified(lenField(1, lenField(5, lenField(8, repeat([1], small))))), message: /int64 values/ },
+      // 4 million empty nodes: two bytes each
+      { name: 'empty nodes, 8 MB', bytes: () => amplified(repeat([0x0a, 0x00], small / 2)), message: /protobuf messages so far/ },
+      // one node with 4 million empty input names
+      { name: 'empty strings, 8 MB', bytes: () => amplified(lenField(1, repeat([0x0a, 0x00], small / 2))), message: /more than \d+ MB of memory/ },
+      // graphs inside attributes inside nodes inside graphs ..., 10,000 levels
+      {
+        name: 'nesting 10,000 levels',
+        bytes: () => {
+          let g: Uint8Array = new Uint8Array(0);
+          for (let i = 0; i < 10_000; i++) g = lenField(1, lenField(5, lenField(6, g)));
+          return amplified(g);
+        },
+        message: /nest more than 64 levels/,
+      },
+      {
+        name: 'a tensor of 1,000 dims',
+        bytes: () => {
+          const node = lenField(1, lenField(4, new TextEncoder().encode('Relu')));
+          const init = lenField(5, Uint8Array.from([...lenField(8, new TextEncoder().encode('w')), ...lenField(1, repeat([1], 1000))]));
+          return amplified(Uint8Array.from([...node, ...init]));
+        },
+        message: /has 1000 dimensions; at most 16/,
+      },
+      { name: 'empty (0 bytes)', bytes: () => new Uint8Array(0), message: /is empty/ },
+    ];
+    // Loaded in a child process whose JavaScript heap is capped at 256 MB (the 32 MB files used to
+    // take +2.4 GB): it reports, per file, the time, the error and its peak resident memory so far.
+    const files = cases.map((c) => file(c.bytes()));
+    const script = `
+      import { loadModelFile } from ${JSON.stringify(path.resolve('src/main/engine/models/load.ts'))};
+      const baseMB = process.resourceUsage().maxRSS / 1024;
+      const out = [];
+      for (const f of ${JSON.stringify(files)}) {
+        const t0 = performance.now();
+        let error = null;
+        try { (await loadModelFile(f)).dispose(); } catch (e) { error = { name: e.constructor.name, message: e.message }; }
+        out.push({ ms: performance.now() - t0, error, maxRssMB: process.resourceUsage().maxRSS / 1024 });
+      }
+      console.log(JSON.stringify({ baseMB, out }));`;
+    const r = spawnSync(process.execPath, ['--max-old-space-size=256', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: process.cwd(), timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const { baseMB, out } = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { baseMB: number; out: { ms: number; error: { name: string; message: string } | null; maxRssMB: number }[] };
+    const lines: string[] = [];
+    out.forEach((o, i) => {
+      const c = cases[i];
+      const sizeMB = statSync(files[i]).size / MB;
+      lines.push(`  ${c.name.padEnd(30)} ${sizeMB.toFixed(1).padStart(5)} MB file  ${o.ms.toFixed(0).padStart(5)} ms  peak RSS ${o.maxRssMB.toFixed(0)} MB (module baseline ${baseMB.toFixed(0)} MB)`);
+      expect(o.error, c.name).toMatchObject({ name: 'ModelFormatError', message: expect.stringMatching(c.message) });
+      expect(o.ms, c.name).toBeLessThan(3000);
+      // The file is held once (a view of what was read, not a copy); refusing it adds little on top.
+      expect(o.maxRssMB - baseMB, c.name).toBeLessThan(sizeMB + 96);
+    });
+    console.log(`amplification files (each refused; time and the process's peak memory so far):\n${lines.join('\n')}`);
   });
 });
 

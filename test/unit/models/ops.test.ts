@@ -37,7 +37,7 @@ async function compare(spec: ModelSpec, h = 13, w = 10): Promise<Record<string, 
       const dims = ref[o].dims;
       // Shape inference must predict what both runtimes compute.
       expect(shapes.get(o), o).toEqual(dims.length === 4 ? [dims[2], dims[3], dims[1]] : dims.slice(1));
-      errors[o] = relativeError({ data: ours[o].dataSync() as Float32Array, shape: ours[o].shape }, ref[o]);
+      errors[o] = relativeError({ data: (await ours[o].data()) as Float32Array, shape: ours[o].shape }, ref[o]);
     }
     tf.dispose(Object.values(ours));
     return errors;
@@ -176,8 +176,8 @@ describe('operators match onnxruntime-node', () => {
     writeFileSync(file, buildModel(chain(6, [{ op: 'LRN', inputs: ['a'], output: 'lrn', attrs: lrnAttrs }])));
     const model = await loadModelFile(file, { inputConvention: { ...RAW, inputSize: 5 } });
     const out = tf.tidy(() => model.forward(tf.tensor4d(randomArray(5 * 5 * 3, 7, 2), [1, 5, 5, 3]), ['a', 'lrn']));
-    const a = out.a.dataSync();
-    const lrn = out.lrn.dataSync();
+    const a = await out.a.data();
+    const lrn = await out.lrn.data();
     // Channels c - floor((size-1)/2) .. c + ceil((size-1)/2), i.e. c-1 .. c+2 for size 4.
     for (let p = 0; p < 25; p++) {
       for (let c = 0; c < 6; c++) {
@@ -213,14 +213,20 @@ describe('operators match onnxruntime-node', () => {
         const probe = tf.tensor(randomArray(outShape.reduce((a, b) => a * b, 1), 5), [1, ...outShape]);
         const f = (x: tf.Tensor) => tf.sum(tf.mul(model.forward(x as tf.Tensor4D, ['y']).y, probe));
         const x = randomArray(7 * 7 * 3, 82, 1);
-        const value = (v: Float32Array) => tf.tidy(() => f(tf.tensor4d(v, [1, 7, 7, 3])).dataSync()[0]);
-        const grad = tf.tidy(() => tf.grad(f)(tf.tensor4d(x, [1, 7, 7, 3])).dataSync());
+        // Asynchronous reads: the test runs on any backend (ARTIPHYS_BACKEND=webgpu too).
+        const read = async (t: tf.Tensor) => {
+          const v = (await t.data()) as Float32Array;
+          t.dispose();
+          return v;
+        };
+        const value = async (v: Float32Array) => (await read(tf.tidy(() => f(tf.tensor4d(v, [1, 7, 7, 3])))))[0];
+        const grad = await read(tf.tidy(() => tf.grad(f)(tf.tensor4d(x, [1, 7, 7, 3]))));
         for (let i = 0; i < x.length; i++) {
           const up = Float32Array.from(x);
           const down = Float32Array.from(x);
           up[i] += eps;
           down[i] -= eps;
-          const numeric = (value(up) - value(down)) / (2 * eps);
+          const numeric = ((await value(up)) - (await value(down))) / (2 * eps);
           expect(Math.abs(grad[i] - numeric), `pixel ${Math.floor(i / 3)}, channel ${i % 3}`).toBeLessThan((eps < 1e-2 ? 2e-2 : 1e-3) + 1e-2 * Math.abs(numeric));
         }
         probe.dispose();

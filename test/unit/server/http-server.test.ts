@@ -88,4 +88,31 @@ describe('artiphys serve', () => {
     expect(await got).toMatchObject({ type: 'run.status', status: 'queued' });
     ws.close();
   });
+
+  it('answers 400 to a path that is not valid percent-encoding, and stays up', async () => {
+    for (const route of ['/%', '/%E0%A4%A', '/assets/%zz.js']) {
+      const res = await fetch(base + route, { headers: auth() });
+      expect(res.status, route).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('bad_request');
+    }
+    expect((await fetch(server.url)).status).toBe(200);
+  });
+
+  it('answers 413 to a body over 1 MiB, whether its length is declared or streamed', async () => {
+    const big = 'x'.repeat(10 * 1024 * 1024);
+    const declared = await call(big, auth());
+    expect(declared.status).toBe(413);
+    expect(((await declared.json()) as { error: { message: string } }).error.message).toMatch(/over 1 MiB/);
+    // Without a content-length (chunked), the limit is met while reading.
+    const chunks = new ReadableStream({
+      start(c) {
+        for (let i = 0; i < 20; i++) c.enqueue(new TextEncoder().encode('y'.repeat(512 * 1024)));
+        c.close();
+      },
+    });
+    const streamed = await fetch(`${base}/api/call`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: chunks, duplex: 'half' } as RequestInit);
+    expect(streamed.status).toBe(413);
+    const ok = await (await call({ method: 'project.info' }, auth())).json();
+    expect(ok).toMatchObject({ ok: true });
+  });
 });

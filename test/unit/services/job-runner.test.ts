@@ -1,9 +1,10 @@
 // The job runner against the real engine process (forked from source) and a real project file.
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiEvent } from '../../../src/shared/api/contract';
 import type { RunSummary } from '../../../src/shared/domain';
-import { forkEngine } from '../../../src/main/services/engine-process';
+import { forkEngine, type EngineLauncher } from '../../../src/main/services/engine-process';
 import { Workbench } from '../../../src/main/services/workbench';
 import { tempDir } from '../../helpers/temp';
 
@@ -33,6 +34,20 @@ function until(wb: Workbench, runId: number, pred: (r: RunSummary) => boolean, t
     };
     tick();
   });
+}
+
+/** Waits (up to 5 s) for a process to end; a zombie counts as ended. */
+async function exited(pid: number): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(pid, 0);
+      if (/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))) return true;
+    } catch {
+      return true;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
 }
 
 const start = (wb: Workbench, settings: Record<string, unknown>, seed = 3) =>
@@ -124,11 +139,74 @@ describe('job runner with the engine process', () => {
     await expect(wb.call({ method: 'no.such' })).rejects.toMatchObject({ code: 'unknown_method' });
     await expect(wb.call('garbage')).rejects.toMatchObject({ code: 'bad_request' });
     await expect(wb.call({ method: 'runs.get', params: { runId: 999 } })).rejects.toMatchObject({ code: 'not_found' });
-    const run = await start(wb, { steps: 5, layer: 'nope' });
-    const failed = await until(wb, run.id, (r) => r.status === 'failed' || r.status === 'done');
-    expect(failed.status).toBe('failed');
-    expect(failed.error).toMatch(/no layer "nope"/);
+    // Settings the model cannot serve are refused before a run is queued (no engine start, no failed run).
+    await expect(start(wb, { steps: 5, layer: 'nope' })).rejects.toMatchObject({ code: 'bad_request', message: expect.stringMatching(/no layer "nope".*its layers: subunits, response/) });
+    await expect(start(wb, { steps: 5, channel: 999 })).rejects.toMatchObject({ message: expect.stringMatching(/--channel: layer response of builtin:simple-cell has 1 channel \(0-0\); 999 is out of range/) });
+    await expect(
+      wb.call({ method: 'runs.start', params: { kind: 'diverse', settings: { modelId: 'builtin:energy', layer: 'subunits', units: '0-2' } } }),
+    ).rejects.toMatchObject({ message: expect.stringMatching(/--units: layer subunits .* 2 channels \(0-1\); 2 is out of range/) });
+    await expect(wb.call({ method: 'runs.start', params: { kind: 'diverse', settings: { units: '0-100000000' } } })).rejects.toMatchObject({
+      code: 'bad_request',
+      message: expect.stringMatching(/range 0-100000000 holds 100000001 values/),
+    });
+    await expect(wb.call({ method: 'runs.start', params: { kind: 'dataset-scan', settings: { images: path.join(dir, 'missing') } } })).rejects.toMatchObject({
+      message: expect.stringMatching(/--images: no folder at .*missing/),
+    });
+    expect(wb.project.listRuns()).toEqual([]);
     const ok = await start(wb, { steps: 5 });
     expect((await until(wb, ok.id, (r) => r.status === 'done' || r.status === 'failed')).status).toBe('done');
+  });
+
+  it('restarts an engine killed while it starts, and the queued run completes', async () => {
+    let launches = 0;
+    const launcher: EngineLauncher = () => {
+      const engine = forkEngine();
+      if (launches++ === 0) process.kill(engine.pid!, 'SIGKILL'); // dies before it is ready
+      return engine;
+    };
+    const wb = Workbench.open({ launcher, projectPath: path.join(dir, 'e.artiphys'), create: true, backend: 'cpu' });
+    open = wb;
+    const run = (await wb.call({ method: 'runs.start', params: { kind: 'max-image', settings: { modelId: 'builtin:energy', steps: 5 } } })) as RunSummary;
+    const done = await until(wb, run.id, (r) => r.status === 'done' || r.status === 'failed', 60_000);
+    expect(done.status).toBe('done');
+    expect(launches).toBe(2);
+    expect(wb.runner.engineState.state).toBe('ready');
+  });
+
+  it('reads a model file in an engine of its own: runs go on meanwhile, and a reading that hangs is stopped', async () => {
+    const stalled: number[] = [];
+    let launches = 0;
+    const launcher: EngineLauncher = () => {
+      const engine = forkEngine();
+      // The second process is the inspection: freeze it, as a file that takes minutes would.
+      if (launches++ === 1) {
+        process.kill(engine.pid!, 'SIGSTOP');
+        stalled.push(engine.pid!);
+      }
+      return engine;
+    };
+    const wb = Workbench.open({ launcher, projectPath: path.join(dir, 'f.artiphys'), create: true, backend: 'cpu', inspectTimeoutSeconds: 4 });
+    open = wb;
+    await wb.runner.start();
+    const file = path.join(dir, 'slow.onnx');
+    fs.writeFileSync(file, Uint8Array.of(0x08, 0x07));
+    const t0 = Date.now();
+    const importing = wb.call({ method: 'models.import', params: { path: file } }).then(
+      () => null,
+      (e: Error & { code?: string }) => e,
+    );
+    const run = await start(wb, { modelId: 'builtin:energy', steps: 10 });
+    const done = await until(wb, run.id, (r) => r.status === 'done' || r.status === 'failed', 30_000);
+    expect(done.status).toBe('done');
+    expect(Date.now() - t0).toBeLessThan(4000); // finished while the inspection hung
+    const err = await importing;
+    expect(err).toMatchObject({ code: 'bad_model', message: expect.stringMatching(/took longer than 4 s and was stopped/) });
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(stalled.length).toBe(1);
+    expect(await exited(stalled[0])).toBe(true); // the inspection process is gone
+    // An ordinary bad file still gets its own clear answer.
+    const junk = path.join(dir, 'junk.onnx');
+    fs.writeFileSync(junk, 'not a model');
+    await expect(wb.call({ method: 'models.import', params: { path: junk } })).rejects.toMatchObject({ code: 'bad_model', message: expect.stringMatching(/not ONNX/) });
   });
 });

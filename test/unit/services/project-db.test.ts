@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -114,22 +114,123 @@ describe('project database', () => {
     fs.chmodSync(file, 0o644);
   });
 
-  it('a second process cannot open a project that is open, and gets a clear error', () => {
+  it('a second process can read an open project but not open it for writing, and gets a clear error', () => {
     const file = fresh();
     const db = ProjectDb.open(file, { create: true });
     db.createRun(newRun);
-    const script = `
+    // Another process reads it (WAL, normal locking) ...
+    const read = `
       const D = require('better-sqlite3');
-      const db = new D(${JSON.stringify(file)}, { timeout: 100 });
-      try { db.prepare('SELECT count(*) FROM runs').get(); console.log('opened'); }
+      const db = new D(${JSON.stringify(file)}, { readonly: true, timeout: 100 });
+      try { console.log(db.prepare('SELECT count(*) n FROM runs').get().n); }
       catch (e) { console.log(e.code); }`;
-    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', cwd: process.cwd() });
-    expect(r.stdout.trim()).toBe('SQLITE_BUSY');
+    expect(spawnSync(process.execPath, ['-e', read], { encoding: 'utf8', cwd: process.cwd() }).stdout.trim()).toBe('1');
+    // ... but cannot take the writer's lock.
+    const write = `
+      const D = require('better-sqlite3');
+      const db = new D(${JSON.stringify(`${file}-lock`)}, { timeout: 100 });
+      try { db.exec('BEGIN EXCLUSIVE'); console.log('locked'); }
+      catch (e) { console.log(e.code); }`;
+    expect(spawnSync(process.execPath, ['-e', write], { encoding: 'utf8', cwd: process.cwd() }).stdout.trim()).toBe('SQLITE_BUSY');
     // and through our own open, in this process, the message says what to do
     const e = openError(file);
     expect(e.code).toBe('project_locked');
     expect(e.message).toMatch(/another Artiphys/);
+    // A read-only open works meanwhile, sees the writer's rows and cannot write.
+    const reader = ProjectDb.open(file, { readOnly: true });
+    expect(reader.readOnly).toBe(true);
+    expect(reader.listRuns().length).toBe(1);
+    db.createRun(newRun);
+    expect(reader.listRuns().length).toBe(2);
+    expect(() => reader.createRun(newRun)).toThrow(/readonly/i);
+    reader.close();
     db.close();
     ProjectDb.open(file).close(); // free again once closed
+  });
+
+  it('the writer lock goes with the process that held it, however it ended', () => {
+    const file = fresh();
+    ProjectDb.open(file, { create: true }).close();
+    const holder = `
+      import { ProjectDb } from ${JSON.stringify(path.resolve('src/main/services/project-db.ts'))};
+      ProjectDb.open(${JSON.stringify(file)});
+      console.log('open');
+      setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', holder], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+    return new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        if (!d.toString().includes('open')) return;
+        try {
+          expect(openError(file).code).toBe('project_locked');
+        } catch (err) {
+          child.kill('SIGKILL');
+          reject(err);
+          return;
+        }
+        child.kill('SIGKILL');
+      });
+      child.on('exit', () => {
+        try {
+          ProjectDb.open(file).close();
+          resolve();
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+  });
+
+  it('refuses an ordinary SQLite file without switching it to WAL or writing to it', () => {
+    const file = fresh();
+    const raw = new Database(file);
+    raw.exec('CREATE TABLE invoices(id INTEGER); INSERT INTO invoices VALUES (1)');
+    raw.close();
+    const bytes = fs.readFileSync(file);
+    const e = openError(file);
+    expect(e.code).toBe('project_corrupt');
+    expect(e.message).toMatch(/not an Artiphys project/);
+    expect(fs.readFileSync(file).equals(bytes)).toBe(true);
+    expect(fs.existsSync(`${file}-wal`)).toBe(false);
+    const check = new Database(file, { readonly: true });
+    expect(check.pragma('journal_mode', { simple: true })).toBe('delete');
+    check.close();
+    // The same for an SQLite file that has no tables at all.
+    const blank = fresh();
+    const b = new Database(blank);
+    b.pragma('user_version = 0');
+    b.exec('CREATE TABLE t(x); DROP TABLE t');
+    b.close();
+    expect(openError(blank).code).toBe('project_corrupt');
+  });
+
+  it('refuses an empty (0-byte) file instead of making it a project', () => {
+    const file = fresh();
+    fs.writeFileSync(file, '');
+    const e = openError(file);
+    expect(e.code).toBe('project_corrupt');
+    expect(e.message).toMatch(/empty file \(0 bytes\)/);
+    expect(fs.statSync(file).size).toBe(0);
+  });
+
+  it('refuses a file whose schema label does not match its tables, naming the mismatch', () => {
+    const file = fresh();
+    ProjectDb.open(file, { create: true }).close();
+    const raw = new Database(file);
+    raw.pragma('user_version = 2'); // a v3 file labelled 2: migration 3 would meet its own tables
+    raw.close();
+    const e = openError(file);
+    expect(e.code).toBe('project_corrupt');
+    expect(e.message).toMatch(/labelled schema 2 but already has tables of a later schema \(unit_results/);
+    const check = new Database(file, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(2);
+    check.exec('SELECT 1');
+    check.close();
+    // A file that lacks tables of its schema.
+    const other = fresh();
+    ProjectDb.open(other, { create: true }).close();
+    const raw2 = new Database(other);
+    raw2.exec('DROP TABLE collection_units');
+    raw2.close();
+    expect(openError(other).message).toMatch(/lacks its tables collection_units/);
   });
 });

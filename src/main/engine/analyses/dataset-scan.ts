@@ -3,6 +3,7 @@
 // each channel) the top-k and bottom-k images are kept with their activations, and stored with
 // the crop of the unit's receptive field.
 import * as tf from '@tensorflow/tfjs';
+import { take } from '../read';
 import type { DatasetScanSettings } from '../../../shared/analyses/dataset-scan';
 import type { ReceptiveField } from '../../../shared/domain';
 import { yieldToEvents, type EngineAnalysis, type ImageOut } from '../analysis';
@@ -101,10 +102,11 @@ export const datasetScan: EngineAnalysis<DatasetScanSettings> = {
             const info = findLayer(model, l);
             const y = centralIndex(info.rf, s.crop, h);
             const x = centralIndex(info.rf, s.crop, w);
-            return [l, tf.reshape(tf.slice(t, [0, y, x, 0], [n, 1, 1, c]), [n, c]).dataSync() as Float32Array, c] as const;
+            return [l, tf.reshape(tf.slice(t, [0, y, x, 0], [n, 1, 1, c]), [n, c]), c] as const;
           });
         });
-        for (const [l, acts, c] of centrals) {
+        for (const [l, central, c] of centrals) {
+          const acts = await take(central);
           for (const u of byLayer.get(l)!) batch.forEach(([, img], i) => (u.top.offer(img, acts[i * c + u.channel]), u.bottom.offer(img, acts[i * c + u.channel])));
         }
         seen += batch.length;

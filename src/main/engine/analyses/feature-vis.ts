@@ -33,7 +33,7 @@ export const featureVis: EngineAnalysis<FeatureVisSettings> = {
         });
         try {
           if (r.cancelled) return;
-          const imgs = imagesOut(r.images, batch.map(() => s.objective));
+          const imgs = await imagesOut(r.images, batch.map(() => s.objective));
           batch.forEach((c, i) => {
             ctx.emitResult(`channel/${s.layer}/${c}`, { layer: s.layer, channel: c, objective: s.objective, activation: r.activations[i], steps: r.steps }, [imgs[i]]);
             done.add(c);

@@ -33,34 +33,42 @@ export const maxImage: EngineAnalysis<MaxImageSettings> = {
 
       const saved = ctx.resumeFrom as Checkpoint | null;
       const state = saved ?? { step: 0, params: initialParams(numel, ctx.seed), trace: [] };
-      const p = tf.variable(tf.tensor1d(state.params)) as tf.Variable<tf.Rank.R1>;
+      const init = tf.tensor1d(state.params);
+      const p = tf.variable(init) as tf.Variable<tf.Rank.R1>;
+      init.dispose(); // the variable holds its own reference to the data
       const grad = tf.valueAndGrad((x: tf.Tensor1D) => objective(x));
       const trace = [...state.trace];
       let step = state.step;
+      let value = NaN;
       try {
         while (step < s.steps && !ctx.cancelled()) {
-          const value = tf.tidy(() => {
+          const valueT = tf.tidy(() => {
             const { value, grad: g } = grad(p);
             const rmsGrad = tf.add(tf.sqrt(tf.mean(tf.square(g))), 1e-12);
             p.assign(unitRms(tf.add(p, tf.mul(s.learningRate, tf.div(g, rmsGrad))))); // step, then the norm constraint
-            return value.dataSync()[0];
+            return value;
           });
           step++;
+          // Reads wait for the device (a GPU's queue): only on the steps that trace or checkpoint.
+          const checkpoint = step % s.checkpointEvery === 0 || step === s.steps;
+          const traced = step % TRACE_EVERY === 0 || step === s.steps;
+          if (traced || checkpoint || Number.isNaN(value)) value = (await valueT.data())[0];
+          valueT.dispose();
           await yieldToEvents();
-          if (step % TRACE_EVERY === 0 || step === s.steps) trace.push(value);
+          if (traced) trace.push(value);
           ctx.progress(step, s.steps, `activation ${value.toPrecision(4)}`);
-          if (step % s.checkpointEvery === 0 || step === s.steps) {
-            const snapshot: Checkpoint = { step, params: Array.from(p.dataSync()), trace };
-            ctx.emitResult(`snapshot/${step}`, { step, activation: value }, [toImage(p, mean, rms, side, `step-${step}`)]);
+          if (checkpoint) {
+            const snapshot: Checkpoint = { step, params: Array.from(await p.data()), trace };
+            ctx.emitResult(`snapshot/${step}`, { step, activation: value }, [await toImage(p, mean, rms, side, `step-${step}`)]);
             ctx.checkpoint(snapshot);
           }
         }
         if (ctx.cancelled()) return;
-        const activation = tf.tidy(() => objective(p).dataSync()[0]);
+        const activation = await readScalar(tf.tidy(() => objective(p)));
         ctx.emitResult(
           `unit/${s.layer}/${s.channel}`,
           { layer: s.layer, channel: s.channel, activation, steps: step, imageNorm: norm, trace, traceEvery: TRACE_EVERY },
-          [toImage(p, mean, rms, side, 'preferred')],
+          [await toImage(p, mean, rms, side, 'preferred')],
         );
       } finally {
         tf.dispose([p, mean]);
@@ -96,7 +104,15 @@ function unitRms(p: tf.Tensor1D): tf.Tensor1D {
   return tf.div(centred, tf.sqrt(tf.mean(tf.square(centred))));
 }
 
-function toImage(p: tf.Tensor, mean: tf.Tensor1D, rms: number, side: number, name: string): ImageOut {
-  const px = tf.tidy(() => tf.clipByValue(toPixels(p, mean, rms, side), 0, 255).round().dataSync());
+async function toImage(p: tf.Tensor, mean: tf.Tensor1D, rms: number, side: number, name: string): Promise<ImageOut> {
+  const t = tf.tidy(() => tf.clipByValue(toPixels(p, mean, rms, side), 0, 255).round());
+  const px = await t.data();
+  t.dispose();
   return { name, width: side, height: side, rgb: Uint8Array.from(px) };
+}
+
+async function readScalar(t: tf.Tensor): Promise<number> {
+  const v = (await t.data())[0];
+  t.dispose();
+  return v;
 }

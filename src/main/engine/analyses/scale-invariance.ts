@@ -74,11 +74,11 @@ export const scaleInvariance: EngineAnalysis<ScaleInvarianceSettings> = {
               if (made.at(-1)!.cancelled) return;
             }
             const [xIn, xPre] = made;
-            const values = criteriaForChannels(model, { pre: layers.pre, post: layers.post }, batch, xIn.images, xPre.images);
+            const values = await criteriaForChannels(model, { pre: layers.pre, post: layers.post }, batch, xIn.images, xPre.images);
             const zoomed = zoomCentre(xIn.images);
             const images = [...made.map((r) => r.images), zoomed];
             const names = ['in-neuron', 'pre-neuron', ...(s.galleryVisualizations ? ['post-neuron', 'in-channel', 'pre-channel', 'post-channel'] : []), 'in-zoomed'];
-            const perImage = images.map((t, k) => imagesOut(t, batch.map(() => names[k])));
+            const perImage = await Promise.all(images.map((t, k) => imagesOut(t, batch.map(() => names[k]))));
             zoomed.dispose();
             batch.forEach((c, i) => {
               const v = values[i];

@@ -7,6 +7,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { take } from '../read';
 import type { ShapesSettings } from '../../../shared/analyses/shapes';
 import type { LayerInfo } from '../../../shared/domain';
 import { encodeFloat32 } from '../../../shared/float-codec';
@@ -283,11 +284,13 @@ async function centralResponses(
   for (let start = 0; start < count; start += batchSize) {
     if (ctx.cancelled()) return null;
     const n = Math.min(batchSize, count - start);
-    const values = tf.tidy(() => {
-      const img = tf.tensor4d(grey.subarray(start * plane, (start + n) * plane), [n, p.side, p.side, planes]);
-      const act = model.forward((planes === 1 ? tf.tile(img, [1, 1, 1, 3]) : img) as tf.Tensor4D, [layer])[layer];
-      return tf.slice(act, [0, p.row, p.col, 0], [n, 1, 1, p.channels]).dataSync();
-    });
+    const values = await take(
+      tf.tidy(() => {
+        const img = tf.tensor4d(grey.subarray(start * plane, (start + n) * plane), [n, p.side, p.side, planes]);
+        const act = model.forward((planes === 1 ? tf.tile(img, [1, 1, 1, 3]) : img) as tf.Tensor4D, [layer])[layer];
+        return tf.slice(act, [0, p.row, p.col, 0], [n, 1, 1, p.channels]);
+      }),
+    );
     out.set(values, start * p.channels);
     await yieldToEvents();
   }

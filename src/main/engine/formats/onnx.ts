@@ -1,8 +1,10 @@
 // ONNX reader: decodes the protobuf and turns it into the format-neutral GraphDescription. Every
-// size is checked before anything is allocated, so a damaged or hostile file ends in a
-// ModelFormatError naming what is wrong, never in a crash, a hang or a giant allocation.
+// size is checked before anything is allocated (what decoding itself would allocate too, on the
+// wire format: ./onnx-wire.ts), so a damaged or hostile file ends in a ModelFormatError naming
+// what is wrong, never in a crash, a hang or a giant allocation.
 import onnxProto, { type onnx as OnnxTypes } from 'onnx-proto';
 import { ModelFormatError } from '../errors';
+import { scanOnnxWire } from './onnx-wire';
 import {
   MAX_TENSOR_ELEMENTS,
   type AttrValue,
@@ -18,11 +20,14 @@ type IntLike = number | Long | null | undefined;
 
 /** Largest spatial or channel size a graph input may declare. */
 const MAX_INPUT_DIM = 1 << 16;
+/** Most dimensions a tensor may have (vision networks use up to 6). */
+export const MAX_TENSOR_RANK = 16;
 
 export function parseOnnx(bytes: Uint8Array, source: string): GraphDescription {
   const fail = (msg: string): never => {
     throw new ModelFormatError(`${source}: ${msg}`);
   };
+  scanOnnxWire(bytes, source); // bounds what decoding allocates, before it does
   let model: ReturnType<typeof onnx.ModelProto.decode>;
   try {
     model = onnx.ModelProto.decode(bytes);
@@ -85,6 +90,7 @@ function readInput(vi: OnnxTypes.IValueInfoProto, fail: (m: string) => never): G
   if (tt.elemType !== onnx.TensorProto.DataType.FLOAT) {
     fail(`graph input "${vi.name}" has element type ${dtypeName(tt.elemType ?? 0)}; only float32 inputs are supported`);
   }
+  if ((tt.shape?.dim?.length ?? 0) > MAX_TENSOR_RANK) fail(`graph input "${vi.name}" has ${tt.shape!.dim!.length} dimensions; at most ${MAX_TENSOR_RANK} are supported`);
   const shape = (tt.shape?.dim ?? []).map((d, i) => {
     if (d.dimValue == null || d.dimParam) return null;
     const v = toInt(d.dimValue, `dimension ${i} of graph input "${vi.name}"`, fail);
@@ -107,6 +113,7 @@ function dtypeName(code: number): string {
 
 /** Validates dims and data size first, then copies the data into a typed array of its own. */
 function readTensor(t: OnnxTypes.ITensorProto, what: string, fail: (m: string) => never): ConstTensor {
+  if ((t.dims?.length ?? 0) > MAX_TENSOR_RANK) fail(`${what} has ${t.dims!.length} dimensions; at most ${MAX_TENSOR_RANK} are supported`);
   const code = t.dataType ?? 0;
   const dtype = DTYPES[code];
   if (!dtype) return fail(`${what} has data type ${dtypeName(code)}, which is not supported (float32, float64, int32, int64 are)`);

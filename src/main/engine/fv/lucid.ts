@@ -4,6 +4,7 @@
 // stopping switched off (Lucid runs a fixed number of steps) and no gradient preconditioning (the
 // parameterization already whitens the spectrum).
 import * as tf from '@tensorflow/tfjs';
+import { take } from '../read';
 import { mulberry32 } from '../../../shared/math/gabor';
 import { findLayer, type NetworkModel } from '../model';
 import { FourierImages } from './fourier-image';
@@ -109,7 +110,7 @@ export async function visualizeChannels(model: NetworkModel, o: LucidOptions): P
       cancelled: o.cancelled,
     });
     const pixels = images.render();
-    const activations = tf.tidy(() => Array.from(objective.evaluate({ acts: model.forward(pixels, [o.layer]), pixels }).dataSync()));
+    const activations = Array.from(await take(tf.tidy(() => objective.evaluate({ acts: model.forward(pixels, [o.layer]), pixels }))));
     return { images: pixels, activations, steps: Math.max(...run.steps), cancelled: run.cancelled };
   } finally {
     images.dispose();

@@ -66,7 +66,9 @@ async function readModel(file: string, opts: LoadOptions): Promise<ReadModel> {
   if (!info.isFile()) throw new ModelFormatError(`${file} is not a file`);
   if (info.size === 0) throw new ModelFormatError(`${file} is empty`);
   if (info.size > MAX_FILE_BYTES) throw new ModelFormatError(`${file} is larger than 2 GiB, which a single ONNX file cannot be`);
-  const bytes = new Uint8Array(await readFile(file));
+  // A view of the Buffer read, not a copy of it: the file is held in memory once.
+  const buffer = await readFile(file);
+  const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   const kind = sniff(bytes);
   switch (kind) {
     case 'onnx': {

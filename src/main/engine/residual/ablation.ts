@@ -2,6 +2,7 @@
 // network once per scale up to the ablated layer; every ablation condition then replaces channels
 // of those cached activations by constants and runs only the rest of the network.
 import * as tf from '@tensorflow/tfjs';
+import { take } from '../read';
 import { yieldToEvents } from '../analysis';
 import { centralIndex } from '../fv/objectives';
 import { findLayer, type NetworkModel } from '../model';
@@ -73,13 +74,13 @@ export class AblationExperiment {
         const pixels = tf.tensor4d(await scaledBatch(batch.map((x) => x.file), p), [batch.length, ABLATION_INPUT, ABLATION_INPUT, 3]);
         const out = model.forward(pixels, [layer, this.logits]);
         pixels.dispose();
-        const scores = out[this.logits].dataSync();
+        const scores = await out[this.logits].data();
         correct += batch.filter((x, i) => argmax(scores, i, scores.length / batch.length) === x.label).length;
         if (p === 0) {
           const [, oh, ow] = out[layer].shape;
           const y = centralIndex(info.rf, ABLATION_INPUT, oh);
           const x = centralIndex(info.rf, ABLATION_INPUT, ow);
-          const units = tf.tidy(() => tf.sum(tf.slice(out[layer], [0, y, x, 0], [batch.length, 1, 1, c]), [0, 1, 2]).dataSync());
+          const units = await take(tf.tidy(() => tf.sum(tf.slice(out[layer], [0, y, x, 0], [batch.length, 1, 1, c]), [0, 1, 2])));
           units.forEach((v, k) => (sums[k] += v));
         }
         out[this.logits].dispose();
@@ -115,10 +116,12 @@ export class AblationExperiment {
       for (const [b, batch] of this.batches.entries()) {
         if (this.s.cancelled?.()) return null;
         const acts = await this.activations(p, b);
-        const scores = tf.tidy(() => {
-          const edited = tf.add(tf.mul(acts.tensor, keepT), fillT);
-          return this.s.model.forwardFrom!({ [this.s.layer]: edited }, [this.logits])[this.logits].dataSync();
-        });
+        const scores = await take(
+          tf.tidy(() => {
+            const edited = tf.add(tf.mul(acts.tensor, keepT), fillT);
+            return this.s.model.forwardFrom!({ [this.s.layer]: edited }, [this.logits])[this.logits];
+          }),
+        );
         if (acts.owned) acts.tensor.dispose();
         correct += batch.filter((x, i) => argmax(scores, i, scores.length / batch.length) === x.label).length;
         await yieldToEvents();

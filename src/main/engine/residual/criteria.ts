@@ -3,6 +3,7 @@
 //   (1) ReLU(Pre_c(X_In)) < Pre_c(S(X_In))   the branch answers the zoomed skip-path feature
 //   (2) 2/3 < Post_c(X_In) / Post_c(X_Pre) < 3/2   the sum answers both scales about equally
 import * as tf from '@tensorflow/tfjs';
+import { take } from '../read';
 import { centralIndex } from '../fv/objectives';
 import { zoomCentre } from '../fv/resample';
 import type { CriteriaValues } from '../../../shared/analyses/scale-invariance';
@@ -15,13 +16,18 @@ export function evaluateCriteria(v: Omit<CriteriaValues, 'ratio' | 'criterion1' 
   return { ...v, ratio, criterion1, criterion2, scaleInvariant: criterion1 && criterion2 };
 }
 
-/** Central unit of each row's own channel: row i of `out` belongs to channels[i]. */
-function ownCentralUnits(model: NetworkModel, layer: string, out: tf.Tensor, inputSide: number, channels: readonly number[]): Float32Array {
+/** Central units of every row, [n, c] (to be read; row i of `out` belongs to channels[i]). */
+function centralUnits(model: NetworkModel, layer: string, out: tf.Tensor, inputSide: number): tf.Tensor2D {
   const info = findLayer(model, layer);
   const [n, h, w, c] = out.shape as number[];
   const y = centralIndex(info.rf, inputSide, h);
   const x = centralIndex(info.rf, inputSide, w);
-  const units = tf.tidy(() => tf.reshape(tf.slice(out, [0, y, x, 0], [n, 1, 1, c]), [n, c]).dataSync() as Float32Array);
+  return tf.reshape(tf.slice(out, [0, y, x, 0], [n, 1, 1, c]), [n, c]);
+}
+
+/** Each row's own channel out of central units read as [n, c]. */
+function ownChannel(units: Float32Array, channels: readonly number[]): Float32Array {
+  const c = units.length / channels.length;
   return Float32Array.from(channels, (ch, i) => units[i * c + ch]);
 }
 
@@ -34,27 +40,26 @@ export interface CriteriaLayers {
  * Criteria for every channel of a batch: xIn[i] and xPre[i] are the visualizations of channels[i]
  * (pixels RGB 0..255, [n, H, W, 3]).
  */
-export function criteriaForChannels(
+export async function criteriaForChannels(
   model: NetworkModel,
   layers: CriteriaLayers,
   channels: readonly number[],
   xIn: tf.Tensor4D,
   xPre: tf.Tensor4D,
-): CriteriaValues[] {
+): Promise<CriteriaValues[]> {
   const side = xIn.shape[1];
-  const read = (x: tf.Tensor4D) =>
-    tf.tidy(() => {
+  const read = async (x: tf.Tensor4D) => {
+    const [pre, post] = tf.tidy(() => {
       const out = model.forward(x, [layers.pre, layers.post]);
-      return {
-        pre: ownCentralUnits(model, layers.pre, out[layers.pre], side, channels),
-        post: ownCentralUnits(model, layers.post, out[layers.post], side, channels),
-      };
+      return [centralUnits(model, layers.pre, out[layers.pre], side), centralUnits(model, layers.post, out[layers.post], side)];
     });
-  const ofIn = read(xIn);
+    return { pre: ownChannel(await take(pre), channels), post: ownChannel(await take(post), channels) };
+  };
+  const ofIn = await read(xIn);
   const zoomed = zoomCentre(xIn);
-  const ofZoomed = read(zoomed);
+  const ofZoomed = await read(zoomed);
   zoomed.dispose();
-  const ofPre = read(xPre);
+  const ofPre = await read(xPre);
   return channels.map((_, i) =>
     evaluateCriteria({ preOfIn: ofIn.pre[i], preOfZoomedIn: ofZoomed.pre[i], postOfIn: ofIn.post[i], postOfPre: ofPre.post[i] }),
   );

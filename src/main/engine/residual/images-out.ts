@@ -1,10 +1,11 @@
 // Image batches (RGB 0..255 tensors) to the 8-bit images a run stores.
 import * as tf from '@tensorflow/tfjs';
 import type { ImageOut } from '../analysis';
+import { take } from '../read';
 
-export function imagesOut(batch: tf.Tensor4D, names: readonly string[]): ImageOut[] {
+export async function imagesOut(batch: tf.Tensor4D, names: readonly string[]): Promise<ImageOut[]> {
   const [n, h, w] = batch.shape;
-  const data = tf.tidy(() => tf.clipByValue(batch, 0, 255).round().dataSync());
+  const data = await take(tf.tidy(() => tf.clipByValue(batch, 0, 255).round()));
   return Array.from({ length: n }, (_, i) => ({
     name: names[i],
     width: w,
