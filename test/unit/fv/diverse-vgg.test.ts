@@ -22,7 +22,7 @@ describe('diverse visualization on VGG-19 relu3_1', () => {
   });
   afterAll(() => model.dispose());
 
-  it('wakes starting images the unit is silent for, through its pre-ReLU conv output', () => {
+  it('wakes starting images the unit is silent for, through its pre-ReLU conv output', async () => {
     const pre = preActivationLayer(model, 'relu3_1');
     expect(pre).toBe('/features.10/Conv_output_0');
     const spec = { layer: 'relu3_1', channels: [3], imagesPerGroup: 12, position: null, rf: model.layers.find((l) => l.name === 'relu3_1')!.rf, inputSide: 26 };
@@ -34,10 +34,10 @@ describe('diverse visualization on VGG-19 relu3_1', () => {
       meanPixel: meanPixel(model.inputConvention),
       tangentGradient: true,
     });
-    const silent = silentRows(model, images, spec);
+    const silent = await silentRows(model, images, spec);
     expect(silent.length).toBeGreaterThan(0); // channel 3 is off for most noise images
-    expect(wakeSilentRows(model, images, spec, pre!, silent)).toEqual([]);
-    expect(silentRows(model, images, spec)).toEqual([]);
+    expect(await wakeSilentRows(model, images, spec, pre!, silent)).toEqual([]);
+    expect(await silentRows(model, images, spec)).toEqual([]);
     images.dispose();
   });
 

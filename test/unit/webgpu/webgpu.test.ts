@@ -17,13 +17,6 @@ import type { PartResult, WorkerOutput } from './worker';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../../..');
 const ANALYSES = ['max-image', 'shapes', 'diverse', 'feature-vis', 'scale-invariance', 'dataset-scan', 'ablation'];
-/**
- * Files whose synchronous reads the engine's owner is converting (issue 12): until then an
- * analysis that fails on webgpu with a synchronous read in one of them is reported skipped with
- * that place, not failed. A synchronous read anywhere else is a failure.
- */
-const PENDING_ASYNC = ['fv/optimize.ts', 'fv/starts.ts', 'analyses/diverse.ts', 'analyses/indices.ts', 'fv/natural-images.ts', 'fv/parameterization.ts'];
-
 interface Side {
   out: WorkerOutput | null;
   error: string | null;
@@ -135,10 +128,6 @@ describe('webgpu backend against tensorflow', () => {
     const s = sides(ctx);
     const [g, c] = [s.gpu.parts[name], s.cpu.parts[name]];
     expect(c.error ?? null, `tensorflow ${name}`).toBeNull();
-    if (!g.ok) {
-      const pending = PENDING_ASYNC.find((f) => g.error?.includes('synchronous read') && g.error.split('\n')[0].includes(f));
-      if (pending) ctx.skip(`${name} still reads synchronously in ${pending}: ${g.error!.split('\n')[0]}`);
-    }
     expect(g.error ?? null, `webgpu ${name}`).toBeNull();
     return { g, c };
   }

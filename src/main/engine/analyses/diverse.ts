@@ -26,7 +26,7 @@ import {
   type Objective,
   type UnitSpec,
 } from '../fv/objectives';
-import { optimizeAsync, type OptimizerSettings } from '../fv/optimize';
+import { optimize, type OptimizerSettings } from '../fv/optimize';
 import { PixelImages } from '../fv/parameterization';
 import { GaussianSpectrumPrior, type ImagePrior, type PowerLawSpectrum } from '../fv/prior';
 import { deriveSeed, preActivationLayer, redrawSilentStarts, wakeSilentRows } from '../fv/starts';
@@ -100,7 +100,7 @@ export const diverse: EngineAnalysis<DiverseSettings> = {
       const distanceLayer = s.distanceLayer ?? precedingConvLayer(model, s.layer);
       if (distanceLayer !== PIXELS) findLayer(model, distanceLayer);
       const cell = builtinKind(s.modelId);
-      const natural = naturalStatistics(s, side, ctx.seed);
+      const natural = await naturalStatistics(s, side, ctx.seed);
       prior = s.prior === 'gaussian' && s.priorAlpha > 0 ? new GaussianSpectrumPrior(natural.spectrum, side, side) : null;
       const setup: Setup = {
         model,
@@ -165,14 +165,14 @@ function freshUnit(channel: number): UnitState {
 }
 
 /** Template norm and prior spectrum: from the user's images when given, else the stored statistics. */
-function naturalStatistics(s: DiverseSettings, side: number, seed: number): { norm: number; spectrum: PowerLawSpectrum; source: string } {
+async function naturalStatistics(s: DiverseSettings, side: number, seed: number): Promise<{ norm: number; spectrum: PowerLawSpectrum; source: string }> {
   if (s.normImages === null) {
     return { norm: s.imageNorm ?? defaultTemplateNorm(side), spectrum: NATURAL_SPECTRUM, source: s.imageNorm ? 'set' : 'stored ImageNet statistics' };
   }
   const patches = samplePatches(loadImageFolder(s.normImages, MAX_NORM_IMAGES), side, s.normPatches, deriveSeed(seed, 'patches'));
   try {
-    const norm = s.imageNorm ?? meanPatchNorm(patches) / 2;
-    return { norm, spectrum: fitPowerSpectrum(patches), source: `${s.normPatches} patches of ${s.normImages}` };
+    const norm = s.imageNorm ?? (await meanPatchNorm(patches)) / 2;
+    return { norm, spectrum: await fitPowerSpectrum(patches), source: `${s.normPatches} patches of ${s.normImages}` };
   } finally {
     patches.dispose();
   }
@@ -205,14 +205,14 @@ async function runLambda(
   const seeds = channels.flatMap((c) => Array.from({ length: n }, (_, i) => deriveSeed(ctx.seed, c, li, i)));
   const images = new PixelImages({ seeds, height: side, width: side, norm, meanPixel: mean, tangentGradient: s.tangentGradient });
   try {
-    let silent = redrawSilentStarts(model, images, spec, seeds, s.silentStartRedraws);
-    if (silent.length > 0 && setup.preActivationLayer) silent = wakeSilentRows(model, images, spec, setup.preActivationLayer, silent);
+    let silent = await redrawSilentStarts(model, images, spec, seeds, s.silentStartRedraws);
+    if (silent.length > 0 && setup.preActivationLayer) silent = await wakeSilentRows(model, images, spec, setup.preActivationLayer, silent);
     if (li === 0) {
       const start = await measure(setup, spec, images.render());
       units.forEach((u, k) => (u.noiseDistance = start.meanDistance[k]));
     }
     const objective = diverseObjective(spec, setup.prior, s.priorAlpha, setup.distanceLayer, lambda);
-    const res = await optimizeAsync(model, images, objective, {
+    const res = await optimize(model, images, objective, {
       ...setup.optimizer,
       groups: channels.length,
       cancelled: ctx.cancelled,

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NetworkModel } from '../model';
 import { unitActivation, unitActivations, weightedSum, type UnitSpec } from '../fv/objectives';
-import { optimizeAsync, type OptimizerSettings, type OptimizeOptions } from '../fv/optimize';
+import { optimize, type OptimizerSettings, type OptimizeOptions } from '../fv/optimize';
 import { mulberry32 } from '../../../shared/math/gabor';
 import { gaussianNoise, type ImageParameterization } from '../fv/parameterization';
 import { silentRows, wakeSilentRows } from '../fv/starts';
@@ -227,10 +227,10 @@ export async function optimizeTextures(
   try {
     const k = param.cropsRendered;
     const unitSpec: UnitSpec = { ...spec, imagesPerGroup: k };
-    const silent = silentRows(model, param, unitSpec);
-    if (silent.length > 0 && preActivationLayer) wakeSilentRows(model, param, unitSpec, preActivationLayer, silent);
+    const silent = await silentRows(model, param, unitSpec);
+    if (silent.length > 0 && preActivationLayer) await wakeSilentRows(model, param, unitSpec, preActivationLayer, silent);
     const objective = weightedSum([[unitActivation(unitSpec), 1 / k]]);
-    const res = await optimizeAsync(model, param, objective, { ...optimizer, ...hooks, groups: spec.channels.length });
+    const res = await optimize(model, param, objective, { ...optimizer, ...hooks, groups: spec.channels.length });
     const cropActivation = await param.meanCropActivation(model, spec);
     const px = param.texturePixels();
     const all = (await px.data()) as Float32Array;

@@ -9,7 +9,7 @@ import { mulberry32 } from '../../../shared/math/gabor';
 import { findLayer, type NetworkModel } from '../model';
 import { FourierImages } from './fourier-image';
 import { centralIndex, type Objective } from './objectives';
-import { optimizeAsync } from './optimize';
+import { optimize } from './optimize';
 import type { ImageParameterization } from './parameterization';
 import { applyTransforms, smallestTransformedSide, transformStack, type TransformSettings } from './transforms';
 
@@ -98,7 +98,7 @@ export async function visualizeChannels(model: NetworkModel, o: LucidOptions): P
   const images = new FourierImages({ seeds, height: o.size, width: o.size });
   try {
     const objective = channelObjective(model, o.layer, o.channels, o.objective);
-    const run = await optimizeAsync(model, new Transformed(images, o.transforms, mulberry32(o.seed)), objective, {
+    const run = await optimize(model, new Transformed(images, o.transforms, mulberry32(o.seed)), objective, {
       groups: o.channels.length,
       maxSteps: o.steps,
       learningRate: o.learningRate,

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { take } from '../read';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { mulberry32 } from '../../../shared/math/gabor';
@@ -84,27 +85,28 @@ export function samplePatches(images: readonly RgbImage[], side: number, count: 
 }
 
 /** Mean over patches of the L2 norm after subtracting each patch's own mean per channel. */
-export function meanPatchNorm(patches: tf.Tensor4D): number {
-  return tf.tidy(() => {
+export async function meanPatchNorm(patches: tf.Tensor4D): Promise<number> {
+  const norm = tf.tidy(() => {
     const centred = tf.sub(patches, tf.mean(patches, [1, 2], true));
-    return tf.mean(tf.sqrt(tf.sum(tf.square(centred), [1, 2, 3]))).dataSync()[0];
+    return tf.mean(tf.sqrt(tf.sum(tf.square(centred), [1, 2, 3])));
   });
+  return (await take(norm))[0];
 }
 
 /**
  * Least-squares fit of log PSD = log amplitude - exponent log |f| over the non-zero frequencies
  * of the patches' mean power spectrum (each patch's mean removed per channel).
  */
-export function fitPowerSpectrum(patches: tf.Tensor4D): PowerLawSpectrum {
+export async function fitPowerSpectrum(patches: tf.Tensor4D): Promise<PowerLawSpectrum> {
   const [, h, w] = patches.shape;
   const basis = acquireDftBasis(h, w);
   try {
-    const { psd, mean } = tf.tidy(() => {
-      const mean = tf.mean(patches, [0, 1, 2]);
+    const [power, channelMean] = tf.tidy(() => {
       const s = rfft2d(tf.sub(patches, tf.mean(patches, [1, 2], true)) as tf.Tensor4D, basis);
-      const power = tf.div(tf.mean(tf.add(tf.square(s.re), tf.square(s.im)), [0, 3]), h * w);
-      return { psd: power.dataSync(), mean: Array.from(mean.dataSync()) };
+      return [tf.div(tf.mean(tf.add(tf.square(s.re), tf.square(s.im)), [0, 3]), h * w), tf.mean(patches, [0, 1, 2])];
     });
+    const psd = await take(power);
+    const mean = Array.from(await take(channelMean));
     const f = frequencyMagnitudes(h, w, 'cycles-per-pixel');
     const xs: number[] = [];
     const ys: number[] = [];

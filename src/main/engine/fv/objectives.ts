@@ -111,9 +111,10 @@ export function minPairwiseDistance(distances: tf.Tensor3D): tf.Tensor1D {
 
 /**
  * +1 at the first and -1 at the second image of each group's closest pair, [groups, n]. The pair
- * is found from one batched Gram matrix (|a|^2 + |b|^2 - 2 a.b, centred per group, diagonal
- * excluded): a matrix product instead of a [groups, n, n, D] difference. A choice has no
- * gradient, so the search stays off the gradient tape (a custom gradient of zero).
+ * is found from one batched Gram matrix (|a|^2 + |b|^2 - 2 a.b, centred per group, pairs i < j
+ * only): a matrix product instead of a [groups, n, n, D] difference. A choice has no gradient,
+ * so the search stays off the gradient tape (a custom gradient of zero). Float comparisons
+ * only: webgpu mis-sums a float tensor cast from int32 (argMin, oneHot).
  */
 function closestPair(features: tf.Tensor2D, n: number): tf.Tensor2D {
   const search = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -124,8 +125,13 @@ function closestPair(features: tf.Tensor2D, n: number): tf.Tensor2D {
     const centred = tf.sub(f, tf.mean(f, 1, true)) as tf.Tensor3D;
     const sq = tf.sum(tf.square(centred), 2);
     const squared = tf.sub(tf.add(tf.expandDims(sq, 2), tf.expandDims(sq, 1)), tf.mul(tf.matMul(centred, centred, false, true), 2));
-    const masked = tf.add(squared, tf.mul(tf.eye(n), 1e30));
-    const pick = tf.reshape(tf.cast(tf.oneHot(tf.argMin(tf.reshape(masked, [groups, n * n]), 1), n * n), 'float32'), [groups, n, n]);
+    const notAbove = Float32Array.from({ length: n * n }, (_, k) => (Math.floor(k / n) < k % n ? 0 : 1e30));
+    const candidates = tf.reshape(tf.add(squared, tf.tensor3d(notAbove, [1, n, n])), [groups, n * n]);
+    const one = tf.onesLike(candidates);
+    const none = tf.zerosLike(candidates);
+    const atMin = tf.where(tf.equal(candidates, tf.min(candidates, 1, true)), one, none);
+    // The first of tied pairs only (identical images tie).
+    const pick = tf.reshape(tf.where(tf.equal(tf.cumsum(atMin, 1), 1), atMin, none), [groups, n, n]);
     return { value: tf.sub(tf.sum(pick, 2), tf.sum(pick, 1)), gradFunc: () => tf.zerosLike(x) };
   });
   return tf.tidy(() => search(features) as tf.Tensor2D);

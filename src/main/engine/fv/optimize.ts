@@ -9,6 +9,7 @@ import type { NetworkModel } from '../model';
 import type { Objective } from './objectives';
 import type { ImageParameterization } from './parameterization';
 import { FourierPreconditioner } from './precondition';
+import { take } from '../read';
 
 export interface OptimizerSettings {
   maxSteps: number;
@@ -42,10 +43,7 @@ const BETA1 = 0.9;
 const BETA2 = 0.999;
 const EPSILON = 1e-8;
 
-/**
- * The loop's state, one step at a time: `optimize` runs it straight through, `optimizeAsync` lets
- * the event loop in between steps (long runs must see a cancel while they go on).
- */
+/** The loop's state, one step at a time. */
 class Optimization {
   readonly steps: number[];
   readonly values: number[];
@@ -83,7 +81,7 @@ class Optimization {
   }
 
   /** One step; false once the run is over (all groups stopped, steps used up, or cancelled). */
-  next(): boolean {
+  async next(): Promise<boolean> {
     const { opts, param, model, objective, rows, rowsPerGroup, running } = this;
     if (this.step >= opts.maxSteps) return false;
     if (opts.cancelled?.()) {
@@ -109,8 +107,7 @@ class Optimization {
       return kept!;
     });
     param.constrain();
-    const now = perGroup.dataSync() as Float32Array;
-    perGroup.dispose();
+    const now = await take(perGroup);
     for (let gi = 0; gi < opts.groups; gi++) {
       if (!running[gi]) continue;
       this.steps[gi] = step;
@@ -138,21 +135,14 @@ class Optimization {
   }
 }
 
-export function optimize(model: NetworkModel, param: ImageParameterization, objective: Objective, opts: OptimizeOptions): OptimizeResult {
+/**
+ * Runs the loop to its end. Values are read asynchronously after each step (webgpu cannot read
+ * synchronously), which also lets the event loop deliver a cancel between steps.
+ */
+export async function optimize(model: NetworkModel, param: ImageParameterization, objective: Objective, opts: OptimizeOptions): Promise<OptimizeResult> {
   const run = new Optimization(model, param, objective, opts);
   try {
-    while (run.next());
-    return run.result();
-  } finally {
-    run.dispose();
-  }
-}
-
-/** `optimize`, awaiting `yieldToEvents` between steps so a cancel arrives while it runs. */
-export async function optimizeAsync(model: NetworkModel, param: ImageParameterization, objective: Objective, opts: OptimizeOptions): Promise<OptimizeResult> {
-  const run = new Optimization(model, param, objective, opts);
-  try {
-    while (run.next()) await yieldToEvents();
+    while (await run.next()) await yieldToEvents();
     return run.result();
   } finally {
     run.dispose();

@@ -80,11 +80,11 @@ export class PixelImages implements ImageParameterization {
   }
 
   /** Replaces the given images by fresh noise from new seeds (at the same norm). */
-  redraw(rows: readonly number[], seeds: readonly number[]): void {
+  async redraw(rows: readonly number[], seeds: readonly number[]): Promise<void> {
     if (rows.length === 0) return;
     const [, h, w] = this.variable.shape;
     const size = h * w * 3;
-    const data = this.variable.dataSync().slice();
+    const data = ((await this.variable.data()) as Float32Array).slice();
     rows.forEach((r, i) => data.set(gaussianNoise(size, seeds[i]), r * size));
     tf.tidy(() => this.variable.assign(tf.tensor4d(data, this.variable.shape)));
     this.constrain();

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { NetworkModel } from '../model';
 import { unitActivations, type UnitSpec } from './objectives';
 import type { ImageParameterization, PixelImages } from './parameterization';
+import { take } from '../read';
 
 /** A seed from a base seed and labels (FNV-1a over their decimal forms). */
 export function deriveSeed(...parts: (number | string)[]): number {
@@ -21,20 +22,20 @@ export function deriveSeed(...parts: (number | string)[]): number {
  * Redraws images whose own unit has activation <= 0, up to `maxRedraws` times each; returns
  * the rows still silent afterwards.
  */
-export function redrawSilentStarts(
+export async function redrawSilentStarts(
   model: NetworkModel,
   images: PixelImages,
   spec: UnitSpec,
   seeds: readonly number[],
   maxRedraws: number,
-): number[] {
-  let silent = silentRows(model, images, spec);
+): Promise<number[]> {
+  let silent = await silentRows(model, images, spec);
   for (let attempt = 1; attempt <= maxRedraws && silent.length > 0; attempt++) {
-    images.redraw(
+    await images.redraw(
       silent,
       silent.map((r) => deriveSeed(seeds[r], 'redraw', attempt)),
     );
-    silent = silentRows(model, images, spec);
+    silent = await silentRows(model, images, spec);
   }
   return silent;
 }
@@ -60,8 +61,8 @@ function rowActivations(model: NetworkModel, param: ImageParameterization, spec:
 }
 
 /** The rows (images, textures) whose unit does not respond: mean activation <= 0. */
-export function silentRows(model: NetworkModel, param: ImageParameterization, spec: UnitSpec): number[] {
-  const acts = tf.tidy(() => rowActivations(model, param, spec).dataSync());
+export async function silentRows(model: NetworkModel, param: ImageParameterization, spec: UnitSpec): Promise<number[]> {
+  const acts = await take(rowActivations(model, param, spec));
   return Array.from(acts.keys()).filter((r) => !(acts[r] > 0));
 }
 
@@ -70,7 +71,7 @@ export function silentRows(model: NetworkModel, param: ImageParameterization, sp
  * gradient steps of `stepSize` times the RMS of the variable, constraint kept) until the unit
  * responds, at most `maxSteps` steps; the other rows do not move. Returns the rows still silent.
  */
-export function wakeSilentRows(
+export async function wakeSilentRows(
   model: NetworkModel,
   param: ImageParameterization,
   spec: UnitSpec,
@@ -78,7 +79,7 @@ export function wakeSilentRows(
   silent: readonly number[],
   maxSteps = 200,
   stepSize = 0.1,
-): number[] {
+): Promise<number[]> {
   let rows = [...silent];
   const total = param.variable.shape[0];
   const preSpec: UnitSpec = { ...spec, layer: preLayer };
@@ -94,7 +95,7 @@ export function wakeSilentRows(
       param.variable.assign(tf.add(param.variable, tf.mul(tf.div(g, tf.maximum(rms, 1e-12)), stepSize)));
     });
     param.constrain();
-    const stillSilent = new Set(silentRows(model, param, spec));
+    const stillSilent = new Set(await silentRows(model, param, spec));
     rows = rows.filter((r) => stillSilent.has(r));
   }
   return rows;
