@@ -160,6 +160,10 @@ const bench: BenchModule = {
       const batched = await diverseStepMs(vgg, BATCH_UNITS, 5);
       report(`diverse step, ${BATCH_UNITS} units: per unit`, batched / BATCH_UNITS, 'ms', `diverseStepMs${BATCH_UNITS}PerUnit`);
       report(`  per unit in the batch / 1 unit alone`, batched / BATCH_UNITS / one, 'x', 'batchedOverSingle');
+      // The batch size that is fastest per unit (the default of the diverse run's unitsPerBatch).
+      for (const units of [4, 8, 32]) {
+        report(`diverse step, ${units} units: per unit`, (await diverseStepMs(vgg, units, 4)) / units, 'ms', `diverseStepMs${units}PerUnit`);
+      }
 
       const python = torchPython();
       if (python) {
