@@ -201,6 +201,12 @@ describe('operators match onnxruntime-node', () => {
       ['LRN', [{ op: 'LRN', inputs: ['x'], output: 'y', attrs: { size: int(2), alpha: float(0.5) } }], {}, 1e-2],
       ['ConvTranspose', [{ op: 'ConvTranspose', inputs: ['x', 'w'], output: 'y', attrs: { strides: ints([2, 2]), pads: ints([1, 1, 0, 0]) } }], { w: weights([3, 2, 3, 3], 80) }, 1e-2],
       ['grouped Conv', [{ op: 'Conv', inputs: ['x', 'w'], output: 'y', attrs: { group: int(3), dilations: ints([2, 2]), pads: ints([2, 1, 0, 1]) } }], { w: weights([6, 1, 3, 3], 81) }, 1e-2],
+      // Stride-1 convolutions compute their input gradient as a forward convolution.
+      ['Conv 3 x 3, same padding, bias', [{ op: 'Conv', inputs: ['x', 'w', 'b'], output: 'y', attrs: { pads: ints([1, 1, 1, 1]) } }], { w: weights([5, 3, 3, 3], 83), b: weights([5], 84) }, 1e-2],
+      ['Conv 3 x 3 → ReLU, same padding', [{ op: 'Conv', inputs: ['x', 'w'], output: 'c', attrs: { pads: ints([1, 1, 1, 1]) } }, { op: 'Relu', inputs: ['c'], output: 'y' }], { w: weights([4, 3, 3, 3], 85) }, 1e-3],
+      ['Conv 5 x 5, valid', [{ op: 'Conv', inputs: ['x', 'w'], output: 'y' }], { w: weights([2, 3, 5, 5], 86) }, 1e-2],
+      ['Conv 2 x 3, uneven explicit pads', [{ op: 'Conv', inputs: ['x', 'w'], output: 'y', attrs: { pads: ints([1, 0, 0, 2]) } }], { w: weights([3, 3, 2, 3], 87) }, 1e-2],
+      ['Conv 1 x 1', [{ op: 'Conv', inputs: ['x', 'w'], output: 'y' }], { w: weights([4, 3, 1, 1], 88) }, 1e-2],
       ['Flatten → Softmax', [{ op: 'Flatten', inputs: ['x'], output: 'f' }, { op: 'Softmax', inputs: ['f'], output: 'y' }], {}, 1e-2],
     ];
     for (const [name, nodes, inits, eps] of cases) {
