@@ -59,9 +59,13 @@ function summaryTable(results: ResultRecord[]): Table | null {
 
 /** Scale invariance: one row per tested channel with both criteria; `scaleInvariant` marks the passing list. */
 function scaleInvarianceTable(results: ResultRecord[]): Table {
-  const columns = ['block', 'channel', 'preOfIn', 'preOfZoomedIn', 'postOfIn', 'postOfPre', 'ratio', 'criterion1', 'criterion2', 'scaleInvariant'];
+  // Silent channels (not judged) have null criteria; runs stored before the floor have no `silent`.
+  const columns = ['block', 'channel', 'inOfIn', 'preOfPre', 'preOfIn', 'preOfZoomedIn', 'postOfIn', 'postOfPre', 'ratio', 'silent', 'criterion1', 'criterion2', 'scaleInvariant'];
   const rows = results.filter((r) => r.key.startsWith('channel/')).map((r) => Object.fromEntries(columns.map((c) => [c, r.data[c]])));
   return tableOf(rows, {
+    inOfIn: 'In(X_In)',
+    preOfPre: 'Pre(X_Pre)',
+    silent: 'silent (not judged)',
     preOfIn: 'Pre(X_In)',
     preOfZoomedIn: 'Pre(S(X_In))',
     postOfIn: 'Post(X_In)',

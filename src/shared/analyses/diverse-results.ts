@@ -30,7 +30,12 @@ export interface DiverseUnit {
   threshold: number;
   lambdaStar: number;
   lambdaStarIndex: number;
+  /** D(lambda*)/D(0) with both distances floored at `diversityFloor` (the run's noise-distance floor). */
   diversityRatio: number | null;
+  diversityRatioRaw: number | null;
+  diversityFloor: number | null;
+  /** Images at lambda* below the per-image bound (imageActivationFraction a(0)); null when not recorded. */
+  weakImagesAtStar: number | null;
   noiseDistance: number | null;
   lambdaScale: number | null;
   shiftInvariance: number | null;
@@ -78,6 +83,9 @@ export function diverseUnits(run: Pick<RunSummary, 'id' | 'modelId'>, results: R
         lambdaStar: num(d.lambdaStar),
         lambdaStarIndex: num(d.lambdaStarIndex),
         diversityRatio: numOrNull(d.diversityRatio),
+        diversityRatioRaw: numOrNull(d.diversityRatioRaw),
+        diversityFloor: numOrNull(d.diversityFloor),
+        weakImagesAtStar: numOrNull(d.weakImagesAtStar),
         noiseDistance: numOrNull(d.noiseDistance),
         lambdaScale: numOrNull(d.lambdaScale),
         shiftInvariance: numOrNull(d.shiftInvariance),

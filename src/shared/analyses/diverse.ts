@@ -60,6 +60,23 @@ export const diverseSettings = z.object({
   /** lambda* threshold: a(lambda) >= tau a(0); tau for trained networks and for the cell models. */
   tauTrained: z.number().min(0).max(1).default(0.9),
   tauCellModel: z.number().min(0).max(1).default(0.8),
+  /**
+   * lambda* also needs every one of the n images at or above this fraction of a(0). The mean rule
+   * alone lets an image die (tau 0.8, n = 6: five images at a(0) carry a sixth at zero), and a
+   * dead template then lowers the reference of SI and LC (LC above 1). 0.5 is the half-maximum
+   * response physiology uses for tuning widths: an image below half of a(0) is no longer one of
+   * the unit's preferred stimuli. 0 turns the condition off (the METHODS mean rule alone).
+   */
+  imageActivationFraction: z.number().min(0).max(1).default(0.5),
+  /**
+   * Floor of the diversity ratio, as a multiple of the noise distance (the mean pairwise distance,
+   * in the distance layer, of the n starting white-noise images at the template norm: the distance
+   * between unrelated images of the same norm). `diversityRatio` is max(D(lambda*), F) /
+   * max(D(0), F) with F = this x noise distance; `diversityRatioRaw` keeps D(lambda*) / D(0).
+   * Images at lambda = 0 that collapse onto one optimum have D(0) at the optimizer's precision
+   * (1e-6), and the raw ratio then measures that precision (1e6), not diversity. 0: no floor.
+   */
+  diversityFloor: z.number().min(0).default(1),
   /** Units optimized together in one batched forward/backward pass. */
   unitsPerBatch: z.number().int().min(1).max(1024).default(16),
   /**

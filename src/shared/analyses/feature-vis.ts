@@ -30,6 +30,21 @@ export const lucidSettings = {
   layerTransforms: z.record(z.string(), transformSettings.partial()).default({}),
   /** Channels optimized together in one batch. */
   batchSize: z.number().int().min(1).max(512).default(16),
+  /**
+   * Redraws (derived seeds) of a starting image whose channel is silent: value <= 0 with zero
+   * gradient, a rectified unit off for the near-grey start, which the optimizer could never move.
+   * Images still silent are then walked up the channel's pre-ReLU layer where the model lists it.
+   * 20, as the diverse analysis's `silentStartRedraws`.
+   */
+  silentStartRedraws: z.number().int().min(0).default(20),
+  /**
+   * A visualization whose final activation is at or below this (in the layer's own units) is
+   * reported silent: it did not drive its channel, and nothing measured on it says anything about
+   * the channel (the scale criteria refuse to judge it). 0.01 is a hundredth of the unit variance
+   * a batch-normalized layer (ResNet's In, Pre, Post) has over natural images, and far below what
+   * an optimized visualization reaches where it drives the channel at all (1 to 100 there).
+   */
+  silentActivation: z.number().min(0).default(0.01),
 };
 
 export const featureVisSettings = z.object({

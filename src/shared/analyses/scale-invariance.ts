@@ -23,13 +23,21 @@ export type ScaleInvarianceSettings = z.infer<typeof scaleInvarianceSettings>;
 
 /** The numbers behind both criteria for one channel, as the engine stores and the views read them. */
 export interface CriteriaValues {
+  /** In_c(X_In) and Pre_c(X_Pre): what each visualization reached on its own channel. */
+  inOfIn: number;
+  preOfPre: number;
   preOfIn: number;
   preOfZoomedIn: number;
   postOfIn: number;
   postOfPre: number;
   /** Post_c(X_In) / Post_c(X_Pre). */
   ratio: number;
-  criterion1: boolean;
-  criterion2: boolean;
-  scaleInvariant: boolean;
+  /**
+   * X_In or X_Pre did not drive its channel above the run's `silentActivation`: the criteria are
+   * not judged (null), since on near-zero values they pass or fail by chance.
+   */
+  silent: boolean;
+  criterion1: boolean | null;
+  criterion2: boolean | null;
+  scaleInvariant: boolean | null;
 }

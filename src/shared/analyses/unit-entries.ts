@@ -7,7 +7,7 @@ import type { AnalysisKind } from './registry';
 import type { UnitMetricKey } from './unit-metrics';
 
 /** Bump when an extractor changes what it reads: projects rebuild their unit index on open. */
-export const UNIT_INDEX_VERSION = 1;
+export const UNIT_INDEX_VERSION = 2;
 
 export interface ImageRef {
   id: number;
@@ -118,8 +118,10 @@ const scaleChannel: UnitExtractor = {
   extract({ data: d, images }, ctx) {
     const post = (d.layers as { post?: unknown } | undefined)?.post;
     if (typeof post !== 'string') return [];
+    // A silent channel (criteria not judged) carries no criteria metrics: its card shows its
+    // images but neither a count of passed criteria nor a ratio of near-zero values.
     const passed = (d.criterion1 === true ? 1 : 0) + (d.criterion2 === true ? 1 : 0);
-    const m = metrics({ scaleCriteria: passed, scaleRatio: d.ratio });
+    const m = d.silent === true ? {} : metrics({ scaleCriteria: passed, scaleRatio: d.ratio });
     return single({ layer: post, channel: d.channel }, ctx.modelId, m, [...images], 1);
   },
 };

@@ -43,7 +43,7 @@ describe('artiphys run diverse / indices', () => {
     expect(doc.run).toMatchObject({ kind: 'diverse', status: 'done', settings: { indices: true, maxSteps: 20 } });
     const unit = doc.results.find((r) => r.key === 'unit/response/0')!.data;
     expect(doc.summary.table).toEqual([
-      { layer: 'response', channel: 0, lambdaStar: unit.lambdaStar, diversityRatio: unit.diversityRatio, shiftInvariance: unit.shiftInvariance, linearCombination: unit.linearCombination },
+      { layer: 'response', channel: 0, lambdaStar: unit.lambdaStar, diversityRatio: unit.diversityRatio, diversityRatioRaw: unit.diversityRatioRaw, shiftInvariance: unit.shiftInvariance, linearCombination: unit.linearCombination },
     ]);
     expect(typeof unit.shiftInvariance).toBe('number');
     expect(typeof unit.linearCombination).toBe('number');

@@ -148,10 +148,23 @@ describe('tables of the other analyses', () => {
     const t = runTable('scale-invariance', [
       record('channel/layer1.0/0', { block: 'layer1.0', channel: 0, layers: { in: 'a', pre: 'b', post: 'c' }, ...criteria(3, true), activations: {} }),
       record('channel/layer1.0/1', { block: 'layer1.0', channel: 1, layers: { in: 'a', pre: 'b', post: 'c' }, ...criteria(4, false), activations: {} }),
+      // A silent channel: not judged, its criteria null.
+      record('channel/layer1.0/2', {
+        block: 'layer1.0',
+        channel: 2,
+        layers: { in: 'a', pre: 'b', post: 'c' },
+        ...criteria(0, false),
+        inOfIn: 0,
+        silent: true,
+        criterion1: null,
+        criterion2: null,
+        scaleInvariant: null,
+      }),
       record('block/layer1.0', { block: 'layer1.0', passing: [0], count: 1 }),
       record('unit/layer1.0/in/0', { block: 'layer1.0', role: 'in', channel: 0 }),
     ]);
-    expect(t.rows.map((r) => [r.channel, r.scaleInvariant, r.preOfIn])).toEqual([[0, true, 3], [1, false, 4]]);
+    expect(t.rows.map((r) => [r.channel, r.scaleInvariant, r.preOfIn])).toEqual([[0, true, 3], [1, false, 4], [2, null, 0]]);
+    expect(t.rows.map((r) => [r.silent, r.criterion1])).toEqual([[null, true], [null, false], [true, null]]);
     expect(t.columns.slice(0, 2)).toEqual(['block', 'channel']);
   });
 

@@ -42,6 +42,12 @@ interface UnitSummary {
   phasesAtStar?: number[];
   shiftInvariance?: number;
   linearCombination?: number;
+  diversityRatio: number | null;
+  diversityRatioRaw: number | null;
+  diversityFloor: number | null;
+  noiseDistance: number;
+  lowestActivation: number[];
+  weakImagesAtStar: number | null;
   complete: boolean;
 }
 
@@ -59,6 +65,8 @@ function firstBelow80(u: UnitSummary): number {
 
 // Every second doubling of the METHODS sweep: enough to see where each curve crosses 80 %.
 const SHORT_SWEEP = [0, 0.32, 1.28, 5.12, 20.48];
+/** LC of templates that all coincide is 1 up to float32 rounding of the pair averages' rescaling. */
+const LC_TOLERANCE = 0.01;
 
 describe('diverse visualization of the Hubel & Wiesel complex cell and the simple cell', () => {
   let complex: UnitSummary;
@@ -66,8 +74,9 @@ describe('diverse visualization of the Hubel & Wiesel complex cell and the simpl
 
   beforeAll(async () => {
     await initBackend();
-    complex = unit(await run({ modelId: 'builtin:complex-cell', lambdas: SHORT_SWEEP, indices: false }));
-    simple = unit(await run({ modelId: 'builtin:simple-cell', lambdas: SHORT_SWEEP, indices: false }));
+    // With the indices (LC is asserted below); texture crops at stride 6 keep the SI texture cheap.
+    complex = unit(await run({ modelId: 'builtin:complex-cell', lambdas: SHORT_SWEEP, textureCropStride: 6 }));
+    simple = unit(await run({ modelId: 'builtin:simple-cell', lambdas: SHORT_SWEEP, textureCropStride: 6 }));
   });
 
   it('at lambda = 0 most images share one phase (at least 4 of 6 within 30 degrees)', () => {
@@ -83,6 +92,34 @@ describe('diverse visualization of the Hubel & Wiesel complex cell and the simpl
     expect(complex.lambdaStar).toBeGreaterThan(0);
     expect(complex.distance[complex.lambdaStarIndex]).toBeGreaterThan(10 * complex.distance[0]);
     expect(largestCircularGap(complex.phasesAtStar!)).toBeLessThan(100);
+  });
+
+  // Issue 15, point 13: with the mean rule alone one image could die at lambda* (mean 2.27 >= 0.8
+  // a(0) with five images at a(0) = 2.73 and one at 0: the simple cell at lambda 5.12, the complex
+  // cell at 20.48), and the dead template lowered the reference of LC (1.04 to 1.08 on the simple
+  // cell). Every image at lambda* now keeps half of a(0).
+  it('keeps every image alive at lambda* (at least half of a(0)), so LC stays at or below 1', () => {
+    for (const u of [simple, complex]) {
+      expect(u.weakImagesAtStar).toBe(0);
+      expect(u.lowestActivation[u.lambdaStarIndex]).toBeGreaterThanOrEqual(0.5 * u.activation[0]);
+      expect(u.linearCombination).toBeLessThanOrEqual(1 + LC_TOLERANCE);
+    }
+    // Larger lambdas of this sweep did kill an image: the condition is what moved lambda*.
+    expect(simple.lowestActivation.slice(simple.lambdaStarIndex + 1).some((a) => a < 0.5 * simple.activation[0])).toBe(true);
+  });
+
+  // Issue 15, point 12: the images collapse at lambda = 0 (D(0) near 1e-6), so the raw ratio
+  // measured the optimizer's precision (complex cell 3.6e6, simple cell 828). Both distances are
+  // now floored at the noise distance: the ratio is finite and orders the cells.
+  it('floors the diversity ratio at the noise distance: finite, complex above simple, raw kept', () => {
+    for (const u of [simple, complex]) {
+      expect(u.diversityFloor).toBeCloseTo(u.noiseDistance, 10);
+      expect(Number.isFinite(u.diversityRatio)).toBe(true);
+      expect(u.diversityRatio!).toBeGreaterThanOrEqual(1);
+    }
+    expect(complex.diversityRatioRaw!).toBeGreaterThan(1e5); // the collapse the floor is for
+    expect(complex.diversityRatio!).toBeLessThan(1000);
+    expect(complex.diversityRatio!).toBeGreaterThan(5 * simple.diversityRatio!);
   });
 
   it("the simple cell's activation falls below 80 % at a smaller lambda than the complex cell's", () => {

@@ -14,6 +14,7 @@ import { diverseSettings } from '../../../src/shared/analyses/diverse';
 import type { LayerInfo } from '../../../src/shared/domain';
 import {
   chooseLambdaStar,
+  flooredDiversityRatio,
   DEFAULT_LAMBDAS,
   diversityRatio,
   largestCircularGap,
@@ -185,7 +186,7 @@ describe('the lambda* rule and the diversity ratio (METHODS §2)', () => {
   const lambdas = [0, 0.02, 0.04, 0.08, 0.16, 0.32];
 
   it('takes the largest lambda whose activation reaches tau a(0)', () => {
-    expect(chooseLambdaStar(lambdas, [10, 9.9, 9.6, 9.2, 8.7, 7], 0.9)).toEqual({ index: 3, lambda: 0.08, threshold: 9 });
+    expect(chooseLambdaStar(lambdas, [10, 9.9, 9.6, 9.2, 8.7, 7], 0.9)).toEqual({ index: 3, lambda: 0.08, threshold: 9, imageThreshold: null });
     // Not the first crossing: a later lambda that comes back above the bound wins.
     expect(chooseLambdaStar(lambdas, [10, 8, 9.5, 7, 9.0, 3], 0.9).index).toBe(4);
     // Nothing qualifies: lambda* = 0.
@@ -196,6 +197,33 @@ describe('the lambda* rule and the diversity ratio (METHODS §2)', () => {
     expect(() => chooseLambdaStar(lambdas, [1, 2], 0.9)).toThrow(/6 lambdas but 2/);
     expect(diversityRatio(3, 1.5)).toBe(2);
     expect(diversityRatio(3, 0)).toBeNull();
+  });
+
+  // Issue 15, point 13: on the simple cell at lambda 5.12 five images kept a(0) = 2.73 and one
+  // died (0), mean 2.275 >= 0.8 a(0), and lambda* took it; the dead template pushed LC to 1.04.
+  it('needs every image at or above a fraction of a(0) when a per-image condition is given', () => {
+    const means = [2.73, 2.73, 2.275, 2.27, 0.85];
+    const lowest = [2.73, 2.73, 0, 0, 0];
+    const l = lambdas.slice(0, 5);
+    expect(chooseLambdaStar(l, means, 0.8).index).toBe(3); // the mean rule alone takes a dead image
+    const star = chooseLambdaStar(l, means, 0.8, { lowest, fraction: 0.5 });
+    expect(star).toEqual({ index: 1, lambda: 0.02, threshold: 0.8 * 2.73, imageThreshold: 0.5 * 2.73 });
+    // Fraction 0 is the mean rule; a lambda without a stored lowest activation counts as met.
+    expect(chooseLambdaStar(l, means, 0.8, { lowest, fraction: 0 }).index).toBe(3);
+    expect(chooseLambdaStar(l, means, 0.8, { lowest: [2.73, 2.73], fraction: 0.5 }).index).toBe(3);
+  });
+
+  // Issue 15, point 12: the complex cell's images collapsed at lambda = 0 (D(0) = 1.5e-6) and the
+  // raw ratio was 3.6e6; the floor is the noise distance (0.178 there).
+  it('floors both distances of the diversity ratio at the noise distance', () => {
+    expect(diversityRatio(5.32, 1.5e-6)).toBeGreaterThan(1e6);
+    expect(flooredDiversityRatio(5.32, 1.5e-6, 0.178)).toBeCloseTo(5.32 / 0.178, 6);
+    // Both collapsed (simple cell: 6.4e-4 and 1e-6 against 0.035): no more diverse, ratio 1.
+    expect(flooredDiversityRatio(6.4e-4, 1e-6, 0.035)).toBe(1);
+    // Above the floor the raw ratio stands; no floor (null or 0) is the raw ratio.
+    expect(flooredDiversityRatio(8, 2, 0.5)).toBe(4);
+    expect(flooredDiversityRatio(8, 0, null)).toBeNull();
+    expect(flooredDiversityRatio(8, 2, 0)).toBe(4);
   });
 
   it('has the METHODS sweep: 0, then 0.02 doubling to 20.48', () => {

@@ -133,6 +133,8 @@ describe('unit index from real runs', () => {
       png('in-zoomed'),
     ]);
     db.addResult(si.id, 'channel/layer1.0/5', { block: 'layer1.0', channel: 5, layers, ...criteria, criterion2: false, ratio: 4, scaleInvariant: false }, []);
+    // Channel 6 is silent: not judged, so its card carries no criteria metrics.
+    db.addResult(si.id, 'channel/layer1.0/6', { block: 'layer1.0', channel: 6, layers, ...criteria, silent: true, criterion1: null, criterion2: null, scaleInvariant: null }, []);
     db.addResult(si.id, 'block/layer1.0', { block: 'layer1.0', layers, passing: [4], count: 1 }, []);
     const top = [{ file: 'a.jpg', activation: 9.5 }, { file: 'b.jpg', activation: 7 }];
     db.addResult(si.id, 'unit/layer1.0/post/4', { block: 'layer1.0', role: 'post', layer: layers.post, channel: 4, top, bottom: [], rfBox: {}, images: 10 }, [
@@ -149,7 +151,8 @@ describe('unit index from real runs', () => {
     db.addResult(abl.id, 'summary', { block: 'layer1.0', layer: layers.post, invariantChannels: [4] }, []);
 
     const post = cardsOf('resnet-x', layers.post);
-    expect([...post.keys()].sort()).toEqual([4, 5]);
+    expect([...post.keys()].sort()).toEqual([4, 5, 6]);
+    expect(post.get(6)!.metrics).toEqual({});
     expect(post.get(4)!.metrics).toEqual({ scaleCriteria: 2, scaleRatio: 1.2, topActivation: 9.5 });
     expect(post.get(5)!.metrics).toEqual({ scaleCriteria: 1, scaleRatio: 4 });
     const siImages = db.listResults(si.id).find((r) => r.key === 'channel/layer1.0/4')!.imageIds;

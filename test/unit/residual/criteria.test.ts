@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { scaleInvarianceSettings } from '../../../src/shared/analyses/scale-invariance';
 import { scaleInvariance } from '../../../src/main/engine/analyses/scale-invariance';
 import { initBackend } from '../../../src/main/engine/backend';
-import { evaluateCriteria } from '../../../src/main/engine/residual/criteria';
+import { evaluateCriteria as evaluate } from '../../../src/main/engine/residual/criteria';
 import { findResidualBlocks } from '../../../src/main/engine/residual/blocks';
 import { gaborResidualBlock, memoryContext } from './tiny-models';
 
@@ -29,7 +29,8 @@ describe('scale-invariance criteria', () => {
   });
 
   it('evaluates (1) and (2) with strict bounds', () => {
-    const base = { preOfIn: 0.2, preOfZoomedIn: 0.5, postOfIn: 1, postOfPre: 1 };
+    const base = { inOfIn: 1, preOfPre: 1, preOfIn: 0.2, preOfZoomedIn: 0.5, postOfIn: 1, postOfPre: 1 };
+    const evaluateCriteria = (v: typeof base) => evaluate(v, 0.01);
     expect(evaluateCriteria(base).scaleInvariant).toBe(true);
     // (1) compares with ReLU(Pre(X_In)): a negative Pre(X_In) counts as 0.
     expect(evaluateCriteria({ ...base, preOfIn: -3, preOfZoomedIn: 0.01 }).criterion1).toBe(true);

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DiverseSettings } from '../../../shared/analyses/diverse';
 import { builtinKind } from '../../../shared/builtin-models';
-import { chooseLambdaStar, diversityRatio } from '../../../shared/math/diverse';
+import { chooseLambdaStar, diversityRatio, flooredDiversityRatio, qualifiesForLambdaStar, type PerImageCondition } from '../../../shared/math/diverse';
 import { defaultTemplateNorm, NATURAL_SPECTRUM } from '../../../shared/math/natural-images';
 import type { EngineAnalysis, ImageOut, RunContext } from '../analysis';
 import { findLayer, meanPixel, rfSizedInput, type NetworkModel } from '../model';
@@ -36,6 +36,10 @@ import { activationRatio, optimizeTextures, pairAverageActivation } from './indi
 interface UnitState {
   channel: number;
   activation: number[];
+  /** The lowest activation among the n images, per lambda (the per-image condition of lambda*). */
+  lowestActivation?: number[];
+  /** Images below imageActivationFraction * a(0), per lambda (0 where the condition is off). */
+  weakImages?: number[];
   distance: number[];
   steps: number[];
   /** Starting images whose unit stayed silent through every redraw, per lambda. */
@@ -62,12 +66,16 @@ interface SummaryRow {
   channel: number;
   lambdaStar: number;
   diversityRatio: number | null;
+  diversityRatioRaw: number | null;
   shiftInvariance: number | null;
   linearCombination: number | null;
 }
 
-const SUMMARY_COLUMNS = ['layer', 'channel', 'lambdaStar', 'diversityRatio', 'shiftInvariance', 'linearCombination'] as const;
-const SUMMARY_LABELS = { lambdaStar: 'lambda*', diversityRatio: 'D(lambda*)/D(0)', shiftInvariance: 'SI', linearCombination: 'LC' };
+const SUMMARY_COLUMNS = ['layer', 'channel', 'lambdaStar', 'diversityRatio', 'diversityRatioRaw', 'shiftInvariance', 'linearCombination'] as const;
+const SUMMARY_LABELS = {
+  lambdaStar: 'lambda*',
+  diversityRatio: 'D(lambda*)/D(0) (floored)',
+  diversityRatioRaw: 'D(lambda*)/D(0) (raw)', shiftInvariance: 'SI', linearCombination: 'LC' };
 
 interface Setup {
   model: NetworkModel;
@@ -161,7 +169,7 @@ export const diverse: EngineAnalysis<DiverseSettings> = {
 };
 
 function freshUnit(channel: number): UnitState {
-  return { channel, activation: [], distance: [], steps: [], silentStarts: [], phases: null, noiseDistance: null, star: { index: 0, pixels: '' } };
+  return { channel, activation: [], lowestActivation: [], weakImages: [], distance: [], steps: [], silentStarts: [], phases: null, noiseDistance: null, star: { index: 0, pixels: '' } };
 }
 
 /** Template norm and prior spectrum: from the user's images when given, else the stored statistics. */
@@ -226,12 +234,15 @@ async function runLambda(
       const acts = m.activations.slice(k * n, (k + 1) * n);
       const a = acts.reduce((x, y) => x + y, 0) / n;
       u.activation.push(a);
+      (u.lowestActivation ??= []).push(Math.min(...acts));
+      const imageBound = s.imageActivationFraction * u.activation[0];
+      (u.weakImages ??= []).push(s.imageActivationFraction > 0 ? acts.filter((x) => !(x >= imageBound)).length : 0);
       u.distance.push(m.minDistance[k]);
       u.steps.push(res.steps[k]);
       u.silentStarts.push(silent.filter((r) => Math.floor(r / n) === k).length);
       const phases = setup.phaseCell ? cellPhasesDeg(pixels, n, side) : null;
       if (phases) (u.phases ??= []).push(phases);
-      if (li === 0 || a >= setup.tau * u.activation[0]) u.star = { index: li, pixels: encodeFloats(pixels) };
+      if (qualifiesForLambdaStar(li, u.activation, setup.tau, perImage(s, u))) u.star = { index: li, pixels: encodeFloats(pixels) };
       const key = `unit/${setup.layerName}/${u.channel}`;
       ctx.emitResult(
         `${key}/lambda/${li}`,
@@ -298,6 +309,7 @@ async function finishUnits(
       channel: u.channel,
       lambdaStar: data.lambdaStar as number,
       diversityRatio: data.diversityRatio as number | null,
+      diversityRatioRaw: data.diversityRatioRaw as number | null,
       shiftInvariance: indices?.si[k] ?? null,
       linearCombination: indices?.lc[k] ?? null,
     };
@@ -344,12 +356,27 @@ async function finishUnits(
   }
 }
 
+/** The per-image condition of lambda* for a unit (none when the fraction is 0). */
+function perImage(s: DiverseSettings, u: UnitState): PerImageCondition | undefined {
+  return s.imageActivationFraction > 0 ? { lowest: u.lowestActivation ?? [], fraction: s.imageActivationFraction } : undefined;
+}
+
 /** The per-unit record: curves so far, lambda*, the diversity ratio and the distance scale. */
 function summary(setup: Setup, s: DiverseSettings, u: UnitState, complete: boolean): Record<string, unknown> {
   const lambdas = s.lambdas.slice(0, u.activation.length);
-  const star = chooseLambdaStar(lambdas, u.activation, setup.tau);
+  const star = chooseLambdaStar(lambdas, u.activation, setup.tau, perImage(s, u));
   const a0 = u.activation[0];
   const d0 = u.distance[0];
+  // The diversity ratio's floor (METHODS §2): the noise distance, the mean pairwise distance in the
+  // distance layer of the n starting white-noise images at the template norm, i.e. the distance
+  // of unrelated images of the same norm measured the same way as D. Images closer than that at
+  // lambda = 0 have collapsed onto one optimum, and D(0) then only says how precisely (the
+  // complex cell: D(0) = 1.5e-6, raw ratio 3.6e6). Counting both D(0) and D(lambda*) at least as
+  // the floor makes the ratio "how much more diverse than at lambda = 0" on the scale the distance
+  // layer resolves: 1 when both sets collapsed (the simple cell), D(lambda*) / noise distance when
+  // only the lambda = 0 images did (the complex cell), the raw ratio when D(0) is above the floor.
+  const floor = s.diversityFloor > 0 && u.noiseDistance !== null ? s.diversityFloor * u.noiseDistance : null;
+  const lowest = u.lowestActivation ?? [];
   return {
     layer: setup.layerName,
     channel: u.channel,
@@ -367,7 +394,15 @@ function summary(setup: Setup, s: DiverseSettings, u: UnitState, complete: boole
     threshold: star.threshold,
     lambdaStar: star.lambda,
     lambdaStarIndex: star.index,
-    diversityRatio: diversityRatio(u.distance[star.index], d0),
+    lowestActivation: lowest,
+    weakImages: u.weakImages ?? [],
+    imageActivationFraction: s.imageActivationFraction,
+    imageThreshold: star.imageThreshold,
+    // Images at lambda* below the per-image bound: none unless lambda* = 0 itself has one.
+    weakImagesAtStar: star.imageThreshold === null ? null : (u.weakImages?.[star.index] ?? null),
+    diversityRatio: flooredDiversityRatio(u.distance[star.index], d0, floor),
+    diversityRatioRaw: diversityRatio(u.distance[star.index], d0),
+    diversityFloor: floor,
     noiseDistance: u.noiseDistance,
     // The scale of lambda where diversity starts to weigh like activation: the summed activation
     // of the n images at lambda = 0 per unit of distance between noise images (D grows with the

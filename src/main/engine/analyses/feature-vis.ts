@@ -28,6 +28,7 @@ export const featureVis: EngineAnalysis<FeatureVisSettings> = {
           learningRate: s.learningRate,
           transforms,
           seed: ctx.seed + batch[0],
+          silentStartRedraws: s.silentStartRedraws,
           cancelled: ctx.cancelled,
           onStep: (step) => ctx.progress(done.size * s.steps + step * batch.length, s.channels.length * s.steps),
         });
@@ -35,7 +36,19 @@ export const featureVis: EngineAnalysis<FeatureVisSettings> = {
           if (r.cancelled) return;
           const imgs = await imagesOut(r.images, batch.map(() => s.objective));
           batch.forEach((c, i) => {
-            ctx.emitResult(`channel/${s.layer}/${c}`, { layer: s.layer, channel: c, objective: s.objective, activation: r.activations[i], steps: r.steps }, [imgs[i]]);
+            const data = {
+              layer: s.layer,
+              channel: c,
+              objective: s.objective,
+              activation: r.activations[i],
+              steps: r.steps,
+              // At or below the floor the image did not drive its channel; its start was redrawn or
+              // woken when silent (silentStart: 'redrawn'), or stayed silent through that ('silent').
+              silent: !(r.activations[i] > s.silentActivation),
+              silentActivation: s.silentActivation,
+              silentStart: r.silentStarts.includes(c) ? 'silent' : r.silentStartsRedrawn.includes(c) ? 'redrawn' : 'ok',
+            };
+            ctx.emitResult(`channel/${s.layer}/${c}`, data, [imgs[i]]);
             done.add(c);
           });
         } finally {

@@ -17,6 +17,8 @@ import { chunks, imagesOut } from '../residual/images-out';
 interface BlockProgress {
   done: number[];
   passing: number[];
+  /** Channels not judged: X_In or X_Pre at or below the silent floor (absent in older checkpoints). */
+  silent?: number[];
   criterion1: number;
   criterion2: number;
 }
@@ -58,6 +60,7 @@ export const scaleInvariance: EngineAnalysis<ScaleInvarianceSettings> = {
               learningRate: s.learningRate,
               transforms: transformsFor(s, layers[role], block.name),
               seed: ctx.seed + batch[0] * 31 + ROLES.indexOf(role) * 7 + (objective === 'channel' ? 3 : 0),
+              silentStartRedraws: s.silentStartRedraws,
               cancelled: ctx.cancelled,
               onStep: (step) => {
                 if (step % 16 === 0) ctx.progress(finished, total, `${block.name}: ${role} ${objective} visualizations of channels ${batch[0]}..${batch.at(-1)}, step ${step}/${s.steps}`);
@@ -74,7 +77,14 @@ export const scaleInvariance: EngineAnalysis<ScaleInvarianceSettings> = {
               if (made.at(-1)!.cancelled) return;
             }
             const [xIn, xPre] = made;
-            const values = await criteriaForChannels(model, { pre: layers.pre, post: layers.post }, batch, xIn.images, xPre.images);
+            const values = await criteriaForChannels(
+              model,
+              { in: layers.in, pre: layers.pre, post: layers.post },
+              batch,
+              xIn.images,
+              xPre.images,
+              s.silentActivation,
+            );
             const zoomed = zoomCentre(xIn.images);
             const images = [...made.map((r) => r.images), zoomed];
             const names = ['in-neuron', 'pre-neuron', ...(s.galleryVisualizations ? ['post-neuron', 'in-channel', 'pre-channel', 'post-channel'] : []), 'in-zoomed'];
@@ -83,9 +93,18 @@ export const scaleInvariance: EngineAnalysis<ScaleInvarianceSettings> = {
             batch.forEach((c, i) => {
               const v = values[i];
               const activations = Object.fromEntries(made.map((r, k) => [names[k], r.activations[i]]));
+              // Visualizations whose start was silent (redrawn or woken), and those that stayed silent.
+              const silentStarts = Object.fromEntries(
+                made.map((r, k) => [names[k], r.silentStarts.includes(c) ? 'silent' : r.silentStartsRedrawn.includes(c) ? 'redrawn' : 'ok']),
+              );
               const imgs: ImageOut[] = perImage.map((p) => p[i]);
-              ctx.emitResult(`channel/${block.name}/${c}`, { block: block.name, channel: c, layers, ...v, activations, steps: s.steps, size: s.size }, imgs);
+              ctx.emitResult(
+                `channel/${block.name}/${c}`,
+                { block: block.name, channel: c, layers, ...v, silentActivation: s.silentActivation, activations, silentStarts, steps: s.steps, size: s.size },
+                imgs,
+              );
               progress.done.push(c);
+              if (v.silent) (progress.silent ??= []).push(c);
               if (v.scaleInvariant) progress.passing.push(c);
               if (v.criterion1) progress.criterion1++;
               if (v.criterion2) progress.criterion2++;
@@ -127,6 +146,8 @@ function emitBlockSummary(
   p: BlockProgress,
 ): void {
   const passing = [...p.passing].sort((a, b) => a - b);
+  const silent = [...(p.silent ?? [])].sort((a, b) => a - b);
+  // Percentages are of the tested channels, silent ones included (they are not passing).
   const pct = (n: number) => (tested ? (100 * n) / tested : 0);
   emit(`block/${block.name}`, {
     model: model.name,
@@ -137,6 +158,9 @@ function emitBlockSummary(
     passing,
     count: passing.length,
     percent: pct(passing.length),
+    silent,
+    silentCount: silent.length,
+    judged: tested - silent.length,
     criterion1Count: p.criterion1,
     criterion1Percent: pct(p.criterion1),
     criterion2Count: p.criterion2,

@@ -64,6 +64,17 @@ export class FourierImages implements ImageParameterization {
     this.colour = tf.tidy(() => tf.keep(tf.transpose(tf.tensor2d(colorDecorrelation(), [3, 3]))));
   }
 
+  /** Replaces the given images' coefficients by fresh N(0, initStd) draws from new seeds. */
+  async redraw(rows: readonly number[], seeds: readonly number[]): Promise<void> {
+    if (rows.length === 0) return;
+    const [, h, half, c] = this.variable.shape;
+    const size = h * half * c;
+    const std = this.options.initStd ?? 0.01;
+    const data = ((await this.variable.data()) as Float32Array).slice();
+    rows.forEach((r, i) => data.set(gaussianNoise(size, seeds[i]).map((v) => v * std), r * size));
+    tf.tidy(() => this.variable.assign(tf.tensor4d(data, this.variable.shape)));
+  }
+
   /** Decorrelated-colour images before the sigmoid, [N, H, W, 3]. */
   linearImages(): tf.Tensor4D {
     return tf.tidy(() => {

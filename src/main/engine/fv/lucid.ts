@@ -2,7 +2,10 @@
 // colour-decorrelated images, optimized with Adam through a stack of random transforms, one image
 // per channel, many channels in one batch. It reuses the shared loop (`optimize`) with early
 // stopping switched off (Lucid runs a fixed number of steps) and no gradient preconditioning (the
-// parameterization already whitens the spectrum).
+// parameterization already whitens the spectrum). Starting images whose channel is silent (value
+// <= 0 with zero gradient: a rectified unit that is off for the near-grey start) would never move,
+// so they are redrawn from derived seeds first and, where still silent, walked up the channel's
+// pre-activation, as the pixel images of the diverse analysis are (starts.ts).
 import * as tf from '@tensorflow/tfjs';
 import { take } from '../read';
 import { mulberry32 } from '../../../shared/math/gabor';
@@ -10,6 +13,7 @@ import { findLayer, type NetworkModel } from '../model';
 import { FourierImages } from './fourier-image';
 import { centralIndex, type Objective } from './objectives';
 import { optimize } from './optimize';
+import { deriveSeed, preActivationLayer } from './starts';
 import type { ImageParameterization } from './parameterization';
 import { applyTransforms, smallestTransformedSide, transformStack, type TransformSettings } from './transforms';
 
@@ -76,6 +80,8 @@ export interface LucidOptions {
   learningRate: number;
   transforms: TransformSettings;
   seed: number;
+  /** Redraws of a silent starting image (default 20, as the diverse analysis). */
+  silentStartRedraws?: number;
   onStep?: (step: number) => void;
   cancelled?: () => boolean;
 }
@@ -87,6 +93,78 @@ export interface LucidResult {
   activations: number[];
   steps: number;
   cancelled: boolean;
+  /** Channels whose starting image was silent (value <= 0, zero gradient) and was redrawn or woken. */
+  silentStartsRedrawn: number[];
+  /** Channels whose starting image stayed silent through every redraw and the pre-activation walk. */
+  silentStarts: number[];
+}
+
+/** The objective's value per image on the untransformed images, [n]. */
+function valuesOf(model: NetworkModel, images: FourierImages, objective: Objective): tf.Tensor1D {
+  return tf.tidy(() => {
+    const pixels = images.render();
+    return objective.evaluate({ acts: model.forward(pixels, objective.layers), pixels });
+  });
+}
+
+/**
+ * Rows whose objective is silent on the untransformed image: value <= 0 and a gradient that is
+ * exactly zero (a rectified unit that is off). A negative value with a gradient (a layer without
+ * rectifier) is an ordinary start and not silent.
+ */
+export async function silentLucidRows(model: NetworkModel, images: FourierImages, objective: Objective): Promise<number[]> {
+  const values = await take(valuesOf(model, images, objective));
+  const candidates = Array.from(values.keys()).filter((r) => !(values[r] > 0));
+  if (candidates.length === 0) return [];
+  const norms = await take(
+    tf.tidy(() => {
+      const { grads } = tf.variableGrads(() => tf.sum(valuesOf(model, images, objective)) as tf.Scalar, [images.variable]);
+      return tf.sum(tf.square(grads[images.variable.name]), [1, 2, 3]);
+    }),
+  );
+  return candidates.filter((r) => !(norms[r] > 0));
+}
+
+/**
+ * Silent rows redrawn from derived seeds up to `maxRedraws` times, then those still silent walked
+ * up `pre` (the objective on the pre-ReLU layer, whose gradient does not vanish) by normalized
+ * gradient steps of `stepSize` per coefficient (about two Adam steps at the METHODS rate), at
+ * most `maxSteps`. Returns the rows silent at first and those still silent.
+ */
+export async function redrawSilentLucidStarts(
+  model: NetworkModel,
+  images: FourierImages,
+  objective: Objective,
+  pre: Objective | null,
+  seeds: readonly number[],
+  maxRedraws: number,
+  maxSteps = 200,
+  stepSize = 0.1,
+): Promise<{ initial: number[]; still: number[] }> {
+  const initial = await silentLucidRows(model, images, objective);
+  let silent = initial;
+  for (let attempt = 1; attempt <= maxRedraws && silent.length > 0; attempt++) {
+    await images.redraw(
+      silent,
+      silent.map((r) => deriveSeed(seeds[r], 'redraw', attempt)),
+    );
+    silent = await silentLucidRows(model, images, objective);
+  }
+  const total = images.variable.shape[0];
+  for (let step = 0; pre && step < maxSteps && silent.length > 0; step++) {
+    const mask = new Float32Array(total);
+    for (const r of silent) mask[r] = 1;
+    tf.tidy(() => {
+      const m = tf.tensor1d(mask);
+      const { grads } = tf.variableGrads(() => tf.sum(tf.mul(valuesOf(model, images, pre), m)) as tf.Scalar, [images.variable]);
+      const g = grads[images.variable.name];
+      const rms = tf.sqrt(tf.mean(tf.square(g), [1, 2, 3], true));
+      images.variable.assign(tf.add(images.variable, tf.mul(tf.div(g, tf.maximum(rms, 1e-12)), stepSize)));
+    });
+    const still = new Set(await silentLucidRows(model, images, objective));
+    silent = silent.filter((r) => still.has(r));
+  }
+  return { initial, still: silent };
 }
 
 /** Runs the optimization, letting the event loop in between steps (so a cancel is seen). */
@@ -98,6 +176,9 @@ export async function visualizeChannels(model: NetworkModel, o: LucidOptions): P
   const images = new FourierImages({ seeds, height: o.size, width: o.size });
   try {
     const objective = channelObjective(model, o.layer, o.channels, o.objective);
+    const preLayer = preActivationLayer(model, o.layer);
+    const pre = preLayer ? channelObjective(model, preLayer, o.channels, o.objective) : null;
+    const starts = await redrawSilentLucidStarts(model, images, objective, pre, seeds, o.silentStartRedraws ?? 20);
     const run = await optimize(model, new Transformed(images, o.transforms, mulberry32(o.seed)), objective, {
       groups: o.channels.length,
       maxSteps: o.steps,
@@ -111,7 +192,14 @@ export async function visualizeChannels(model: NetworkModel, o: LucidOptions): P
     });
     const pixels = images.render();
     const activations = Array.from(await take(tf.tidy(() => objective.evaluate({ acts: model.forward(pixels, [o.layer]), pixels }))));
-    return { images: pixels, activations, steps: Math.max(...run.steps), cancelled: run.cancelled };
+    return {
+      images: pixels,
+      activations,
+      steps: Math.max(...run.steps),
+      cancelled: run.cancelled,
+      silentStartsRedrawn: starts.initial.map((r) => o.channels[r]),
+      silentStarts: starts.still.map((r) => o.channels[r]),
+    };
   } finally {
     images.dispose();
   }

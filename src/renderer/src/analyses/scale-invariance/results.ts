@@ -14,6 +14,8 @@ export interface BlockSummary {
   percent: number;
   criterion1Count: number;
   criterion2Count: number;
+  /** Channels not judged (X_In or X_Pre at or below the silent floor); empty for runs stored before. */
+  silent: number[];
 }
 
 export interface ChannelResult extends CriteriaValues {
@@ -27,6 +29,8 @@ export type Role = 'in' | 'pre' | 'post';
 export const ROLES: readonly Role[] = ['in', 'pre', 'post'];
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
+/** A stored verdict: true, false, or null where the channel was silent and not judged. */
+const verdict = (v: unknown): boolean | null => (v === true ? true : v === false ? false : null);
 
 export function blockSummaries(results: ResultRecord[]): BlockSummary[] {
   return results
@@ -42,6 +46,7 @@ export function blockSummaries(results: ResultRecord[]): BlockSummary[] {
         percent: num(d.percent),
         criterion1Count: num(d.criterion1Count),
         criterion2Count: num(d.criterion2Count),
+        silent: Array.isArray(d.silent) ? d.silent.map(num) : [],
       };
     });
 }
@@ -64,10 +69,13 @@ export function channelResults(results: ResultRecord[]): ChannelResult[] {
         preOfZoomedIn: num(d.preOfZoomedIn),
         postOfIn: num(d.postOfIn),
         postOfPre: num(d.postOfPre),
+        inOfIn: num(d.inOfIn),
+        preOfPre: num(d.preOfPre),
         ratio: num(d.ratio),
-        criterion1: d.criterion1 === true,
-        criterion2: d.criterion2 === true,
-        scaleInvariant: d.scaleInvariant === true,
+        silent: d.silent === true,
+        criterion1: verdict(d.criterion1),
+        criterion2: verdict(d.criterion2),
+        scaleInvariant: verdict(d.scaleInvariant),
         images: Object.fromEntries(r.imageIds.map((id, i) => [names[i], id])),
       };
     });
