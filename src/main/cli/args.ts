@@ -1,7 +1,7 @@
 // Command-line parsing: positional words and --flags. `--name value`, `--name=value`, and bare
 // `--name` (true). Analysis settings come from the flags that are not global options.
-import { ApiError } from '../../shared/api/contract';
-import { expandRange, MAX_LIST_LENGTH } from '../../shared/analyses/lists';
+import { ApiError } from '../../shared/api/errors';
+import { expandRange, MAX_LIST_LENGTH } from '../../shared/analyses/ranges';
 
 export interface ParsedArgs {
   positional: string[];

@@ -5,20 +5,19 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ApiError } from '../../shared/api/contract';
+import { ApiError } from '../../shared/api/errors';
 import { BACKEND_CHOICES } from '../../shared/backends';
 import type { GpuAdapterInfo, RunSummary } from '../../shared/domain';
 import { forkEngine, probeEngine } from '../services/engine-process';
 import { diagnoseEngine } from '../services/engine-diagnose';
 import { defaultProjectPath, modelsDir } from '../services/paths';
-import { zooEntries, zooEntry } from '../services/zoo';
 import type { Workbench } from '../services/workbench';
 import { forTerminal } from '../terminal-text';
 import { APP_VERSION } from '../version';
 import { parseArgs, settingsFromFlags, type ParsedArgs } from './args';
 import { jsonEvent, out } from './output';
 import { ProgressBar } from './progress';
-import { isDetailResult, runRequest } from './run-request';
+import { isDetailResult } from './result-keys';
 import { tableText } from './table';
 
 /**
@@ -283,6 +282,7 @@ async function models(sub: string | undefined, args: ParsedArgs): Promise<number
     return 0;
   }
   if (sub === 'zoo') {
+    const { zooEntries } = await import('../services/zoo');
     const list = zooEntries().map((e) => {
       const file = path.join(modelsDir(), e.fileName);
       return { ...e, path: file, downloaded: fs.existsSync(file) };
@@ -297,7 +297,7 @@ async function models(sub: string | undefined, args: ParsedArgs): Promise<number
   if (sub === 'download') {
     const name = args.positional[2];
     if (!name) throw new ApiError('bad_request', 'usage: artiphys models download <name> --project P ("artiphys models zoo" lists the names)');
-    const entry = zooEntry(name);
+    const entry = (await import('../services/zoo')).zooEntry(name);
     const wb = openWorkbench(args, true, { startEngine: false });
     const bar = !args.flags.json && process.stderr.isTTY ? new ProgressBar(process.stderr, entry.fileName) : null;
     wb.onEvent((e) => {
@@ -320,7 +320,8 @@ async function models(sub: string | undefined, args: ParsedArgs): Promise<number
 async function run(kind: string | undefined, args: ParsedArgs): Promise<number> {
   if (!kind) throw new ApiError('bad_request', 'usage: artiphys run <analysis> --model M [--<setting> value ...]');
   // Flags and lists are checked before the services load or an engine starts.
-  const request = runRequest(kind, settingsFromFlags(args.flags));
+  const flagSettings = settingsFromFlags(args.flags); // ranges bounded before the schemas load
+  const request = (await import('./run-request')).runRequest(kind, flagSettings);
   const { call, openWorkbench } = await common();
   const wb = openWorkbench(args, true, runLog(args));
   let started: RunSummary;

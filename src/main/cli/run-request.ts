@@ -60,7 +60,4 @@ function editDistance(a: string, b: string): number {
   return prev[b.length];
 }
 
-/** Per-lambda results (`.../lambda/<i>`) are details: the text output counts them instead of listing each. */
-export function isDetailResult(key: string): boolean {
-  return /\/lambda\/\d+$/.test(key);
-}
+export { isDetailResult } from './result-keys';

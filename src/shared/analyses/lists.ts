@@ -1,21 +1,8 @@
 // List settings as the CLI and the forms give them: arrays, or comma-separated strings.
 import { z } from 'zod';
+import { expandRange, MAX_LIST_LENGTH } from './ranges';
 
-/**
- * Most values one list setting may hold (units, channels): more than any layer of a vision
- * network has channels. Ranges are checked against it before they are expanded, so `0-100000000`
- * is refused at once instead of filling memory.
- */
-export const MAX_LIST_LENGTH = 65_536;
-
-/** The integers a..b; throws (naming the range) when it runs backwards or holds too many. */
-export function expandRange(a: number, b: number, text = `${a}-${b}`): number[] {
-  if (b < a) throw new RangeError(`range ${text} runs backwards`);
-  if (b - a + 1 > MAX_LIST_LENGTH) {
-    throw new RangeError(`range ${text} holds ${b - a + 1} values; a list holds at most ${MAX_LIST_LENGTH}`);
-  }
-  return Array.from({ length: b - a + 1 }, (_, i) => a + i);
-}
+export { expandRange, MAX_LIST_LENGTH };
 
 /** Integers as a list, or the CLI's `0-15` / `0,3,8-11` form. */
 export const intList = z.preprocess((v, ctx) => {

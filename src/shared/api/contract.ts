@@ -1,6 +1,7 @@
 // The one API contract every front door serves: Electron IPC, HTTP + WebSocket, and the CLI.
 // Each method has a runtime schema for its params; transports validate before calling services.
 import { z } from 'zod';
+import { ApiError, type ApiErrorCode } from './errors';
 import type {
   BackendInfo,
   ModelDetail,
@@ -196,32 +197,7 @@ export type ApiEvent =
   | { type: 'engine.status'; state: 'starting' | 'ready' | 'failed'; error?: string }
   | { type: 'zoo.progress'; name: string; progress: ZooProgress };
 
-/** Error codes a client can act on; the message says what happened in words. */
-export type ApiErrorCode =
-  | 'bad_request'
-  | 'unknown_method'
-  | 'not_found'
-  | 'no_project'
-  | 'project_locked'
-  | 'project_corrupt'
-  | 'project_newer'
-  | 'project_readonly'
-  | 'bad_model'
-  | 'engine_unavailable'
-  | 'unreachable'
-  | 'checksum_mismatch'
-  | 'unauthorized'
-  | 'internal';
-
-export class ApiError extends Error {
-  constructor(
-    readonly code: ApiErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
+export { ApiError, type ApiErrorCode };
 
 /** Wire form of a call and its answer, the same on every transport. */
 export const callEnvelope = z.object({ method: z.string(), params: z.unknown().optional() });
