@@ -51,7 +51,7 @@ describe('chunked forward passes', () => {
     // The unit sees a 3 x 3 patch: each image's gradient is the kernel's, the same non-zero
     // amount for every image, and nothing outside the patch.
     const g = await perImage.data();
-    g.forEach((v) => expect(v).toBeCloseTo(g[0], 3));
+    g.forEach((v: number) => expect(v).toBeCloseTo(g[0], 3));
     expect(g[0]).toBeGreaterThan(0);
     expect((await outside.data())[0]).toBe(0);
     tf.dispose([pixels, grad, perImage, outside]);
