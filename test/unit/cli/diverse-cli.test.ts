@@ -26,7 +26,7 @@ describe('artiphys run diverse / indices', () => {
     expect(lines[0]).toMatch(/^run \d+ done/);
     expect(text).toContain('(2 per-lambda results');
     expect(text).not.toMatch(/lambda\/\d/);
-    const header = lines.findIndex((l) => /^layer\s+channel\s+lambda\*\s+D\(lambda\*\)\/D\(0\)\s+SI\s+LC$/.test(l));
+    const header = lines.findIndex((l) => /^layer\s+channel\s+lambda\*\s+D\(lambda\*\)\/D\(0\) \(floored\)\s+D\(lambda\*\)\/D\(0\) \(raw\)\s+SI\s+LC$/.test(l));
     expect(header).toBeGreaterThan(0);
     const row = lines[header + 1].trim().split(/\s+/);
     expect(row.slice(0, 2)).toEqual(['response', '0']);

@@ -82,6 +82,7 @@ describe('diverse run: random-weights control and summary', () => {
         channel: row.channel,
         lambdaStar: unit.lambdaStar,
         diversityRatio: unit.diversityRatio,
+        diversityRatioRaw: unit.diversityRatioRaw,
         shiftInvariance: unit.shiftInvariance,
         linearCombination: unit.linearCombination,
       });
