@@ -51,7 +51,9 @@ export const forkEngine: EngineLauncher = () => {
   return {
     pid: child.pid,
     send: (msg) => {
-      if (child.connected) child.send(msg);
+      // An engine that dies between the check and the write fails the write (EPIPE); its exit
+      // handler restarts it or fails its run, so the error itself needs no handling here.
+      if (child.connected) child.send(msg, (err) => void err);
     },
     onMessage: (l) => child.on('message', (m) => l(m as FromEngine)),
     onExit: (l) => child.once('exit', (code, signal) => l(code, signal)),
