@@ -71,8 +71,10 @@ test('creates a project, switches to it, and opens the first one again', async (
 test('a job shows live progress up to 100 % and its preferred image and activation curve', async ({ page }, testInfo) => {
   await expect(page.getByTestId('engine')).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
   await selectUnit(page, 'builtin:complex-cell', 'response', 0);
-  const steps = 500;
-  const every = 100;
+  // Enough steps that the run lasts seconds (a 24 px cell takes well under a millisecond a
+  // step), so the bar is seen between 0 and 100 %.
+  const steps = 6000;
+  const every = 1200;
   doneRunId = await startRun(page, { steps: String(steps), checkpointEvery: String(every), title: 'e2e preferred image' });
 
   const seen = await watchProgress(page, doneRunId);

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { ProjectDb } from '../../../src/main/services/project-db';
 import { tempDir } from '../../helpers/temp';
 import { buildModel, ints, weights } from '../models/onnx-builder';
+import { exited } from '../../helpers/processes';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const BIN = path.join(ROOT, 'bin/artiphys.js');
@@ -54,19 +55,6 @@ function childPids(pid: number): number[] {
     .map(Number);
 }
 
-async function exited(pid: number, withinMs: number): Promise<boolean> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < withinMs) {
-    try {
-      process.kill(pid, 0);
-      if (/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))) return true;
-    } catch {
-      return true;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
-}
 
 describe('usage errors are told at once, with exit 2 and nothing queued', () => {
   it('--help exits 0; a bare artiphys is a usage error', () => {

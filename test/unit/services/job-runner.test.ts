@@ -7,6 +7,7 @@ import type { RunSummary } from '../../../src/shared/domain';
 import { forkEngine, type EngineLauncher } from '../../../src/main/services/engine-process';
 import { Workbench } from '../../../src/main/services/workbench';
 import { tempDir } from '../../helpers/temp';
+import { exited } from '../../helpers/processes';
 
 const dir = tempDir();
 let open: Workbench | null = null;
@@ -36,19 +37,6 @@ function until(wb: Workbench, runId: number, pred: (r: RunSummary) => boolean, t
   });
 }
 
-/** Waits (up to 5 s) for a process to end; a zombie counts as ended. */
-async function exited(pid: number): Promise<boolean> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      process.kill(pid, 0);
-      if (/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))) return true;
-    } catch {
-      return true;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
-}
 
 const start = (wb: Workbench, settings: Record<string, unknown>, seed = 3) =>
   wb.call({ method: 'runs.start', params: { kind: 'max-image', settings: { modelId: 'builtin:simple-cell', ...settings }, seed } }) as Promise<RunSummary>;

@@ -13,7 +13,7 @@ import { findLayer, type NetworkModel } from '../model';
 import { FourierImages } from './fourier-image';
 import { centralIndex, type Objective } from './objectives';
 import { optimize } from './optimize';
-import { deriveSeed, preActivationLayer } from './starts';
+import { ascendRows, deriveSeed, preActivationLayer } from './starts';
 import type { ImageParameterization } from './parameterization';
 import { applyTransforms, smallestTransformedSide, transformStack, type TransformSettings } from './transforms';
 
@@ -150,17 +150,8 @@ export async function redrawSilentLucidStarts(
     );
     silent = await silentLucidRows(model, images, objective);
   }
-  const total = images.variable.shape[0];
   for (let step = 0; pre && step < maxSteps && silent.length > 0; step++) {
-    const mask = new Float32Array(total);
-    for (const r of silent) mask[r] = 1;
-    tf.tidy(() => {
-      const m = tf.tensor1d(mask);
-      const { grads } = tf.variableGrads(() => tf.sum(tf.mul(valuesOf(model, images, pre), m)) as tf.Scalar, [images.variable]);
-      const g = grads[images.variable.name];
-      const rms = tf.sqrt(tf.mean(tf.square(g), [1, 2, 3], true));
-      images.variable.assign(tf.add(images.variable, tf.mul(tf.div(g, tf.maximum(rms, 1e-12)), stepSize)));
-    });
+    ascendRows(images.variable, silent, () => valuesOf(model, images, pre), stepSize);
     const still = new Set(await silentLucidRows(model, images, objective));
     silent = silent.filter((r) => still.has(r));
   }

@@ -67,6 +67,23 @@ export async function silentRows(model: NetworkModel, param: ImageParameterizati
 }
 
 /**
+ * One step up `values` (one per row) for the given rows of `variable` only: each row moves along
+ * its gradient normalized to RMS 1, times `stepSize`; the other rows do not move.
+ */
+export function ascendRows(variable: tf.Variable, rows: readonly number[], values: () => tf.Tensor1D, stepSize: number): void {
+  const mask = new Float32Array(variable.shape[0]);
+  for (const r of rows) mask[r] = 1;
+  const axes = variable.shape.slice(1).map((_, i) => i + 1);
+  tf.tidy(() => {
+    const m = tf.tensor1d(mask);
+    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(values(), m)) as tf.Scalar, [variable]);
+    const g = grads[variable.name];
+    const rms = tf.sqrt(tf.mean(tf.square(g), axes, true));
+    variable.assign(tf.add(variable, tf.mul(tf.div(g, tf.maximum(rms, 1e-12)), stepSize)));
+  });
+}
+
+/**
  * Rows still silent after the redraws are walked up their unit's pre-activation (normalized
  * gradient steps of `stepSize` times the RMS of the variable, constraint kept) until the unit
  * responds, at most `maxSteps` steps; the other rows do not move. Returns the rows still silent.
@@ -81,19 +98,9 @@ export async function wakeSilentRows(
   stepSize = 0.1,
 ): Promise<number[]> {
   let rows = [...silent];
-  const total = param.variable.shape[0];
   const preSpec: UnitSpec = { ...spec, layer: preLayer };
-  const axes = param.variable.shape.slice(1).map((_, i) => i + 1);
   for (let step = 0; step < maxSteps && rows.length > 0; step++) {
-    const mask = new Float32Array(total);
-    for (const r of rows) mask[r] = 1;
-    tf.tidy(() => {
-      const m = tf.tensor1d(mask);
-      const { grads } = tf.variableGrads(() => tf.sum(tf.mul(rowActivations(model, param, preSpec), m)) as tf.Scalar, [param.variable]);
-      const g = grads[param.variable.name];
-      const rms = tf.sqrt(tf.mean(tf.square(g), axes, true));
-      param.variable.assign(tf.add(param.variable, tf.mul(tf.div(g, tf.maximum(rms, 1e-12)), stepSize)));
-    });
+    ascendRows(param.variable, rows, () => rowActivations(model, param, preSpec), stepSize);
     param.constrain();
     const stillSilent = new Set(await silentRows(model, param, spec));
     rows = rows.filter((r) => stillSilent.has(r));
