@@ -9,6 +9,7 @@ import { builtinKind } from '../../../shared/builtin-models';
 import { chooseLambdaStar, diversityRatio, flooredDiversityRatio, qualifiesForLambdaStar, type PerImageCondition } from '../../../shared/math/diverse';
 import { defaultTemplateNorm, NATURAL_SPECTRUM } from '../../../shared/math/natural-images';
 import type { EngineAnalysis, ImageOut, RunContext } from '../analysis';
+import { take } from '../read';
 import { findLayer, meanPixel, rfSizedInput, type NetworkModel } from '../model';
 import { cellPhasesDeg, PHASE_CELLS } from '../fv/cell-phase';
 import { precedingConvLayer } from '../fv/layers';
@@ -318,8 +319,8 @@ async function finishUnits(
   async function computeIndices(): Promise<BatchIndices | null> {
     const templates = tf.tensor4d(all, [units.length * n, side, side, 3]);
     try {
-      const templateActivation = await readArray(
-        tf.tidy(() => tf.mean(tf.reshape(unitActivations(model.forward(templates, [spec.layer])[spec.layer], spec), [units.length, n]), 1)),
+      const templateActivation = Array.from(
+        await take(tf.tidy(() => tf.mean(tf.reshape(unitActivations(model.forward(templates, [spec.layer])[spec.layer], spec), [units.length, n]), 1))),
       );
       const pairActivation = await pairAverageActivation(model, spec, templates, norm, mean);
       const tex = await optimizeTextures(
@@ -447,26 +448,17 @@ async function measure(setup: Setup, spec: UnitSpec, pixels: tf.Tensor4D): Promi
       const offDiagonal = tf.sub(1, tf.eye(n));
       return [unitActivations(acts[spec.layer], spec), minPairwiseDistance(d), tf.div(tf.sum(tf.mul(d, offDiagonal), [1, 2]), n * (n - 1)), d];
     });
-    const matrices = await readArray(distances);
+    const matrices = Array.from(await take(distances));
     const groups = matrices.length / (n * n);
     return {
-      activations: await readArray(activations),
-      minDistance: await readArray(minDistance),
-      meanDistance: await readArray(meanDistance),
+      activations: Array.from(await take(activations)),
+      minDistance: Array.from(await take(minDistance)),
+      meanDistance: Array.from(await take(meanDistance)),
       distances: Array.from({ length: groups }, (_, g) => Array.from({ length: n }, (_, i) => matrices.slice((g * n + i) * n, (g * n + i + 1) * n))),
       pixels: (await pixels.data()) as Float32Array,
     };
   } finally {
     pixels.dispose();
-  }
-}
-
-/** A tensor's values as numbers, read without blocking (and the tensor freed). */
-async function readArray(t: tf.Tensor): Promise<number[]> {
-  try {
-    return Array.from(await t.data());
-  } finally {
-    t.dispose();
   }
 }
 

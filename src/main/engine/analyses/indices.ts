@@ -5,6 +5,7 @@
 // the templates themselves.
 import * as tf from '@tensorflow/tfjs';
 import type { NetworkModel } from '../model';
+import { take } from '../read';
 import { unitActivation, unitActivations, weightedSum, type UnitSpec } from '../fv/objectives';
 import { optimize, type OptimizerSettings, type OptimizeOptions } from '../fv/optimize';
 import { mulberry32 } from '../../../shared/math/gabor';
@@ -136,8 +137,7 @@ export class WindowedTextureCrops implements ImageParameterization {
         const acts = unitActivations(model.forward(pixels, [spec.layer])[spec.layer], { ...spec, imagesPerGroup: part.length });
         return tf.sum(tf.reshape(acts, [units, part.length]), 1);
       });
-      const values = await partSums.data();
-      partSums.dispose();
+      const values = await take(partSums);
       values.forEach((v, u) => (sum[u] += v));
     }
     return Array.from(sum, (v) => v / this.crops.length);
@@ -270,11 +270,7 @@ export async function pairAverageActivation(
     const acts = unitActivations(model.forward(pixels, [spec.layer])[spec.layer], pairSpec);
     return tf.mean(tf.reshape(acts, [units, pairs.length]), 1);
   });
-  try {
-    return Array.from(await perUnit.data());
-  } finally {
-    perUnit.dispose();
-  }
+  return Array.from(await take(perUnit));
 }
 
 /** An index as the ratio of two mean activations; null when the reference is not positive. */
