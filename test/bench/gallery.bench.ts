@@ -9,14 +9,10 @@ import { Workbench } from '../../src/main/services/workbench';
 import type { GalleryPage } from '../../src/shared/curation';
 import { createGalleryProject } from '../fixtures/gallery-project';
 import type { BenchModule } from './run';
+import { median } from '../../src/shared/analyses/shapes-results';
 
 const UNITS = 5000;
 const REPEATS = 5;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
-}
 
 const bench: BenchModule = {
   title: `gallery.query over a ${UNITS}-unit layer (feature-vis and diverse runs), through Workbench.call`,
@@ -48,7 +44,7 @@ const bench: BenchModule = {
           n = (await query(params)).cards.length;
           ms.push(performance.now() - t0);
         }
-        report(`${label} (${n} cards, median of ${REPEATS})`, median(ms), 'ms');
+        report(`${label} (${n} cards, median of ${REPEATS})`, median(ms)!, 'ms');
       };
       await timed('layer, default order', { layer: project.layer });
       await timed('layer, sorted by SI', { layer: project.layer, sort: { by: 'shiftInvariance', descending: true } });

@@ -23,6 +23,7 @@ import { GaussianSpectrumPrior } from '../../src/main/engine/fv/prior';
 import { diverseSettings } from '../../src/shared/analyses/diverse';
 import { defaultTemplateNorm, NATURAL_SPECTRUM } from '../../src/shared/math/natural-images';
 import type { BenchModule } from './run';
+import { median } from '../../src/shared/analyses/shapes-results';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const MODELS = path.resolve(HERE, '../../../shared/models');
@@ -33,11 +34,6 @@ const LAYER = 'relu3_1';
 const IMAGES = 6;
 const BATCH_UNITS = 16;
 const REPEATS = 5;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
-}
 
 /** Median over REPEATS of the mean milliseconds per step over `steps` steps, after 3 warm-up steps. */
 async function diverseStepMs(model: NetworkModel, units: number, steps: number): Promise<number> {
@@ -66,7 +62,7 @@ async function diverseStepMs(model: NetworkModel, units: number, steps: number):
       await optimize(model, images, objective, { ...opts, maxSteps: steps });
       times.push((performance.now() - t) / steps);
     }
-    return median(times);
+    return median(times)!;
   } finally {
     images.dispose();
     prior.dispose();
@@ -101,7 +97,7 @@ async function forwardRatio(file: string, batch: number): Promise<{ appMs: numbe
         times.push(performance.now() - t);
       }
     }
-    return { appMs: median(appMs), ortMs: median(ortMs) };
+    return { appMs: median(appMs)!, ortMs: median(ortMs)! };
   } finally {
     pixels.dispose();
     model.dispose();
