@@ -43,7 +43,7 @@ Usage: artiphys <command> [options]    (every command takes --json)
   models zoo                     well-known public weights that can be downloaded
   models download <name> --project P
                                  downloads a zoo entry, checks its checksum, imports it
-  run <analysis> --model M [--<setting> value ...] [--seed N] [--project P]
+  run <analysis> --model M|FILE [--<setting> value ...] [--seed N] [--project P]
                                  runs an analysis and waits for it (Ctrl-C cancels)
   run diverse --model M --layer L --units 0-15 [--lambdas 0,0.1,...] [--steps N]
                                  diverse images per unit; prints lambda*, D ratio, SI, LC
@@ -326,6 +326,8 @@ async function run(kind: string | undefined, args: ParsedArgs): Promise<number> 
   const wb = openWorkbench(args, true, runLog(args));
   let started: RunSummary;
   try {
+    const model = request.settings.modelId;
+    if (typeof model === 'string' && isModelFile(model)) request.settings.modelId = await modelIdForFile(wb, path.resolve(model));
     started = await call(wb, 'runs.start', {
       ...request,
       ...(args.flags.seed !== undefined ? { seed: Number(args.flags.seed) } : {}),
@@ -335,6 +337,23 @@ async function run(kind: string | undefined, args: ParsedArgs): Promise<number> 
     throw err;
   }
   return waitForRun(wb, started, args);
+}
+
+/** `--model` names a model file rather than an id: a path to an existing file. */
+function isModelFile(model: string): boolean {
+  if (model.startsWith('builtin:')) return false;
+  try {
+    return fs.statSync(path.resolve(model)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The project's model imported from this file, imported now on first use and reused after. */
+async function modelIdForFile(wb: Workbench, file: string): Promise<string> {
+  const { call } = await common();
+  const known = (await call(wb, 'models.list')).find((m) => m.source === file && m.randomWeightsSeed === undefined);
+  return (known ?? (await call(wb, 'models.import', { path: file }))).id;
 }
 
 /** With --json, engine log lines of runs are JSON lines on stderr like every other event. */

@@ -14,9 +14,10 @@ const KIND_ALIASES: Record<string, KindAlias> = {
   indices: { kind: 'diverse', settings: { indices: true } },
 };
 
-/** Short flag names per kind: `--steps` for the optimizer's step limit. */
+/** Short flag names per kind: `--steps` for the optimizer's step limit, `--unit` for the one channel max-image drives. */
 const SETTING_ALIASES: Record<string, Record<string, string>> = {
   diverse: { steps: 'maxSteps' },
+  'max-image': { unit: 'channel' },
 };
 
 export function runRequest(kind: string, flagSettings: Record<string, unknown>): { kind: string; settings: Record<string, unknown> } {
