@@ -78,6 +78,16 @@ describe('operators match onnxruntime-node', () => {
     );
   });
 
+  it('Identity over an initializer (shared equal weights of untrained exports) is the constant itself', async () => {
+    const spec = chain(4, [
+      { op: 'Identity', inputs: ['w1'], output: 'w1_copy' },
+      { op: 'Identity', inputs: ['b1'], output: 'b1_copy' },
+      { op: 'Conv', inputs: ['a', 'w1', 'b1'], output: 'c1', attrs: { kernel_shape: ints([3, 3]) } },
+      { op: 'Conv', inputs: ['a', 'w1_copy', 'b1_copy'], output: 'c2', attrs: { kernel_shape: ints([3, 3]) } },
+    ], { w1: weights([5, 4, 3, 3], 3), b1: weights([5], 4) });
+    await expectMatch({ ...spec, outputs: ['c1', 'c2'] });
+  });
+
   it('Conv: auto_pad SAME_UPPER, SAME_LOWER and VALID with even kernels and strides', async () => {
     const w = { w: weights([4, 4, 4, 4], 7) };
     await expectMatch(

@@ -46,6 +46,13 @@ export function planGraph(desc: GraphDescription): Plan {
         constants.set(node.outputs[0], constantValue(node));
         continue;
       }
+      // Exporters share equal initializers behind Identity nodes (untrained models): the copy is the same constant.
+      const aliased = node.op === 'Identity' ? constants.get(node.inputs[0]) : undefined;
+      if (aliased) {
+        define(node.outputs[0], node);
+        constants.set(node.outputs[0], aliased);
+        continue;
+      }
       if (!OPS[node.op]) throw nodeError(node, `operator "${node.op}" is not supported (supported: ${SUPPORTED_OPS.join(', ')})`);
       define(node.outputs[0], node);
       // Extra outputs (BN statistics, MaxPool indices, Dropout mask) are fine while unused.
