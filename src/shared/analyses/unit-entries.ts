@@ -7,7 +7,7 @@ import type { AnalysisKind } from './registry';
 import type { UnitMetricKey } from './unit-metrics';
 
 /** Bump when an extractor changes what it reads: projects rebuild their unit index on open. */
-export const UNIT_INDEX_VERSION = 2;
+export const UNIT_INDEX_VERSION = 3;
 
 export interface ImageRef {
   id: number;
@@ -67,14 +67,26 @@ function single(d: Record<string, unknown>, modelId: string, m: Metrics, images:
   return [{ modelId, layer: d.layer, channel, metrics: m, images, imagePriority }];
 }
 
-/** `unit/<layer>/<c>` summaries (src/main/engine/analyses/diverse.ts), once every lambda is done. */
+/** Images of an unfinished diverse unit rank after every finished analysis's. */
+const PARTIAL_DIVERSE_PRIORITY = 4;
+
+/**
+ * `unit/<layer>/<c>` summaries (src/main/engine/analyses/diverse.ts). Once every lambda is done:
+ * lambda*, the diversity ratio, SI and LC with the lambda* images. Before (a run still going, or
+ * cancelled or failed part-way): no numbers, which would not be the unit's, but the images of the
+ * best lambda so far, so that the work a stopped run finished reaches the gallery.
+ */
 const diverseUnit: UnitExtractor = {
   keys: /^unit\/.+\/\d+$/,
   extract({ key, data: d, images }, ctx) {
-    if (/\/lambda\/\d+$/.test(key) || d.complete !== true) return [];
+    if (/\/lambda\/\d+$/.test(key)) return [];
     // A random-weights control run measures another network: the id models.randomize gives it.
     const seed = d.randomWeightsSeed;
     const modelId = finite(seed) ? `${ctx.modelId}-rand${seed}` : ctx.modelId;
+    if (d.complete !== true) {
+      const best = finite(d.lambdaStarIndex) ? ctx.sibling(`${key}/lambda/${d.lambdaStarIndex}`) : null;
+      return best ? single(d, modelId, {}, [...best.images], PARTIAL_DIVERSE_PRIORITY) : [];
+    }
     const star = images.filter((i) => i.name.startsWith('lambda-star/'));
     const texture = images.filter((i) => i.name === 'texture');
     const m = metrics({
