@@ -20,6 +20,12 @@ export async function loadWorkbench(): Promise<void> {
   await Promise.all([models.load(), runs.load()]);
 }
 
+/** Called once the next project switch is loaded (a link to another project's run). */
+let afterSwitch: (() => void) | null = null;
+export function whenProjectLoaded(callback: () => void): void {
+  afterSwitch = callback;
+}
+
 export function connectEvents(): () => void {
   const client = api();
   const app = useAppStore();
@@ -37,7 +43,13 @@ export function connectEvents(): () => void {
         // Run ids and models belong to a project: what was selected is gone.
         runs.selectedId = null;
         models.select(null);
-        void loadWorkbench().catch((err) => notices.error(err));
+        void loadWorkbench()
+          .catch((err) => notices.error(err))
+          .finally(() => {
+            const next = afterSwitch;
+            afterSwitch = null;
+            next?.();
+          });
         break;
       default:
         runs.handle(event);

@@ -16,6 +16,7 @@ export interface DroppedFile {
 }
 
 const THEME_KEY = 'artiphys.theme';
+const RUN_MODEL_KEY = 'artiphys.newRunModel';
 
 function initialTheme(): Theme {
   const saved = localStorage.getItem(THEME_KEY);
@@ -30,6 +31,13 @@ export const useUiStore = defineStore('ui', () => {
   const dropped = ref<DroppedFile | null>(null);
   /** The panels the figure dialog starts from (a chart, a grid, a collection). */
   const figurePanels = ref<PanelSpec[]>([]);
+  /** The model of the last run started from the New-run form: the form's model when nothing is selected. */
+  const lastRunModel = ref<string | null>(localStorage.getItem(RUN_MODEL_KEY));
+
+  function rememberRunModel(modelId: string): void {
+    lastRunModel.value = modelId;
+    localStorage.setItem(RUN_MODEL_KEY, modelId);
+  }
 
   watch(
     theme,
@@ -64,5 +72,5 @@ export const useUiStore = defineStore('ui', () => {
     dialog.value = 'import-model';
   }
 
-  return { theme, dialog, centre, dropped, figurePanels, toggleTheme, open, close, importDropped, openFigure };
+  return { theme, dialog, centre, dropped, figurePanels, lastRunModel, toggleTheme, open, close, importDropped, openFigure, rememberRunModel };
 });
