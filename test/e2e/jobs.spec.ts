@@ -4,6 +4,7 @@
 // ran, its duration went on and the footer's counts grew without a reload. A reload restores the
 // open run and the selected unit from the URL, and a link to a unit or a layer opens it.
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { GalleryPage } from '../../src/shared/curation';
@@ -25,7 +26,7 @@ let cancelledRunId = 0;
 
 const resultCount = (text: string | null): number => Number(text?.match(/(\d[\d,]*) results/)?.[1].replace(/,/g, '') ?? Number.NaN);
 
-test('a run cancelled part-way reads cancelled everywhere and its finished images reach the gallery', async ({ page, target, projectFile }) => {
+test('a run cancelled part-way reads cancelled everywhere and its finished images reach the gallery', async ({ page, target, projectFile }, testInfo) => {
   test.setTimeout(240_000);
   await expect(page.getByTestId('engine')).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
   const counts = page.getByTestId('project-counts');
@@ -58,6 +59,8 @@ test('a run cancelled part-way reads cancelled everywhere and its finished image
   await expect(unit).not.toContainText('running');
   // Its chart of one (or a few) lambdas is drawn, not broken (the page fixture fails on errors).
   await expect(unit.getByTestId('chart-trade-off').locator('canvas, svg').first()).toBeVisible();
+  await page.waitForTimeout(1000); // ECharts' entry animation, for the picture kept for the eye
+  fs.writeFileSync(testInfo.outputPath('cancelled-unit.png'), await unit.screenshot());
   const duration = await header.getByTestId('run-duration').textContent();
   await page.waitForTimeout(1500);
   await expect(header.getByTestId('run-duration'), 'a stopped run\'s duration stands still').toHaveText(duration!);

@@ -51,10 +51,14 @@ export const useRunsStore = defineStore('runs', () => {
   const statusEvents = new Map<number, number>();
   const eventCount = (runId: number) => statusEvents.get(runId) ?? 0;
 
-  /** Takes a run from an answer to a call made when `eventsBefore` status events had been seen. */
-  function put(run: RunSummary, eventsBefore: number): void {
+  /** A run from an answer to a call made when `eventsBefore` of its status events had been seen. */
+  function newest(run: RunSummary, eventsBefore: number): RunSummary {
     const current = byId.value[run.id];
-    byId.value[run.id] = current && eventCount(run.id) !== eventsBefore ? { ...run, status: current.status, error: current.error } : run;
+    return current && eventCount(run.id) !== eventsBefore ? { ...run, status: current.status, error: current.error } : run;
+  }
+
+  function put(run: RunSummary, eventsBefore: number): void {
+    byId.value[run.id] = newest(run, eventsBefore);
   }
 
   /** Calls the API for one run and takes its answer, newer statuses kept. */
@@ -70,10 +74,7 @@ export const useRunsStore = defineStore('runs', () => {
     try {
       const before = new Map(statusEvents);
       const runs = await api().call('runs.list', { limit: 500 });
-      const current = byId.value;
-      byId.value = Object.fromEntries(
-        runs.map((r) => [r.id, current[r.id] && eventCount(r.id) !== (before.get(r.id) ?? 0) ? { ...r, status: current[r.id].status, error: current[r.id].error } : r]),
-      );
+      byId.value = Object.fromEntries(runs.map((r) => [r.id, newest(r, before.get(r.id) ?? 0)]));
       for (const r of runs) notePace(r.id, r.progress.step);
       results.value = {};
       if (selectedId.value !== null && !byId.value[selectedId.value]) selectedId.value = null;
