@@ -123,7 +123,9 @@ test('a link to a unit or a layer opens it', async ({ page }) => {
   await expect(page.getByTestId('selection')).toHaveText(/complex-cell \/ subunits \/ unit 2/);
 
   // A link followed inside the open page (only the hash changes): a layer.
-  await page.evaluate(() => (window.location.hash = '#/model?model=builtin%3Aenergy&layer=response'));
+  await page.evaluate(() => {
+    (globalThis as unknown as { location: { hash: string } }).location.hash = '#/model?model=builtin%3Aenergy&layer=response';
+  });
   await expect(page.locator('[data-model-id="builtin:energy"] [data-layer="response"] button.layer')).toHaveClass(/current/);
   await expect(page.getByTestId('selection').locator('.mono')).toHaveText('energy / response');
   await expect(page.getByTestId('tab-model')).toContainText('energy');
