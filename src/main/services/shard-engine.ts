@@ -19,13 +19,16 @@ export interface ShardTask {
   seed: number;
   /** Project models the shard loads (files must be readable where it runs). */
   models: Record<string, ModelRef>;
-  /** The checkpoint of an earlier attempt, returned by the worker that was running it. */
+  /** The checkpoint of an earlier attempt, returned by the worker that was running it... */
   resumeFrom?: unknown;
+  /** ...with the results that attempt had finished by then. */
+  finished?: ShardOutcome['results'];
 }
 
 export interface ShardHooks {
   onProgress?: (step: number, total: number) => void;
-  onCheckpoint?: (state: unknown) => void;
+  /** A checkpoint, with every result finished before it: together they resume the shard. */
+  onCheckpoint?: (state: unknown, finished: ShardOutcome['results']) => void;
   onLog?: (message: string) => void;
 }
 
@@ -103,7 +106,7 @@ export class ShardEngine {
     if (this.current) throw new Error('this engine is already running a shard');
     const backend = await this.start();
     const runId = this.nextRunId++;
-    const results: ShardOutcome['results'] = [];
+    const results: ShardOutcome['results'] = [...(task.finished ?? [])];
     return new Promise<ShardOutcome>((resolve, reject) => {
       const onAbort = () => this.engine?.send({ type: 'cancel', runId });
       const end = () => {
@@ -119,7 +122,7 @@ export class ShardEngine {
         onMessage: (msg) => {
           if (!('runId' in msg) || msg.runId !== runId) return;
           if (msg.type === 'progress') hooks.onProgress?.(msg.progress.step, msg.progress.total);
-          else if (msg.type === 'checkpoint') hooks.onCheckpoint?.(msg.state);
+          else if (msg.type === 'checkpoint') hooks.onCheckpoint?.(msg.state, [...results]);
           else if (msg.type === 'log') hooks.onLog?.(msg.message);
           else if (msg.type === 'result') {
             // A resumed shard re-emits its last part under the same key: the later one counts.

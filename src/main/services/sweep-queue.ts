@@ -1,7 +1,8 @@
 // Sweeps on a worker pool: BullMQ over Redis. The project owner enqueues a sweep's unfinished
 // shards and is the only writer of the project: each shard's outcome (results and images) comes
 // back as its job's return value and is stored as it arrives. Workers (`artiphys worker`) run
-// shards in their own engines, report progress, and hand back each checkpoint into the job's data,
+// shards in their own engines, report progress, and hand back each checkpoint (with the results
+// finished before it) into the job's data,
 // so a shard whose worker dies is run again by another from there. BullMQ retries failed shards
 // with exponential backoff; cancelling a sweep drops its waiting jobs and tells the workers, over
 // a Redis channel, to stop the ones they run.
@@ -199,8 +200,9 @@ export async function startWorker(url: string, opts: WorkerOptions): Promise<{ c
           task,
           {
             onProgress: (step, total) => void job.updateProgress({ worker: WORKER_NAME, step, total } satisfies ShardProgress).catch(() => undefined),
-            // The checkpoint goes into the job: whoever runs it next resumes from there.
-            onCheckpoint: (state) => void job.updateData({ ...task, resumeFrom: state }).catch(() => undefined),
+            // The checkpoint and the results finished before it go into the job: whoever runs
+            // it next resumes from there, and nothing finished is lost.
+            onCheckpoint: (state, finished) => void job.updateData({ ...task, resumeFrom: state, finished }).catch(() => undefined),
           },
           abort.signal,
         );
