@@ -5,11 +5,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Queue } from 'bullmq';
+import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forkEngine } from '../../../src/main/services/engine-process';
 import { ProjectDb } from '../../../src/main/services/project-db';
 import { ShardEngine, runSweepLocally, shardTasks } from '../../../src/main/services/shard-engine';
+import { shardDigest } from '../../../src/main/services/sweep-db';
 import { QUEUE_NAME, runSweepOnQueue } from '../../../src/main/services/sweep-queue';
 import { Workbench } from '../../../src/main/services/workbench';
 import { sweepSpec, type SweepSpecInput } from '../../../src/shared/sweeps';
@@ -169,6 +171,25 @@ describe.skipIf(!fs.existsSync(REDIS_SERVER))('sweeps on a BullMQ worker pool (r
         connection.disconnect();
         db.close();
       }
+    }, 600_000);
+
+    it('retries a failing shard with backoff, then keeps it failed with its error; the others are stored', async () => {
+      // Shard 1's natural images are in an empty folder (as on a worker where it is not mounted).
+      const empty = fs.mkdtempSync(path.join(dir, 'no-images-'));
+      const { file, sweepId } = projectWithSweep(path.join(dir, 'failing.artiphys'), { ...CELL_SWEEP, units: [0, 1, 2, 3] });
+      const raw = new Database(file);
+      const settings = JSON.parse((raw.prepare(`SELECT settings FROM sweep_shards WHERE idx = 1`).get() as { settings: string }).settings);
+      raw.prepare(`UPDATE sweep_shards SET settings = ?, digest = ? WHERE idx = 1`).run(
+        JSON.stringify({ ...settings, normImages: empty }),
+        shardDigest({ kind: 'diverse', settings: { ...settings, normImages: empty }, seed: CELL_SWEEP.seed }),
+      );
+      raw.close();
+      const sweep = await runOnQueue(file, sweepId, url(), { attempts: 2, backoffMs: 200 });
+      expect(sweep.state).toBe('failed');
+      expect(sweep.shards.map((s) => s.state)).toEqual(['done', 'failed']);
+      expect(sweep.shards[1]).toMatchObject({ attempts: 2, runId: null });
+      expect(sweep.shards[1].error).toMatch(/has no JPEG or PNG images/);
+      expect(runCount(file)).toBe(1);
     }, 600_000);
 
     it('cancels a sweep: the worker stops its shard, the waiting ones are dropped, nothing is stored', async () => {
