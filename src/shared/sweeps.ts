@@ -54,6 +54,28 @@ export interface SweepShard {
 
 export type ShardState = 'pending' | 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
+/** A sweep as the project records it, with every shard's state (API `sweeps.list`). */
+export interface SweepSummary {
+  id: number;
+  uid: string;
+  title: string;
+  kind: SweepKind;
+  state: ReturnType<typeof sweepState>;
+  createdAt: string;
+  shards: {
+    index: number;
+    modelId: string;
+    layer: string;
+    units: number[] | null;
+    state: ShardState;
+    runId: number | null;
+    attempts: number;
+    worker: string | null;
+    error: string | null;
+    progress: { step: number; total: number };
+  }[];
+}
+
 /** A shard's finished run as it travels back to the owner (queue return value, shard project). */
 export interface ShardOutcome {
   sweepUid: string;

@@ -16,6 +16,7 @@ import {
   type StoredImageData,
 } from '../../shared/api/contract';
 import { builtinModels } from '../../shared/builtin-models';
+import type { SweepSummary } from '../../shared/sweeps';
 import { V4_BEST_REPORTED, type ApcPointsReference, type V4Reference } from '../../shared/v4-reference';
 import { shippedApcPoints, shippedV4Fits } from '../engine/shape-data';
 import type { InputConvention, ModelDetail, ModelSummary } from '../../shared/domain';
@@ -258,6 +259,27 @@ export class Workbench {
       this.run(p.runId);
       return this.db.listResults(p.runId);
     },
+    'sweeps.list': (): SweepSummary[] =>
+      this.db.sweeps.list().map((w) => ({
+        id: w.id,
+        uid: w.uid,
+        title: w.title,
+        kind: w.spec.kind,
+        state: w.state,
+        createdAt: w.createdAt,
+        shards: w.shards.map(({ index, modelId, layer, units, state, runId, attempts, worker, error, progress }) => ({
+          index,
+          modelId,
+          layer,
+          units,
+          state,
+          runId,
+          attempts,
+          worker,
+          error,
+          progress,
+        })),
+      })),
     'images.get': (p: { imageId: number }) => {
       const img = this.imageData(p.imageId);
       if (!img) throw new ApiError('not_found', `no image ${p.imageId}`);

@@ -14,6 +14,7 @@ import type {
   ZooProgress,
 } from '../domain';
 import type { CollectionSummary, CurationStep, GalleryPage, UnitDetail } from '../curation';
+import type { SweepSummary } from '../sweeps';
 import { figureSpec, type ExportedFile } from '../figures';
 import type { ApcPointsReference, V4Reference } from '../v4-reference';
 
@@ -79,6 +80,8 @@ export const methodParams = {
   'runs.cancel': z.object({ runId }),
   'runs.resume': z.object({ runId }),
   'results.list': z.object({ runId }),
+  /** The project's sweeps with the state of each shard (they run through the CLI: `artiphys sweep`). */
+  'sweeps.list': z.object({}),
   'images.get': z.object({ imageId: z.number().int().positive() }),
   /** Several images in one answer: a grid's thumbnails cost one round trip, not one each. */
   'images.getMany': z.object({ imageIds: z.array(z.number().int().positive()).min(1).max(200) }),
@@ -159,6 +162,7 @@ export interface MethodResults {
   'runs.cancel': RunSummary;
   'runs.resume': RunSummary;
   'results.list': ResultRecord[];
+  'sweeps.list': SweepSummary[];
   'images.get': StoredImageData;
   /** The images found, in the order asked; ids with no image are listed in `missing`. */
   'images.getMany': { images: StoredImageData[]; missing: number[] };
