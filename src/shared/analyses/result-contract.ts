@@ -2,6 +2,7 @@
 // parts it stores, each with its key (segments: fixed words and named fields) and a zod schema of
 // its data. The engine emits through the schemas (`checkResult`), readers match keys with
 // `parseResultKey` and read data with `readResult`, so keys are built and parsed in one place.
+// Schemas name the fields readers use; a run may store more (they pass through as stored).
 import { z } from 'zod';
 
 export interface IntField<N extends string> {
@@ -100,24 +101,39 @@ export function checkResult<C extends ResultContract, P extends PartName<C>>(con
   return r.data as z.output<C[P]['data']>;
 }
 
-const lenient = new WeakMap<z.ZodObject, z.ZodObject>();
+/** Stored data as readers see it: any field of an object, at any depth, may be missing (arrays are read whole). */
+export type Stored<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: Stored<T[K]> } : T;
+
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * A stored part's data as its schema types it, read tolerantly: results written by older versions
- * may lack fields or hold them in another form, so a missing field is undefined and a field that
- * does not match its schema is dropped (left undefined) instead of failing the whole result.
+ * may lack fields or hold them in another form, so a missing field stays missing and a field that
+ * does not match its schema is left out, at every depth of nested objects, instead of failing the
+ * whole result. Fields the schema does not name pass through as stored.
  */
-export function readResult<D extends z.ZodObject>(schema: D, data: unknown): Partial<z.output<D>> {
-  let partial = lenient.get(schema);
-  if (!partial) lenient.set(schema, (partial = schema.partial()));
-  let value: Record<string, unknown> = data !== null && typeof data === 'object' && !Array.isArray(data) ? { ...(data as Record<string, unknown>) } : {};
-  for (;;) {
-    const r = partial.safeParse(value);
-    if (r.success) return r.data as Partial<z.output<D>>;
-    const bad = new Set(r.error.issues.map((i) => i.path[0]).filter((k) => k !== undefined));
-    if (bad.size === 0) return {};
-    value = Object.fromEntries(Object.entries(value).filter(([k]) => !bad.has(k)));
+export function readResult<D extends z.ZodObject>(schema: D, data: unknown): Stored<z.output<D>> {
+  return (tolerant(schema, isRecord(data) ? data : {}) ?? {}) as Stored<z.output<D>>;
+}
+
+/** The value as far as it matches the schema; undefined when it does not match at all. */
+function tolerant(schema: z.ZodType, value: unknown): unknown {
+  const inner = schema instanceof z.ZodOptional ? (schema.unwrap() as z.ZodType) : schema;
+  if (inner instanceof z.ZodObject && isRecord(value)) {
+    const out: Record<string, unknown> = {};
+    const shape = inner.shape as Record<string, z.ZodType>;
+    for (const [key, v] of Object.entries(value)) {
+      if (!(key in shape)) {
+        out[key] = v;
+        continue;
+      }
+      const read = v === undefined ? undefined : tolerant(shape[key], v);
+      if (read !== undefined) out[key] = read;
+    }
+    return out;
   }
+  const r = schema.safeParse(value);
+  return r.success ? r.data : undefined;
 }
 
 /**
@@ -134,3 +150,25 @@ export const summaryTableData = z.looseObject({
   /** Rows keyed by column. */
   table: z.array(z.custom<object>((v) => v !== null && typeof v === 'object' && !Array.isArray(v), 'a row object')),
 });
+
+export interface PartResult<R, S extends readonly Segment[], D extends z.ZodObject> {
+  record: R;
+  /** The fields of its key. */
+  params: KeyParams<S>;
+  data: Stored<z.output<D>>;
+}
+
+/** The stored results of one part, in stored order, each with its key's fields and its data read through the part's schema. */
+export function resultsOf<R extends { key: string; data: unknown }, C extends ResultContract, P extends PartName<C>>(
+  contract: C,
+  name: P,
+  results: readonly R[],
+): PartResult<R, C[P]['key'], C[P]['data']>[] {
+  const out: PartResult<R, C[P]['key'], C[P]['data']>[] = [];
+  for (const record of results) {
+    const parsed = parseResultKey(contract, record.key);
+    if (parsed?.part !== name) continue;
+    out.push({ record, params: parsed.params as KeyParams<C[P]['key']>, data: readResult(contract[name].data, record.data) as Stored<z.output<C[P]['data']>> });
+  }
+  return out;
+}

@@ -54,6 +54,17 @@ const apcFitsData = z.looseObject({
   medianR: real.nullable(),
 });
 
+/** The translation sweep of a layer: TI per channel, profiles [channel, position]. */
+export const translationSweepData = z.looseObject({
+  direction: z.string(),
+  step: z.number(),
+  positions: z.array(z.object({ dx: z.number(), dy: z.number() })),
+  centreIndex: z.number().int(),
+  ti: floats,
+  rfProfile: floats,
+  positionCorrelation: floats,
+});
+
 /**
  * Stored results (src/main/engine/analyses/shapes.ts): the `stimuli` with one thumbnail each, per
  * layer the responses [stimulus, channel], APC fits, controls, distributions, natural images and
@@ -75,20 +86,7 @@ export const shapesResults = {
       distributions: z.looseObject({ large: floats, dim: floats, largeSize: z.number(), dimIntensity: z.number() }).optional(),
       natural: z.looseObject({ count: z.number().int(), responses: floats, ratio: floats }).optional(),
       /** The sweep, or the reason there is none (RF smaller than the stimuli). */
-      translation: z
-        .union([
-          z.looseObject({
-            direction: z.string(),
-            step: z.number(),
-            positions: z.array(z.object({ dx: z.number(), dy: z.number() })),
-            centreIndex: z.number().int(),
-            ti: floats,
-            rfProfile: floats,
-            positionCorrelation: floats,
-          }),
-          z.looseObject({ reason: z.string() }),
-        ])
-        .optional(),
+      translation: z.union([translationSweepData, z.looseObject({ reason: z.string() })]).optional(),
       randomWeightsTranslation: z.looseObject({ ti: floats }).optional(),
     }),
   ),
