@@ -204,3 +204,16 @@ describe('result contracts from real runs', () => {
     }
   });
 });
+
+describe('result keys', () => {
+  it('parse back names holding a slash, try the longer part first, and refuse bad fields', () => {
+    const lambda = resultKey(ANALYSES.diverse.results, 'lambda', { layer: 'features/10', channel: 3, lambdaIndex: 2 });
+    expect(lambda).toBe('unit/features/10/3/lambda/2');
+    expect(parseResultKey(ANALYSES.diverse.results, lambda)).toEqual({ part: 'lambda', params: { layer: 'features/10', channel: 3, lambdaIndex: 2 } });
+    expect(parseResultKey(ANALYSES.diverse.results, 'unit/features/10/3')).toEqual({ part: 'unit', params: { layer: 'features/10', channel: 3 } });
+    expect(parseResultKey(ANALYSES['dataset-scan'].results, 'unit/layer1.0/mid/3')).toBeNull();
+    expect(parseResultKey(ANALYSES.ablation.results, 'trial/x')).toBeNull();
+    expect(() => resultKey(ANALYSES['max-image'].results, 'unit', { layer: 'conv1', channel: -1 })).toThrow(/bad channel -1/);
+    expect(() => resultKey(ANALYSES['max-image'].results, 'unit', { layer: '', channel: 0 })).toThrow(/bad layer/);
+  });
+});
