@@ -27,6 +27,9 @@ interface Options {
 }
 
 const RESTART_WINDOW_MS = 60_000;
+/** How long a timing probe runs once its steps have begun, and how long it may take in all. */
+const PROBE_TIMING_MS = 3_000;
+const PROBE_LIMIT_MS = 180_000;
 
 export class JobRunner {
   private engine: EngineProcess | null = null;
@@ -125,6 +128,47 @@ export class JobRunner {
     const r = await probeEngine(this.opts.launcher, 'cpu', path, this.opts.inspectTimeoutSeconds ?? DEFAULT_INSPECT_TIMEOUT_SECONDS);
     if (!r.model) throw new Error(r.error ?? 'inspection failed');
     return r.model;
+  }
+
+  /**
+   * Seconds one progress step of this run takes on the runs' backend: the run is started in an
+   * engine process of its own (queued runs go on meanwhile), timed over its first seconds of steps
+   * (model loading and the first step, which builds the kernels, left out) and stopped; it stores
+   * nothing.
+   */
+  timeProgressStep(kind: string, settings: Record<string, unknown>): Promise<number> {
+    const engine = this.opts.launcher();
+    return new Promise<number>((resolve, reject) => {
+      let settled = false;
+      const done = (err: Error | null, seconds = 0) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(limit);
+        engine.kill();
+        if (err) reject(err);
+        else resolve(seconds);
+      };
+      const limit = setTimeout(() => done(new Error(`timing steps of ${kind} took longer than ${PROBE_LIMIT_MS / 1000} s`)), PROBE_LIMIT_MS);
+      let first: { t: number; step: number } | null = null;
+      let events = 0;
+      engine.onMessage((msg) => {
+        if (msg.type === 'ready') {
+          engine.send({ type: 'run', runId: 0, kind, settings, seed: 1, resumeFrom: null, models: this.modelRefs() });
+        } else if (msg.type === 'init-failed') {
+          done(new Error(msg.error));
+        } else if (msg.type === 'progress') {
+          const t = performance.now();
+          if (!first) first = { t, step: msg.progress.step };
+          else if (++events >= 2 && t - first.t >= PROBE_TIMING_MS && msg.progress.step > first.step) {
+            done(null, (t - first.t) / 1000 / (msg.progress.step - first.step));
+          }
+        } else if (msg.type === 'finished') {
+          done(new Error(msg.error ?? `the timing run ${msg.status} before its steps could be timed`));
+        }
+      });
+      engine.onExit((code, signal) => done(new Error(`the timing engine exited (${signal ?? `code ${code}`})`)));
+      engine.send({ type: 'init', ...(this.opts.backend ? { backend: this.opts.backend } : {}) });
+    });
   }
 
   stop(): void {

@@ -14,6 +14,7 @@ import type {
   ZooProgress,
 } from '../domain';
 import type { CollectionSummary, CurationStep, GalleryPage, UnitDetail } from '../curation';
+import type { RunEstimate } from '../analyses/cost';
 import { figureSpec, type ExportedFile } from '../figures';
 import type { ApcPointsReference, V4Reference } from '../v4-reference';
 
@@ -74,10 +75,17 @@ export const methodParams = {
     seed: z.number().int().min(0).optional(),
     title: z.string().max(200).optional(),
   }),
+  /**
+   * The cost of a run before it starts: its settings checked as runs.start checks them, and the
+   * seconds of its steps on this backend (timed on the model and layer once, then reused).
+   */
+  'runs.estimate': z.object({ kind: z.string().min(1), settings: z.record(z.string(), z.unknown()).default({}) }),
   'runs.list': z.object({ limit: z.number().int().min(1).max(1000).default(200) }),
   'runs.get': z.object({ runId }),
   'runs.cancel': z.object({ runId }),
   'runs.resume': z.object({ runId }),
+  /** Removes a finished, failed or cancelled run with its results and images. */
+  'runs.delete': z.object({ runId }),
   'results.list': z.object({ runId }),
   'images.get': z.object({ imageId: z.number().int().positive() }),
   /** Several images in one answer: a grid's thumbnails cost one round trip, not one each. */
@@ -154,10 +162,12 @@ export interface MethodResults {
   /** The file is kept even when it cannot be imported yet; `importError` then says why. */
   'zoo.download': { file: string; model: ModelSummary | null; importError: string | null };
   'runs.start': RunSummary;
+  'runs.estimate': RunEstimate;
   'runs.list': RunSummary[];
   'runs.get': RunSummary;
   'runs.cancel': RunSummary;
   'runs.resume': RunSummary;
+  'runs.delete': { deleted: number };
   'results.list': ResultRecord[];
   'images.get': StoredImageData;
   /** The images found, in the order asked; ids with no image are listed in `missing`. */
@@ -191,6 +201,7 @@ export type ApiEvent =
   | { type: 'run.progress'; runId: number; progress: RunProgress }
   | { type: 'run.status'; runId: number; status: RunStatus; error?: string | null }
   | { type: 'run.result'; runId: number; resultId: number; key: string }
+  | { type: 'run.deleted'; runId: number }
   | { type: 'project.changed'; path: string }
   /** Stars, tags, notes or collections changed (by this client or another). */
   | { type: 'curation.changed' }
