@@ -4,9 +4,9 @@
 export type PresetName = 'quick' | 'paper' | 'custom';
 
 export const PRESETS: { name: PresetName; label: string; help: string }[] = [
-  { name: 'quick', label: 'Quick look', help: 'few steps, lambdas and units: about a minute on a CPU' },
-  { name: 'paper', label: 'Paper defaults', help: 'the METHODS settings' },
-  { name: 'custom', label: 'Custom', help: 'every setting' },
+  { name: 'quick', label: 'Quick look', help: 'Few steps, lambdas and units: about a minute on a CPU.' },
+  { name: 'paper', label: 'Paper defaults', help: 'The settings of METHODS.md.' },
+  { name: 'custom', label: 'Custom', help: 'Every setting, under Advanced.' },
 ];
 
 const first = (v: unknown): unknown => (Array.isArray(v) && v.length ? [v[0]] : v);
