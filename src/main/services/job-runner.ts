@@ -27,8 +27,14 @@ interface Options {
 }
 
 const RESTART_WINDOW_MS = 60_000;
-/** How long a timing probe runs once its steps have begun, and how long it may take in all. */
+/**
+ * How long a timing probe runs once its steps have begun: 3 s, or 0.5 s once it has counted 100
+ * steps (a cell model's steps take microseconds; the probe should not hold the CPU the runs use).
+ * And how long it may take in all.
+ */
 const PROBE_TIMING_MS = 3_000;
+const PROBE_SHORT_MS = 500;
+const PROBE_ENOUGH_STEPS = 100;
 const PROBE_LIMIT_MS = 180_000;
 
 export class JobRunner {
@@ -158,10 +164,14 @@ export class JobRunner {
           done(new Error(msg.error));
         } else if (msg.type === 'progress') {
           const t = performance.now();
-          if (!first) first = { t, step: msg.progress.step };
-          else if (++events >= 2 && t - first.t >= PROBE_TIMING_MS && msg.progress.step > first.step) {
-            done(null, (t - first.t) / 1000 / (msg.progress.step - first.step));
+          if (!first) {
+            first = { t, step: msg.progress.step };
+            return;
           }
+          const steps = msg.progress.step - first.step;
+          const elapsed = t - first.t;
+          const enough = elapsed >= PROBE_TIMING_MS || (steps >= PROBE_ENOUGH_STEPS && elapsed >= PROBE_SHORT_MS);
+          if (++events >= 2 && steps > 0 && enough) done(null, elapsed / 1000 / steps);
         } else if (msg.type === 'finished') {
           done(new Error(msg.error ?? `the timing run ${msg.status} before its steps could be timed`));
         }
