@@ -47,6 +47,8 @@ export class JobRunner {
   private restarts: number[] = [];
   private ready: Promise<BackendInfo> | null = null;
   private stopped = false;
+  /** Timing probes under way, each with what stops it. */
+  private readonly probes = new Set<() => void>();
 
   constructor(
     private db: ProjectDb,
@@ -140,7 +142,7 @@ export class JobRunner {
    * Seconds one progress step of this run takes on the runs' backend: the run is started in an
    * engine process of its own (queued runs go on meanwhile), timed over its first seconds of steps
    * (model loading and the first step, which builds the kernels, left out) and stopped; it stores
-   * nothing.
+   * nothing. A run that starts stops the probes under way (stopTimings).
    */
   timeProgressStep(kind: string, settings: Record<string, unknown>): Promise<number> {
     const engine = this.opts.launcher();
@@ -150,11 +152,14 @@ export class JobRunner {
         if (settled) return;
         settled = true;
         clearTimeout(limit);
+        this.probes.delete(stop);
         engine.kill();
         if (err) reject(err);
         else resolve(seconds);
       };
       const limit = setTimeout(() => done(new Error(`timing steps of ${kind} took longer than ${PROBE_LIMIT_MS / 1000} s`)), PROBE_LIMIT_MS);
+      const stop = () => done(new Error('the timing was stopped: a run started'));
+      this.probes.add(stop);
       let first: { t: number; step: number } | null = null;
       let events = 0;
       engine.onMessage((msg) => {
@@ -181,8 +186,14 @@ export class JobRunner {
     });
   }
 
+  /** Stops the timing probes under way: the CPU goes to the runs. */
+  stopTimings(): void {
+    for (const stop of [...this.probes]) stop();
+  }
+
   stop(): void {
     this.stopped = true;
+    this.stopTimings();
     if (this.current !== null) this.db.setRunStatus(this.current, 'interrupted');
     this.current = null;
     this.engine?.kill();

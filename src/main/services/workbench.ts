@@ -233,6 +233,7 @@ export class Workbench {
         appVersion: APP_VERSION,
       });
       this.emit({ type: 'run.status', runId: run.id, status: 'queued' });
+      this.runner.stopTimings();
       this.runner.pump();
       return run;
     },
