@@ -1,5 +1,6 @@
 // What every CLI command module shares: the workbench over the chosen project, calls through the
 // API (the same validation as every front door), and output as text or one JSON document.
+import fs from 'node:fs';
 import path from 'node:path';
 import { ApiError, type MethodResults } from '../../shared/api/contract';
 import { forkEngine } from '../services/engine-process';
@@ -40,4 +41,20 @@ export function openForReading(args: ParsedArgs): Workbench {
 
 export async function call<M extends keyof MethodResults>(wb: Workbench, method: M, params: unknown = {}): Promise<MethodResults[M]> {
   return (await wb.call({ method, params })) as MethodResults[M];
+}
+
+/** `--model` names a model file rather than an id: a path to an existing file. */
+export function isModelFile(model: string): boolean {
+  if (model.startsWith('builtin:')) return false;
+  try {
+    return fs.statSync(path.resolve(model)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The project's model imported from this file, imported now on first use and reused after. */
+export async function modelIdForFile(wb: Workbench, file: string): Promise<string> {
+  const known = (await call(wb, 'models.list')).find((m) => m.source === file && m.randomWeightsSeed === undefined);
+  return (known ?? (await call(wb, 'models.import', { path: file }))).id;
 }

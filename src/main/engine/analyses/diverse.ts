@@ -4,7 +4,9 @@
 // batch share one forward/backward pass. After every lambda the run emits that lambda's images
 // and numbers and checkpoints, so a restarted run resumes at the next lambda.
 import * as tf from '@tensorflow/tfjs';
-import type { DiverseSettings } from '../../../shared/analyses/diverse';
+import type { z } from 'zod';
+import { diverseKey, diverseResults, type DiverseSettings, type diverseUnitData } from '../../../shared/analyses/diverse';
+import { checkResult } from '../../../shared/analyses/result-contract';
 import { builtinKind } from '../../../shared/builtin-models';
 import { chooseLambdaStar, diversityRatio, flooredDiversityRatio, qualifiesForLambdaStar, type PerImageCondition } from '../../../shared/math/diverse';
 import { defaultTemplateNorm, NATURAL_SPECTRUM } from '../../../shared/math/natural-images';
@@ -159,7 +161,7 @@ export const diverse: EngineAnalysis<DiverseSettings> = {
         state = { batch: b + 1, lambdaIndex: 0, units: [], rows };
         ctx.checkpoint(state);
       }
-      ctx.emitResult('summary', { columns: SUMMARY_COLUMNS, labels: SUMMARY_LABELS, table: rows, randomWeightsSeed: s.randomWeightsSeed });
+      ctx.emitResult(diverseKey('summary'), checkResult(diverseResults, 'summary', { columns: [...SUMMARY_COLUMNS], labels: SUMMARY_LABELS, table: rows, randomWeightsSeed: s.randomWeightsSeed }));
       ctx.progress(total, total, 'done');
     } finally {
       prior?.dispose();
@@ -244,10 +246,10 @@ async function runLambda(
       const phases = setup.phaseCell ? cellPhasesDeg(pixels, n, side) : null;
       if (phases) (u.phases ??= []).push(phases);
       if (qualifiesForLambdaStar(li, u.activation, setup.tau, perImage(s, u))) u.star = { index: li, pixels: encodeFloats(pixels) };
-      const key = `unit/${setup.layerName}/${u.channel}`;
+      const unit = { layer: setup.layerName, channel: u.channel };
       ctx.emitResult(
-        `${key}/lambda/${li}`,
-        {
+        diverseKey('lambda', { ...unit, lambdaIndex: li }),
+        checkResult(diverseResults, 'lambda', {
           layer: setup.layerName,
           channel: u.channel,
           lambdaIndex: li,
@@ -259,10 +261,10 @@ async function runLambda(
           steps: res.steps[k],
           ...(phases ? { phasesDeg: phases } : {}),
           clippedFraction: clippedFraction(pixels),
-        },
+        }),
         Array.from({ length: n }, (_, i) => toImage(`lambda-${lambda}/img-${i}`, pixels.subarray(i * size, (i + 1) * size), side, side)),
       );
-      ctx.emitResult(key, summary(setup, s, u, false));
+      ctx.emitResult(diverseKey('unit', unit), checkResult(diverseResults, 'unit', summary(setup, s, u, false)));
     });
     return true;
   } finally {
@@ -304,7 +306,7 @@ async function finishUnits(
       });
       images.push(toImage('texture', indices.textures[k], indices.textureSide, indices.textureSide));
     }
-    ctx.emitResult(`unit/${setup.layerName}/${u.channel}`, data, images);
+    ctx.emitResult(diverseKey('unit', { layer: setup.layerName, channel: u.channel }), checkResult(diverseResults, 'unit', data), images);
     return {
       layer: setup.layerName,
       channel: u.channel,
@@ -363,7 +365,7 @@ function perImage(s: DiverseSettings, u: UnitState): PerImageCondition | undefin
 }
 
 /** The per-unit record: curves so far, lambda*, the diversity ratio and the distance scale. */
-function summary(setup: Setup, s: DiverseSettings, u: UnitState, complete: boolean): Record<string, unknown> {
+function summary(setup: Setup, s: DiverseSettings, u: UnitState, complete: boolean): z.input<typeof diverseUnitData> {
   const lambdas = s.lambdas.slice(0, u.activation.length);
   const star = chooseLambdaStar(lambdas, u.activation, setup.tau, perImage(s, u));
   const a0 = u.activation[0];

@@ -3,7 +3,8 @@
 // normalized to the image's RMS; Adam is avoided here because with a hard norm projection its
 // sign-like steps settle on binary patterns instead of the best image.
 import * as tf from '@tensorflow/tfjs';
-import type { MaxImageSettings } from '../../../shared/analyses/max-image';
+import { maxImageKey, maxImageResults, type MaxImageSettings } from '../../../shared/analyses/max-image';
+import { checkResult } from '../../../shared/analyses/result-contract';
 import { mulberry32 } from '../../../shared/math/gabor';
 import { yieldToEvents, type EngineAnalysis, type ImageOut } from '../analysis';
 import { findLayer, meanPixel, rfSizedInput, type NetworkModel } from '../model';
@@ -59,15 +60,15 @@ export const maxImage: EngineAnalysis<MaxImageSettings> = {
           ctx.progress(step, s.steps, `activation ${value.toPrecision(4)}`);
           if (checkpoint) {
             const snapshot: Checkpoint = { step, params: Array.from(await p.data()), trace };
-            ctx.emitResult(`snapshot/${step}`, { step, activation: value }, [await toImage(p, mean, rms, side, `step-${step}`)]);
+            ctx.emitResult(maxImageKey('snapshot', { step }), checkResult(maxImageResults, 'snapshot', { step, activation: value }), [await toImage(p, mean, rms, side, `step-${step}`)]);
             ctx.checkpoint(snapshot);
           }
         }
         if (ctx.cancelled()) return;
         const activation = await readScalar(tf.tidy(() => objective(p)));
         ctx.emitResult(
-          `unit/${s.layer}/${s.channel}`,
-          { layer: s.layer, channel: s.channel, activation, steps: step, imageNorm: norm, trace, traceEvery: TRACE_EVERY },
+          maxImageKey('unit', { layer: s.layer, channel: s.channel }),
+          checkResult(maxImageResults, 'unit', { layer: s.layer, channel: s.channel, activation, steps: step, imageNorm: norm, trace, traceEvery: TRACE_EVERY }),
           [await toImage(p, mean, rms, side, 'preferred')],
         );
       } finally {

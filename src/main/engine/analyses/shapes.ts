@@ -7,8 +7,10 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import type { z } from 'zod';
 import { take } from '../read';
-import type { ShapesSettings } from '../../../shared/analyses/shapes';
+import { checkResult } from '../../../shared/analyses/result-contract';
+import { shapesKey, shapesResults, type ShapesSettings } from '../../../shared/analyses/shapes';
 import type { LayerInfo } from '../../../shared/domain';
 import { encodeFloat32 } from '../../../shared/float-codec';
 import { apcModelParams, apcPredictionMatrix, selectStimuli } from '../../../shared/math/apc';
@@ -77,24 +79,30 @@ export const shapesAnalysis: EngineAnalysis<ShapesSettings> = {
       };
       const natural = s.naturalImages ? await naturalImageViews(s.naturalImages, s.naturalImageLimit, model.inputConvention.inputSize) : null;
 
-      if (!done.has('stimuli')) {
-        ctx.emitResult('stimuli', { indices, size: s.size, intensity: s.intensity, background: s.background, antialias: s.antialias }, thumbnails(shapes, indices, s));
-        mark('stimuli');
+      const stimuliKey = shapesKey('stimuli');
+      if (!done.has(stimuliKey)) {
+        ctx.emitResult(
+          stimuliKey,
+          checkResult(shapesResults, 'stimuli', { indices: [...indices], size: s.size, intensity: s.intensity, background: s.background, antialias: s.antialias }),
+          thumbnails(shapes, indices, s),
+        );
+        mark(stimuliKey);
       }
       const steps = layers.length;
       for (const [k, layer] of layers.entries()) {
-        const key = `layer/${layer.name}`;
+        const key = shapesKey('layer', { layer: layer.name });
         if (done.has(key)) continue;
         ctx.progress(k, steps, `layer ${layer.name}`);
         if (ctx.cancelled()) return;
         fitter ??= new ApcFitter(apcPredictionMatrix(selectStimuli(shippedApcPoints(), indices)));
         const data = await measureLayer(layer, model, untrained, fitter, shapes, indices, natural, s, ctx);
         if (!data) return; // cancelled
-        ctx.emitResult(key, data);
+        // Built field by field as the settings ask; the contract checks it whole.
+        ctx.emitResult(key, checkResult(shapesResults, 'layer', data as z.input<typeof shapesResults.layer.data>));
         medians[layer.name] = data.medians as LayerMedians;
         mark(key);
       }
-      ctx.emitResult('summary', summaryTable(s.layers, medians));
+      ctx.emitResult(shapesKey('summary'), checkResult(shapesResults, 'summary', summaryTable(s.layers, medians)));
       ctx.progress(steps, steps);
     } finally {
       fitter?.dispose();
@@ -373,11 +381,11 @@ function naturalToShapeRatio(natural: Float32Array, shapes: Float32Array, channe
 }
 
 /** Per layer medians as a table (rows in the order of the settings), for the CLI and the summary view. */
-function summaryTable(layers: readonly string[], medians: Record<string, LayerMedians>): Record<string, unknown> {
+function summaryTable(layers: readonly string[], medians: Record<string, LayerMedians>) {
   const columns = ['layer', 'apcR', 'ti', 'shuffledR', 'randomWeightsR', 'naturalToShapeRatio'] as const;
   const labels = { layer: 'layer', apcR: 'median APC r', ti: 'median TI', shuffledR: 'shuffled r', randomWeightsR: 'random-weights r', naturalToShapeRatio: 'natural/shape' };
   return {
-    columns,
+    columns: [...columns],
     labels,
     table: layers.filter((l) => medians[l]).map((l) => ({ layer: l, ...medians[l] })),
   };

@@ -14,6 +14,8 @@ export type FieldType =
   | 'number'
   | 'nullable-number'
   | 'text'
+  /** A path or name typed plainly; empty is the setting's "none" (null or ''). */
+  | 'path'
   | 'boolean'
   | 'json';
 
@@ -25,6 +27,8 @@ export interface FieldHint {
   max?: number;
   /** The allowed values of a 'choice' field. */
   options?: string[];
+  /** Shown without opening "Advanced" (model, layer and unit pickers always are). */
+  main?: boolean;
 }
 
 export interface FieldSpec extends FieldHint {
@@ -67,6 +71,9 @@ function labelOf(key: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
+/** Pickers every analysis shows first: what the run is about. */
+const MAIN_TYPES: FieldType[] = ['model', 'layer', 'layers', 'channel', 'units'];
+
 export function fieldSpecs(defaults: Record<string, unknown>, hints: Record<string, FieldHint> = {}): FieldSpec[] {
   return Object.entries(defaults).map(([key, value]) => {
     const hint = hints[key] ?? {};
@@ -79,6 +86,7 @@ export function fieldSpecs(defaults: Record<string, unknown>, hints: Record<stri
       ...(hint.min !== undefined ? { min: hint.min } : {}),
       ...(hint.max !== undefined ? { max: hint.max } : {}),
       ...(hint.options ? { options: hint.options } : {}),
+      ...(hint.main || MAIN_TYPES.includes(type) ? { main: true } : {}),
     };
   });
 }

@@ -2,6 +2,7 @@
 // centre shows, and what a file drop hands to the import dialog.
 import { defineStore } from 'pinia';
 import { ref, watch } from 'vue';
+import type { RunSummary } from '../../../shared/domain';
 import type { PanelSpec } from '../../../shared/figures';
 
 export type Theme = 'light' | 'dark';
@@ -39,6 +40,9 @@ export const useUiStore = defineStore('ui', () => {
     localStorage.setItem(RUN_MODEL_KEY, modelId);
   }
 
+  /** The run "Edit and rerun" opened the new-run form on; null: a fresh form. */
+  const rerunOf = ref<RunSummary | null>(null);
+
   watch(
     theme,
     (t) => {
@@ -59,6 +63,13 @@ export const useUiStore = defineStore('ui', () => {
   function close(): void {
     dialog.value = null;
     dropped.value = null;
+    rerunOf.value = null;
+  }
+
+  /** Opens the new-run form filled with this run's analysis, settings and seed. */
+  function editAndRerun(run: RunSummary): void {
+    rerunOf.value = run;
+    dialog.value = 'new-run';
   }
 
   /** Opens the figure export dialog on these panels. */
@@ -72,5 +83,20 @@ export const useUiStore = defineStore('ui', () => {
     dialog.value = 'import-model';
   }
 
-  return { theme, dialog, centre, dropped, figurePanels, lastRunModel, toggleTheme, open, close, importDropped, openFigure, rememberRunModel };
+  return {
+    theme,
+    dialog,
+    centre,
+    dropped,
+    figurePanels,
+    rerunOf,
+    lastRunModel,
+    toggleTheme,
+    open,
+    close,
+    editAndRerun,
+    importDropped,
+    openFigure,
+    rememberRunModel,
+  };
 });
