@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
 import { createGalleryProject } from '../fixtures/gallery-project';
+import { median } from '../../src/shared/math/stats';
 import type { BenchModule } from './run';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -69,8 +70,6 @@ function openAndWait(units: number): string {
   })`;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
 const bench: BenchModule = {
   title: `unit gallery: open a ${UNITS.toLocaleString('en')}-unit layer, click to every visible card drawn with its images`,
   async run(report) {
@@ -115,11 +114,11 @@ const bench: BenchModule = {
         imageCounts.push(images);
         await page.close();
       }
-      report('gallery.query over HTTP, 5,000 cards (median of 5)', median(queryMs), 'ms');
-      report('click Gallery → visible cards drawn with images (median of 5)', median(openMs), 'ms');
+      report('gallery.query over HTTP, 5,000 cards (median of 5)', median(queryMs)!, 'ms');
+      report('click Gallery → visible cards drawn with images (median of 5)', median(openMs)!, 'ms');
       report('  slowest of 5', Math.max(...openMs), 'ms');
-      report('  image calls when opened (median)', median(imageCalls), 'requests');
-      report('  images fetched when opened (median)', median(imageCounts), 'images');
+      report('  image calls when opened (median)', median(imageCalls)!, 'requests');
+      report('  images fetched when opened (median)', median(imageCounts)!, 'images');
     } finally {
       await browser.close();
       server.stop();

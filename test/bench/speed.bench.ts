@@ -23,7 +23,7 @@ import { GaussianSpectrumPrior } from '../../src/main/engine/fv/prior';
 import { diverseSettings } from '../../src/shared/analyses/diverse';
 import { defaultTemplateNorm, NATURAL_SPECTRUM } from '../../src/shared/math/natural-images';
 import type { BenchModule } from './run';
-import { median } from '../../src/shared/analyses/shapes-results';
+import { median } from '../../src/shared/math/stats';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const MODELS = path.resolve(HERE, '../../../shared/models');

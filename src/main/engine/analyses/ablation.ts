@@ -2,7 +2,7 @@
 // together, against screened random sets of as many other channels, top-1 at every scale, and the
 // ratio invariant / random with its standard error over the accepted random sets.
 import type { AblationSettings } from '../../../shared/analyses/ablation';
-import { mulberry32 } from '../../../shared/math/gabor';
+import { mulberry32 } from '../../../shared/math/random';
 import type { EngineAnalysis } from '../analysis';
 import { AblationExperiment, meanAndSe } from '../residual/ablation';
 import { findBlock } from '../residual/blocks';

@@ -4,7 +4,7 @@
 // sign-like steps settle on binary patterns instead of the best image.
 import * as tf from '@tensorflow/tfjs';
 import type { MaxImageSettings } from '../../../shared/analyses/max-image';
-import { mulberry32 } from '../../../shared/math/gabor';
+import { gaussian, mulberry32 } from '../../../shared/math/random';
 import { yieldToEvents, type EngineAnalysis, type ImageOut } from '../analysis';
 import { findLayer, meanPixel, rfSizedInput, type NetworkModel } from '../model';
 
@@ -81,8 +81,7 @@ export const maxImage: EngineAnalysis<MaxImageSettings> = {
 
 function initialParams(n: number, seed: number): number[] {
   const rand = mulberry32(seed);
-  const g = () => Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
-  const raw = Array.from({ length: n }, g);
+  const raw = Array.from({ length: n }, () => gaussian(rand));
   const r = Math.sqrt(raw.reduce((a, b) => a + b * b, 0) / n);
   return raw.map((x) => x / r);
 }

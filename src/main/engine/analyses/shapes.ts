@@ -26,6 +26,7 @@ import { ApcFitter, type ApcFitResults } from '../apc-fit';
 import { centreCrop, loadImageBatch, resizeBilinear, type RgbImage } from '../images';
 import { findLayer, type NetworkModel } from '../model';
 import { shippedApcPoints, shippedShapes } from '../shape-data';
+import { median } from '../../../shared/math/stats';
 
 interface Checkpoint {
   /** Result keys already emitted (`stimuli`, `layer/<name>`). */
@@ -180,7 +181,7 @@ async function measureLayer(
     shuffledR: (out.shuffled as ApcSummary | undefined)?.medianR ?? null,
     randomWeightsR: (out.randomWeights as ApcSummary | undefined)?.medianR ?? null,
     ti: (out.translation as { medianTi?: number } | undefined)?.medianTi ?? null,
-    naturalToShapeRatio: ratio ? medianFinite(ratio) : null,
+    naturalToShapeRatio: ratio ? median(ratio) : null,
   } satisfies LayerMedians;
   return out;
 }
@@ -196,7 +197,7 @@ function apcSummary(fit: ApcFitResults): ApcSummary {
   const model = Array.from(fit.model);
   const params = model.map((m) => (m >= 0 ? apcModelParams(m) : { muA: NaN, sigmaA: NaN, muC: NaN, sigmaC: NaN }));
   const col = (k: 'muA' | 'sigmaA' | 'muC' | 'sigmaC') => encodeFloat32(params.map((p) => p[k]));
-  return { r: encodeFloat32(fit.r), model, params: { muA: col('muA'), sigmaA: col('sigmaA'), muC: col('muC'), sigmaC: col('sigmaC') }, medianR: medianFinite(fit.r) };
+  return { r: encodeFloat32(fit.r), model, params: { muA: col('muA'), sigmaA: col('sigmaA'), muC: col('muC'), sigmaC: col('sigmaC') }, medianR: median(fit.r) };
 }
 
 /**
@@ -242,7 +243,7 @@ async function translationSweep(
     positions: positions.map((p) => ({ dx: p.dx, dy: p.dy })),
     centreIndex: nearest,
     ti: encodeFloat32(ti),
-    medianTi: medianFinite(ti),
+    medianTi: median(ti),
     rfProfile: encodeFloat32(rfProfile(sweep, blank)), // [channel, position]
     positionCorrelation: encodeFloat32(positionCorrelationProfile(sweep, nearest)), // [channel, position]
   };
@@ -381,11 +382,4 @@ function summaryTable(layers: readonly string[], medians: Record<string, LayerMe
     labels,
     table: layers.filter((l) => medians[l]).map((l) => ({ layer: l, ...medians[l] })),
   };
-}
-
-function medianFinite(v: ArrayLike<number>): number | null {
-  const a = Array.from(v).filter(Number.isFinite).sort((x, y) => x - y);
-  if (a.length === 0) return null;
-  const m = a.length >> 1;
-  return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2;
 }
