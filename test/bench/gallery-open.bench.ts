@@ -103,8 +103,10 @@ const bench: BenchModule = {
         page.on('request', (req) => {
           if (!req.url().endsWith('/api/call')) return;
           const body = JSON.parse(req.postData() ?? '{}') as { method?: string; params?: { imageIds?: number[] } };
-          if (body.method === 'images.get') (calls += 1), (images += 1);
-          if (body.method === 'images.getMany') (calls += 1), (images += body.params!.imageIds!.length);
+          if (body.method === 'images.get' || body.method === 'images.getMany') {
+            calls += 1;
+            images += body.method === 'images.get' ? 1 : body.params!.imageIds!.length;
+          }
         });
         await page.goto(server.url);
         await page.locator('.shell[data-ready="true"]').waitFor();

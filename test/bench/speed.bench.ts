@@ -123,7 +123,7 @@ function torchPython(): string | null {
   const venv = path.join(os.homedir(), '.cache', 'artiphys', 'torch-bench-venv');
   const py = path.join(venv, 'bin', 'python');
   if (fs.existsSync(py) && canImport(py)) return py;
-  let wheel = '';
+  let wheel: string;
   try {
     wheel = execFileSync('find', ['/', '-maxdepth', '3', '-name', 'torch-*.whl'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
       .split('\n')

@@ -338,7 +338,7 @@ async function naturalImageViews(folder: string, limit: number | null, inputSize
   try {
     names = (await readdir(folder)).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort();
   } catch (err) {
-    throw new Error(`natural images: cannot read the folder ${folder}: ${(err as Error).message}`);
+    throw new Error(`natural images: cannot read the folder ${folder}: ${(err as Error).message}`, { cause: err });
   }
   if (names.length === 0) throw new Error(`natural images: no JPEG or PNG files in ${folder}`);
   const files = names.slice(0, limit ?? names.length).map((f) => path.join(folder, f));

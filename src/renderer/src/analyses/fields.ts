@@ -122,7 +122,7 @@ export function parseUnits(label: string, text: string): number[] {
   try {
     units = parseIntList(text);
   } catch (err) {
-    throw new Error(`${label}: ${(err as Error).message}`);
+    throw new Error(`${label}: ${(err as Error).message}`, { cause: err });
   }
   if (!units.length) throw new Error(`${label}: give at least one unit`);
   return units;
