@@ -28,7 +28,7 @@ test('shows a sweep with its shards\' states, and a done shard opens its run', a
     const chips = sweep.getByTestId('shard');
     await expect(chips).toHaveCount(2);
     await expect(chips.nth(1)).toHaveAttribute('data-state', 'done');
-    await expect(chips.nth(1)).toHaveAttribute('aria-label', /shard 1: done · builtin:complex-cell subunits units 2–3/);
+    await expect(chips.nth(1)).toHaveAttribute('aria-label', /^shard 1: done · builtin:complex-cell subunits units 2–3 · step (\d+) of \1 · 1 attempt$/);
     await chips.nth(1).click();
     // Shard 1 is the sweep's second run.
     await expect(page.locator('[data-testid="job"][data-run-id="2"]')).toHaveClass(/selected/);

@@ -94,23 +94,34 @@ export class ShardEngine {
     return this.ready;
   }
 
+  /** Taken by a shard (from the moment run is called, before the engine has started). */
   get busy(): boolean {
-    return this.current !== null;
+    return this.claimed;
   }
+
+  private claimed = false;
 
   /**
    * Runs one shard to its end. A failed or cancelled run resolves with that status and its
    * error; an engine that dies mid-shard rejects (the shard can run again from its checkpoint).
    */
   async run(task: ShardTask, hooks: ShardHooks = {}, signal?: AbortSignal): Promise<ShardOutcome> {
-    if (this.current) throw new Error('this engine is already running a shard');
-    const backend = await this.start();
+    if (this.claimed) throw new Error('this engine is already running a shard');
+    this.claimed = true;
+    let backend: BackendInfo;
+    try {
+      backend = await this.start();
+    } catch (err) {
+      this.claimed = false;
+      throw err;
+    }
     const runId = this.nextRunId++;
     const results: ShardOutcome['results'] = [...(task.finished ?? [])];
     return new Promise<ShardOutcome>((resolve, reject) => {
       const onAbort = () => this.engine?.send({ type: 'cancel', runId });
       const end = () => {
         this.current = null;
+        this.claimed = false;
         signal?.removeEventListener('abort', onAbort);
       };
       this.current = {
