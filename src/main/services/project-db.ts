@@ -343,6 +343,11 @@ export class ProjectDb {
     return (this.db.prepare(`${RUN_SELECT} ORDER BY r.id DESC LIMIT ?`).all(limit) as RunRow[]).map(toRunSummary);
   }
 
+  /** Removes a run; its results, images and gallery entries go with it (ON DELETE CASCADE). */
+  deleteRun(id: number): void {
+    this.db.prepare(`DELETE FROM runs WHERE id = ?`).run(id);
+  }
+
   runsWithStatus(...statuses: RunStatus[]): RunSummary[] {
     const marks = statuses.map(() => '?').join(',');
     return (this.db.prepare(`${RUN_SELECT} WHERE r.status IN (${marks}) ORDER BY r.id`).all(...statuses) as RunRow[]).map(

@@ -2,6 +2,7 @@
 // job runner does (PNG-encoded images, ProjectDb.addResult), so the unit index is built by the
 // code path of a real run.
 import type { RunContext } from '../../../src/main/engine/analysis';
+import type { NetworkModel } from '../../../src/main/engine/model';
 import { engineAnalysis } from '../../../src/main/engine/analyses';
 import { createCellModel } from '../../../src/main/engine/models/ground-truth';
 import { encodePng } from '../../../src/main/engine/png';
@@ -10,7 +11,10 @@ import { parseSettings, type AnalysisKind } from '../../../src/shared/analyses/r
 import type { CellKind } from '../../../src/shared/builtin-models';
 import type { RunSummary } from '../../../src/shared/domain';
 
-export async function runInto(db: ProjectDb, kind: AnalysisKind, input: Record<string, unknown>, seed = 5): Promise<RunSummary> {
+/** The built-in cell models by id; `loadModel` gives other models (the tiny residual ones). */
+const builtinCell = async (id: string): Promise<NetworkModel> => createCellModel(id.replace('builtin:', '') as CellKind);
+
+export async function runInto(db: ProjectDb, kind: AnalysisKind, input: Record<string, unknown>, seed = 5, loadModel = builtinCell): Promise<RunSummary> {
   const settings = parseSettings(kind, input);
   const run = db.createRun({ kind, title: `${kind} test`, modelId: String(settings.modelId), settings, seed, appVersion: 'test' });
   db.markRunStarted(run.id, 'test');
@@ -28,7 +32,7 @@ export async function runInto(db: ProjectDb, kind: AnalysisKind, input: Record<s
       ),
     checkpoint: () => {},
     resumeFrom: null,
-    loadModel: async (id) => createCellModel(id.replace('builtin:', '') as CellKind),
+    loadModel,
     log: () => {},
   };
   await engineAnalysis(kind).run(settings, ctx);

@@ -88,6 +88,19 @@ export const useRunsStore = defineStore('runs', () => {
     put(await api().call('runs.resume', { runId }));
   }
 
+  async function remove(runId: number): Promise<void> {
+    await api().call('runs.delete', { runId });
+    forget(runId);
+  }
+
+  function forget(runId: number): void {
+    const { [runId]: _run, ...rest } = byId.value;
+    byId.value = rest;
+    const { [runId]: _results, ...kept } = results.value;
+    results.value = kept;
+    if (selectedId.value === runId) selectedId.value = null;
+  }
+
   // ---- live updates -------------------------------------------------------------------------
 
   const pendingProgress = new Map<number, RunProgress>();
@@ -140,6 +153,9 @@ export const useRunsStore = defineStore('runs', () => {
         if (!ACTIVE.includes(event.status)) scheduleResults(event.runId);
         break;
       }
+      case 'run.deleted':
+        forget(event.runId);
+        break;
       case 'run.result': {
         const run = byId.value[event.runId];
         if (run) run.resultCount += 1;
@@ -165,6 +181,7 @@ export const useRunsStore = defineStore('runs', () => {
     start,
     cancel,
     resume,
+    remove,
     handle,
   };
 });

@@ -2,6 +2,7 @@
 // centre shows, and what a file drop hands to the import dialog.
 import { defineStore } from 'pinia';
 import { ref, watch } from 'vue';
+import type { RunSummary } from '../../../shared/domain';
 import type { PanelSpec } from '../../../shared/figures';
 
 export type Theme = 'light' | 'dark';
@@ -30,6 +31,8 @@ export const useUiStore = defineStore('ui', () => {
   const dropped = ref<DroppedFile | null>(null);
   /** The panels the figure dialog starts from (a chart, a grid, a collection). */
   const figurePanels = ref<PanelSpec[]>([]);
+  /** The run "Edit and rerun" opened the new-run form on; null: a fresh form. */
+  const rerunOf = ref<RunSummary | null>(null);
 
   watch(
     theme,
@@ -51,6 +54,13 @@ export const useUiStore = defineStore('ui', () => {
   function close(): void {
     dialog.value = null;
     dropped.value = null;
+    rerunOf.value = null;
+  }
+
+  /** Opens the new-run form filled with this run's analysis, settings and seed. */
+  function editAndRerun(run: RunSummary): void {
+    rerunOf.value = run;
+    dialog.value = 'new-run';
   }
 
   /** Opens the figure export dialog on these panels. */
@@ -64,5 +74,5 @@ export const useUiStore = defineStore('ui', () => {
     dialog.value = 'import-model';
   }
 
-  return { theme, dialog, centre, dropped, figurePanels, toggleTheme, open, close, importDropped, openFigure };
+  return { theme, dialog, centre, dropped, figurePanels, rerunOf, toggleTheme, open, close, editAndRerun, importDropped, openFigure };
 });
