@@ -12,7 +12,7 @@ import { checkRunSettings } from '../services/run-checks';
 import type { SweepRecord } from '../services/sweep-db';
 import { forTerminal } from '../terminal-text';
 import { settingsFromFlags, type ParsedArgs } from './args';
-import { call, isModelFile, modelIdForFile, openForReading, openWorkbench, out } from './common';
+import { isModelFile, modelIdForFile, openForReading, openWorkbench, out } from './common';
 import { jsonEvent } from './output';
 import { runRequest } from './run-request';
 
