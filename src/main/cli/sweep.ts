@@ -5,14 +5,14 @@ import path from 'node:path';
 import { ZodError } from 'zod';
 import { ApiError } from '../../shared/api/errors';
 import { builtinModels } from '../../shared/builtin-models';
-import { shardSweep, sweepSpec, type SweepShard, type SweepSpec } from '../../shared/sweeps';
+import { shardSweep, SWEEP_KINDS, sweepSpec, type SweepShard, type SweepSpec } from '../../shared/sweeps';
 import { forkEngine } from '../services/engine-process';
 import type { ProjectDb } from '../services/project-db';
 import { checkRunSettings } from '../services/run-checks';
 import type { SweepRecord } from '../services/sweep-db';
 import { forTerminal } from '../terminal-text';
 import { settingsFromFlags, type ParsedArgs } from './args';
-import { call, isModelFile, modelIdForFile, openForReading, openWorkbench, out } from './common';
+import { isModelFile, modelIdForFile, openForReading, openWorkbench, out } from './common';
 import { jsonEvent } from './output';
 import { runRequest } from './run-request';
 
@@ -69,6 +69,9 @@ function getSweep(project: ProjectDb, id: number): SweepRecord {
 async function create(args: ParsedArgs): Promise<number> {
   const f = args.flags;
   const kind = String(f.analysis ?? '');
+  if (!Object.hasOwn(SWEEP_KINDS, kind)) {
+    throw new ApiError('bad_request', `sweep create: --analysis takes ${Object.keys(SWEEP_KINDS).join(', ')}${f.analysis === undefined ? '' : `, not "${kind}"`}`);
+  }
   const own = Object.fromEntries(Object.entries(f).filter(([k]) => !SWEEP_FLAGS.includes(k)));
   const settings = runRequest(kind, settingsFromFlags(own)).settings;
   const wb = openWorkbench(args, true, { startEngine: false });

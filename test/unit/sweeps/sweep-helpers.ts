@@ -55,8 +55,14 @@ export function runCount(file: string): number {
   }
 }
 
-export function artiphys(args: string[], env: Record<string, string> = {}): string {
-  return execFileSync(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 300_000 });
+export function artiphys(args: string[], opts: { env?: Record<string, string>; stdio?: 'pipe' } = {}): string {
+  return execFileSync(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...opts.env },
+    encoding: 'utf8',
+    timeout: 300_000,
+    ...(opts.stdio ? { stdio: opts.stdio } : {}),
+  });
 }
 
 export function freePort(): Promise<number> {

@@ -33,6 +33,19 @@ describe('sweep shards', () => {
   });
 });
 
+describe('sweep create', () => {
+  it('refuses a sweep whose shards cannot run, naming why, and records nothing', () => {
+    const file = path.join(dir, 'refused.artiphys');
+    artiphys(['project', 'create', file]);
+    const create = (extra: string[]) => () =>
+      artiphys(['sweep', 'create', '--models', 'builtin:complex-cell', '--units', '0-3', '--project', file, ...extra], { stdio: 'pipe' });
+    expect(create(['--analysis', 'diverse', '--layers', 'nope'])).toThrow(/no layer "nope" in model builtin:complex-cell/);
+    expect(create(['--analysis', 'diverse', '--layers', 'subunits', '--units', '0-8'])).toThrow(/has 8 channels \(0-7\); 8 is out of range/);
+    expect(create(['--analysis', 'max-image', '--layers', 'subunits'])).toThrow(/--analysis takes diverse, feature-vis, shapes, not "max-image"/);
+    expect(JSON.parse(artiphys(['sweep', 'list', '--project', file, '--json']))).toEqual([]);
+  }, 120_000);
+});
+
 describe('a sweep run here', () => {
   it('stores per unit what one unsharded run of all its units stores', async () => {
     const { file, sweepId } = projectWithSweep(path.join(dir, 'local.artiphys'), CELL_SWEEP);
