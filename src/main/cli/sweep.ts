@@ -2,13 +2,11 @@
 // here, on a Redis worker pool, or as a Slurm job array, and merged into the one project.
 import { randomInt } from 'node:crypto';
 import path from 'node:path';
-import { ZodError } from 'zod';
 import { ApiError } from '../../shared/api/errors';
-import { builtinModels } from '../../shared/builtin-models';
-import { shardSweep, SWEEP_KINDS, sweepSpec, type SweepShard, type SweepSpec } from '../../shared/sweeps';
+import { SWEEP_KINDS } from '../../shared/sweeps';
 import { forkEngine } from '../services/engine-process';
 import type { ProjectDb } from '../services/project-db';
-import { checkRunSettings } from '../services/run-checks';
+import { createSweep } from '../services/sweep-create';
 import type { SweepRecord } from '../services/sweep-db';
 import { forTerminal } from '../terminal-text';
 import { settingsFromFlags, type ParsedArgs } from './args';
@@ -79,9 +77,9 @@ async function create(args: ParsedArgs): Promise<number> {
     const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(',') : []);
     const models: string[] = [];
     for (const m of list(f.models)) models.push(isModelFile(m) ? await modelIdForFile(wb, path.resolve(m)) : m);
-    let spec: SweepSpec;
-    try {
-      spec = sweepSpec.parse({
+    const sweep = createSweep(
+      wb.project,
+      {
         kind,
         models,
         layers: list(f.layers),
@@ -89,35 +87,14 @@ async function create(args: ParsedArgs): Promise<number> {
         ...(f['units-per-shard'] !== undefined ? { unitsPerShard: Number(f['units-per-shard']) } : {}),
         settings,
         seed: f.seed !== undefined ? Number(f.seed) : randomInt(0, 2 ** 31),
-      });
-    } catch (err) {
-      throw zodToApi(err);
-    }
-    const title = String(f.title ?? `${kind} sweep · ${spec.models.join(', ')} · ${spec.layers.join(', ')}`);
-    let shards: SweepShard[];
-    try {
-      shards = shardSweep(spec);
-    } catch (err) {
-      throw zodToApi(err);
-    }
-    // Every shard is checked against its model before the sweep is recorded or anything runs.
-    for (const s of shards) {
-      const model = builtinModels().find((m) => m.id === s.modelId) ?? wb.project.getModel(s.modelId);
-      if (!model) throw new ApiError('not_found', `no model "${s.modelId}"; "artiphys models list" shows the ids`);
-      checkRunSettings(s.kind, s.settings, model);
-    }
-    const sweep = wb.project.sweeps.create(spec, title);
-    out(args, sweep, () => `created sweep ${sweep.id} (${sweep.uid}): ${sweep.shards.length} shards of ${title}`);
+      },
+      f.title !== undefined ? String(f.title) : undefined,
+    );
+    out(args, sweep, () => `created sweep ${sweep.id} (${sweep.uid}): ${sweep.shards.length} shards of ${sweep.title}`);
     return 0;
   } finally {
     wb.close();
   }
-}
-
-function zodToApi(err: unknown): unknown {
-  if (!(err instanceof ZodError)) return err;
-  const issue = err.issues[0];
-  return new ApiError('bad_request', `${issue.path.join('.') || 'sweep'}: ${issue.message}`);
 }
 
 function shardLines(sweep: SweepRecord): string[] {

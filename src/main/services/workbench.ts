@@ -25,6 +25,9 @@ import { APP_VERSION } from '../version';
 import type { EngineLauncher } from './engine-process';
 import { latestScaleInvariantChannels } from './ablation-defaults';
 import { checkRunSettings } from './run-checks';
+import { createSweep } from './sweep-create';
+import type { SweepRecord } from './sweep-db';
+import type { SlurmOptions } from './sweep-slurm';
 import { JobRunner } from './job-runner';
 import { modelsDir } from './paths';
 import { ProjectDb } from './project-db';
@@ -64,6 +67,8 @@ type Handlers = { [M in Method]: (params: any) => Promise<MethodResults[M]> | Me
 export class Workbench {
   private readonly listeners = new Set<(e: ApiEvent) => void>();
   readonly runner: JobRunner;
+  /** Sweeps this process runs (sweeps.run), to cancel them. */
+  private readonly sweepRuns = new Map<number, AbortController>();
   /** Seconds per unit-step by kind, model, layer, batch and backend, timed once per process. */
   private readonly stepTimings = new Map<string, Promise<number>>();
 
@@ -115,6 +120,7 @@ export class Workbench {
   }
 
   close(): void {
+    for (const run of this.sweepRuns.values()) run.abort();
     this.runner.stop();
     this.db.close();
   }
@@ -138,6 +144,8 @@ export class Workbench {
     const next = ProjectDb.open(file, { create });
     next.markAbandonedRunsInterrupted();
     const old = this.db;
+    // A sweep runs on the project it started in; it stops before that project closes.
+    for (const run of this.sweepRuns.values()) run.abort();
     this.db = next;
     this.runner.switchProject(next);
     old.close();
@@ -151,6 +159,12 @@ export class Workbench {
     if (!channels) throw new ApiError('bad_request', `no finished scale-invariance run covers block "${s.block}" of model ${s.modelId}; run one first or give the channels`);
     if (channels.length === 0) throw new ApiError('bad_request', `the latest scale-invariance run found no scale-invariant channel in block "${s.block}"; give the channels to ablate`);
     return channels;
+  }
+
+  private sweep(id: number): SweepRecord {
+    const sweep = this.db.sweeps.get(id);
+    if (!sweep) throw new ApiError('not_found', `no sweep ${id} in this project`);
+    return sweep;
   }
 
   private model(id: string): ModelDetail {
@@ -270,27 +284,50 @@ export class Workbench {
       this.run(p.runId);
       return this.db.listResults(p.runId);
     },
-    'sweeps.list': (): SweepSummary[] =>
-      this.db.sweeps.list().map((w) => ({
-        id: w.id,
-        uid: w.uid,
-        title: w.title,
-        kind: w.spec.kind,
-        state: w.state,
-        createdAt: w.createdAt,
-        shards: w.shards.map(({ index, modelId, layer, units, state, runId, attempts, worker, error, progress }) => ({
-          index,
-          modelId,
-          layer,
-          units,
-          state,
-          runId,
-          attempts,
-          worker,
-          error,
-          progress,
-        })),
-      })),
+    'sweeps.list': (): SweepSummary[] => this.db.sweeps.list().map(sweepSummary),
+    'sweeps.create': (p: { spec: Record<string, unknown>; title?: string }) =>
+      sweepSummary(createSweep(this.db, { seed: randomInt(0, 2 ** 31), ...p.spec }, p.title)),
+    'sweeps.run': (p: { sweepId: number; where: 'local' } | { sweepId: number; where: 'queue'; url: string }) => {
+      const sweep = this.sweep(p.sweepId);
+      if (this.sweepRuns.has(sweep.id)) throw new ApiError('bad_request', `sweep ${sweep.id} is already running`);
+      const abort = new AbortController();
+      this.sweepRuns.set(sweep.id, abort);
+      const project = this.db;
+      const onShard = () => this.emit({ type: 'sweep.changed', sweepId: sweep.id });
+      const done = async (): Promise<void> => {
+        if (p.where === 'queue') {
+          const { runSweepOnQueue } = await import('./sweep-queue');
+          await runSweepOnQueue(project, sweep.id, p.url, { signal: abort.signal, onShard });
+          return;
+        }
+        const { ShardEngine, runSweepLocally } = await import('./shard-engine');
+        const engine = new ShardEngine(this.opts.launcher, this.opts.backend);
+        try {
+          await runSweepLocally(project, sweep.id, engine, { signal: abort.signal, onShard });
+        } finally {
+          engine.stop();
+        }
+      };
+      done()
+        .catch((err) => this.emit({ type: 'engine.status', state: 'failed', error: `sweep ${sweep.id}: ${err instanceof Error ? err.message : String(err)}` }))
+        .finally(() => {
+          this.sweepRuns.delete(sweep.id);
+          onShard();
+        });
+      return sweepSummary(sweep);
+    },
+    'sweeps.export': async (p: { sweepId: number; dir: string; artiphys?: string } & Omit<SlurmOptions, 'command' | 'backend'>) => {
+      const { exportSlurm } = await import('./sweep-slurm');
+      const { sweepId, dir, artiphys, ...resources } = p;
+      return exportSlurm(this.db, this.sweep(sweepId), path.resolve(dir), { ...resources, command: artiphys ?? 'artiphys' });
+    },
+    'sweeps.cancel': (p: { sweepId: number }) => {
+      const sweep = this.sweep(p.sweepId);
+      const run = this.sweepRuns.get(sweep.id);
+      if (!run) throw new ApiError('bad_request', `sweep ${sweep.id} is not running in this server`);
+      run.abort();
+      return sweepSummary(sweep);
+    },
     'images.get': (p: { imageId: number }) => {
       const img = this.imageData(p.imageId);
       if (!img) throw new ApiError('not_found', `no image ${p.imageId}`);
@@ -413,4 +450,28 @@ function toApiError(err: unknown): ApiError {
     return new ApiError('bad_request', `settings.${issue.path.join('.')}: ${issue.message}`);
   }
   return new ApiError('internal', err instanceof Error ? err.message : String(err));
+}
+
+/** A recorded sweep as the API gives it. */
+function sweepSummary(w: SweepRecord): SweepSummary {
+  return {
+    id: w.id,
+    uid: w.uid,
+    title: w.title,
+    kind: w.spec.kind,
+    state: w.state,
+    createdAt: w.createdAt,
+    shards: w.shards.map(({ index, modelId, layer, units, state, runId, attempts, worker, error, progress }) => ({
+      index,
+      modelId,
+      layer,
+      units,
+      state,
+      runId,
+      attempts,
+      worker,
+      error,
+      progress,
+    })),
+  };
 }

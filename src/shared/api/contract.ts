@@ -20,6 +20,7 @@ import { figureSpec, type ExportedFile } from '../figures';
 import type { ApcPointsReference, V4Reference } from '../v4-reference';
 
 const runId = z.number().int().positive();
+const sweepId = z.number().int().positive();
 const unitIds = z.array(z.number().int().positive()).min(1).max(100_000);
 const collectionId = z.number().int().positive();
 /** Optional server-side destination of an export (CLI, desktop save dialog); else the bytes come back. */
@@ -88,8 +89,34 @@ export const methodParams = {
   /** Removes a finished, failed or cancelled run with its results and images. */
   'runs.delete': z.object({ runId }),
   'results.list': z.object({ runId }),
-  /** The project's sweeps with the state of each shard (they run through the CLI: `artiphys sweep`). */
+  /** The project's sweeps with the state of each shard. */
   'sweeps.list': z.object({}),
+  /**
+   * Records a sweep: `spec` as `artiphys sweep create` takes it (kind, models, layers, units,
+   * unitsPerShard, settings, seed; see sweepSpec), a random seed when none is given.
+   */
+  'sweeps.create': z.object({ spec: z.record(z.string(), z.unknown()), title: z.string().min(1).max(200).optional() }),
+  /** Starts the sweep's unfinished shards in this server's engine, or on a Redis queue's workers (as `sweep run --queue`). */
+  'sweeps.run': z.discriminatedUnion('where', [
+    z.object({ sweepId, where: z.literal('local') }),
+    z.object({ sweepId, where: z.literal('queue'), url: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL') }),
+  ]),
+  /** Writes the sweep file and Slurm job-array script into `dir` (as `sweep export --slurm`). */
+  'sweeps.export': z.object({
+    sweepId,
+    dir: z.string().min(1),
+    partition: z.string().min(1).optional(),
+    time: z.string().min(1).optional(),
+    cpusPerTask: z.number().int().min(1).optional(),
+    mem: z.string().min(1).optional(),
+    gres: z.string().min(1).optional(),
+    account: z.string().min(1).optional(),
+    parallel: z.number().int().min(1).optional(),
+    /** How array tasks call artiphys on the cluster (default: `artiphys` on the PATH). */
+    artiphys: z.string().min(1).optional(),
+  }),
+  /** Stops a sweep this server is running: its unfinished shards end cancelled. */
+  'sweeps.cancel': z.object({ sweepId }),
   'images.get': z.object({ imageId: z.number().int().positive() }),
   /** Several images in one answer: a grid's thumbnails cost one round trip, not one each. */
   'images.getMany': z.object({ imageIds: z.array(z.number().int().positive()).min(1).max(200) }),
@@ -173,6 +200,11 @@ export interface MethodResults {
   'runs.delete': { deleted: number };
   'results.list': ResultRecord[];
   'sweeps.list': SweepSummary[];
+  'sweeps.create': SweepSummary;
+  /** The sweep as it starts; its shards' progress follows as `sweep.changed` events. */
+  'sweeps.run': SweepSummary;
+  'sweeps.export': { script: string; sweepFile: string; tasks: number };
+  'sweeps.cancel': SweepSummary;
   'images.get': StoredImageData;
   /** The images found, in the order asked; ids with no image are listed in `missing`. */
   'images.getMany': { images: StoredImageData[]; missing: number[] };
@@ -210,7 +242,9 @@ export type ApiEvent =
   /** Stars, tags, notes or collections changed (by this client or another). */
   | { type: 'curation.changed' }
   | { type: 'engine.status'; state: 'starting' | 'ready' | 'failed'; error?: string }
-  | { type: 'zoo.progress'; name: string; progress: ZooProgress };
+  | { type: 'zoo.progress'; name: string; progress: ZooProgress }
+  /** A shard of a sweep changed state (a sweep run by this server). */
+  | { type: 'sweep.changed'; sweepId: number };
 
 export { ApiError, type ApiErrorCode };
 
