@@ -293,7 +293,12 @@ export class Workbench {
       const abort = new AbortController();
       this.sweepRuns.set(sweep.id, abort);
       const project = this.db;
-      const onShard = () => this.emit({ type: 'sweep.changed', sweepId: sweep.id });
+      const onShard = (index?: number) => {
+        this.emit({ type: 'sweep.changed', sweepId: sweep.id });
+        // A shard's stored run joins the runs list like any other run.
+        const shard = index === undefined ? undefined : project.sweeps.get(sweep.id)?.shards[index];
+        if (shard?.runId && (shard.state === 'done' || shard.state === 'failed' || shard.state === 'cancelled')) this.emit({ type: 'run.status', runId: shard.runId, status: shard.state });
+      };
       const done = async (): Promise<void> => {
         if (p.where === 'queue') {
           const { runSweepOnQueue } = await import('./sweep-queue');
@@ -309,7 +314,17 @@ export class Workbench {
         }
       };
       done()
-        .catch((err) => this.emit({ type: 'engine.status', state: 'failed', error: `sweep ${sweep.id}: ${err instanceof Error ? err.message : String(err)}` }))
+        .catch((err) => {
+          // The queue could not be reached (or the project closed): the shards left say why.
+          const error = err instanceof Error ? err.message : String(err);
+          try {
+            for (const s of project.sweeps.get(sweep.id)?.shards ?? []) {
+              if (s.state !== 'done' && s.state !== 'cancelled') project.sweeps.setShardState(sweep.id, s.index, 'failed', { error });
+            }
+          } catch {
+            // The project closed under the sweep (the app quit or switched projects): nothing to record.
+          }
+        })
         .finally(() => {
           this.sweepRuns.delete(sweep.id);
           onShard();
