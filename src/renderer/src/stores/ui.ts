@@ -6,7 +6,7 @@ import type { RunSummary } from '../../../shared/domain';
 import type { PanelSpec } from '../../../shared/figures';
 
 export type Theme = 'light' | 'dark';
-export type DialogName = 'project' | 'new-run' | 'import-model' | 'shortcuts' | 'export-figure';
+export type DialogName = 'project' | 'new-run' | 'new-sweep' | 'import-model' | 'shortcuts' | 'export-figure';
 /** The centre pane: the selected run, the selected model's page, or the unit gallery. */
 export type CentreTab = 'run' | 'model' | 'gallery';
 
