@@ -1,6 +1,7 @@
 // The sweep view in the jobs panel: a project whose sweep ran (`artiphys sweep run`) shows the
 // sweep with one chip per shard in its state, and a done shard's chip opens its run.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { electronBinary, expect, test } from './fixtures';
 import { apiCall } from './workbench';
@@ -32,6 +33,59 @@ test('shows a sweep with its shards\' states, and a done shard opens its run', a
     await chips.nth(1).click();
     // Shard 1 is the sweep's second run.
     await expect(page.locator('[data-testid="job"][data-run-id="2"]')).toHaveClass(/selected/);
+  } finally {
+    await apiCall(page, target, 'project.open', { path: projectFile });
+  }
+});
+
+test('the New sweep form records a sweep, runs it on this machine and exports it for Slurm', async ({ page, target, projectFile, scratchDir }) => {
+  test.setTimeout(300_000);
+  const file = path.join(scratchDir, `sweep-form-${target}.artiphys`);
+  const slurmDir = path.join(scratchDir, `slurm-${target}`);
+  artiphys(['project', 'create', file]);
+  try {
+    await apiCall(page, target, 'project.open', { path: file });
+    await page.reload();
+    const fill = async (where: 'local' | 'slurm') => {
+      await page.getByTestId('new-sweep').click();
+      const form = page.getByTestId('new-sweep-form');
+      await form.getByTestId('sweep-kind').selectOption('diverse');
+      await form.getByTestId('sweep-models').selectOption(['builtin:complex-cell']);
+      await form.getByTestId('sweep-units').fill('0-3');
+      await form.getByTestId('sweep-units-per-shard').fill('2');
+      await form.getByTestId('sweep-settings').fill('{"unitsPerBatch": 2, "lambdas": [0, 1], "maxSteps": 3, "indices": false}');
+      await form.getByTestId('sweep-seed').fill('1');
+      await form.getByTestId(`where-${where}`).check();
+      return form;
+    };
+
+    // No layer chosen: the server's refusal shows in the form and nothing is recorded.
+    let form = await fill('local');
+    await form.getByTestId('start-sweep').click();
+    await expect(form.getByTestId('new-sweep-error')).toContainText('layers');
+    expect(await apiCall(page, target, 'sweeps.list', {})).toEqual([]);
+
+    await form.getByTestId('sweep-layers').selectOption(['subunits']);
+    await form.getByTestId('sweep-title').fill('form sweep');
+    await form.getByTestId('start-sweep').click();
+    await expect(form).toBeHidden();
+    const sweep = page.locator('[data-testid="sweep"][data-sweep-id="1"]');
+    await expect(sweep).toContainText('form sweep');
+    await expect(sweep).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
+    const chips = sweep.getByTestId('shard');
+    await expect(chips).toHaveCount(2);
+    for (const i of [0, 1]) await expect(chips.nth(i)).toHaveAttribute('data-state', 'done');
+    await expect(sweep.getByTestId('sweep-counts')).toHaveText('done · 2 done');
+
+    form = await fill('slurm');
+    await form.getByTestId('sweep-layers').selectOption(['subunits']);
+    await form.getByTestId('sweep-slurm-dir').fill(slurmDir);
+    await form.getByTestId('start-sweep').click();
+    const script = path.join(slurmDir, 'sweep.sbatch');
+    await expect(form.getByTestId('sweep-exported')).toContainText(script);
+    const text = readFileSync(script, 'utf8');
+    expect(text).toContain('#SBATCH --array=0-1');
+    execFileSync('bash', ['-n', script]);
   } finally {
     await apiCall(page, target, 'project.open', { path: projectFile });
   }
