@@ -57,6 +57,8 @@ export interface WorkbenchOptions {
 
 export { artiphysHome, defaultProjectPath, modelsDir } from './paths';
 
+// Each handler validates and narrows its own params; the table only maps methods to them.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Handlers = { [M in Method]: (params: any) => Promise<MethodResults[M]> | MethodResults[M] };
 
 export class Workbench {

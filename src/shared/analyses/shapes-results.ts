@@ -154,13 +154,6 @@ export function ecdf(values: ArrayLike<number>): [number, number][] {
   return v.map((x, i) => [x, (i + 1) / v.length]);
 }
 
-export function median(values: ArrayLike<number>): number | null {
-  const v = Array.from(values).filter(Number.isFinite).sort((a, b) => a - b);
-  if (!v.length) return null;
-  const m = v.length >> 1;
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-}
-
 export interface Histograms {
   /** Bin centres. */
   centres: number[];

@@ -3,7 +3,7 @@
 // ratio invariant / random with its standard error over the accepted random sets.
 import { ablationKey, ablationResults, type AblationSettings } from '../../../shared/analyses/ablation';
 import { checkResult } from '../../../shared/analyses/result-contract';
-import { mulberry32 } from '../../../shared/math/gabor';
+import { mulberry32 } from '../../../shared/math/random';
 import type { EngineAnalysis } from '../analysis';
 import { AblationExperiment, meanAndSe } from '../residual/ablation';
 import { findBlock } from '../residual/blocks';

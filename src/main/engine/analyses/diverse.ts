@@ -9,6 +9,7 @@ import { diverseKey, diverseResults, type DiverseSettings, type diverseUnitData 
 import { checkResult } from '../../../shared/analyses/result-contract';
 import { builtinKind } from '../../../shared/builtin-models';
 import { chooseLambdaStar, diversityRatio, flooredDiversityRatio, qualifiesForLambdaStar, type PerImageCondition } from '../../../shared/math/diverse';
+import { decodeFloat32, encodeFloat32 } from '../../../shared/float-codec';
 import { defaultTemplateNorm, NATURAL_SPECTRUM } from '../../../shared/math/natural-images';
 import type { EngineAnalysis, ImageOut, RunContext } from '../analysis';
 import { take } from '../read';
@@ -245,7 +246,7 @@ async function runLambda(
       u.silentStarts.push(silent.filter((r) => Math.floor(r / n) === k).length);
       const phases = setup.phaseCell ? cellPhasesDeg(pixels, n, side) : null;
       if (phases) (u.phases ??= []).push(phases);
-      if (qualifiesForLambdaStar(li, u.activation, setup.tau, perImage(s, u))) u.star = { index: li, pixels: encodeFloats(pixels) };
+      if (qualifiesForLambdaStar(li, u.activation, setup.tau, perImage(s, u))) u.star = { index: li, pixels: encodeFloat32(pixels) };
       const unit = { layer: setup.layerName, channel: u.channel };
       ctx.emitResult(
         diverseKey('lambda', { ...unit, lambdaIndex: li }),
@@ -286,7 +287,7 @@ async function finishUnits(
   const spec: UnitSpec = { ...setup.spec, channels };
   const size = side * side * 3;
   const all = new Float32Array(units.length * n * size);
-  units.forEach((u, k) => all.set(decodeFloats(u.star.pixels), k * n * size));
+  units.forEach((u, k) => all.set(decodeFloat32(u.star.pixels), k * n * size));
   const indices = s.indices ? await computeIndices() : null;
   if (s.indices && indices === null) return null;
   return units.map((u, k) => {
@@ -474,13 +475,4 @@ function toImage(name: string, pixels: ArrayLike<number>, width: number, height:
   const rgb = new Uint8Array(width * height * 3);
   for (let i = 0; i < rgb.length; i++) rgb[i] = Math.min(255, Math.max(0, Math.round(pixels[i])));
   return { name, width, height, rgb };
-}
-
-function encodeFloats(a: Float32Array): string {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
-}
-
-function decodeFloats(s: string): Float32Array {
-  const b = Buffer.from(s, 'base64');
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 }

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { maxImageKey, maxImageResults, type MaxImageSettings } from '../../../shared/analyses/max-image';
 import { checkResult } from '../../../shared/analyses/result-contract';
-import { mulberry32 } from '../../../shared/math/gabor';
+import { gaussian, mulberry32 } from '../../../shared/math/random';
 import { yieldToEvents, type EngineAnalysis, type ImageOut } from '../analysis';
 import { findLayer, meanPixel, rfSizedInput, type NetworkModel } from '../model';
 
@@ -82,8 +82,7 @@ export const maxImage: EngineAnalysis<MaxImageSettings> = {
 
 function initialParams(n: number, seed: number): number[] {
   const rand = mulberry32(seed);
-  const g = () => Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
-  const raw = Array.from({ length: n }, g);
+  const raw = Array.from({ length: n }, () => gaussian(rand));
   const r = Math.sqrt(raw.reduce((a, b) => a + b * b, 0) / n);
   return raw.map((x) => x / r);
 }

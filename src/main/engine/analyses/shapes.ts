@@ -28,6 +28,7 @@ import { ApcFitter, type ApcFitResults } from '../apc-fit';
 import { centreCrop, loadImageBatch, resizeBilinear, type RgbImage } from '../images';
 import { findLayer, type NetworkModel } from '../model';
 import { shippedApcPoints, shippedShapes } from '../shape-data';
+import { median } from '../../../shared/math/stats';
 
 interface Checkpoint {
   /** Result keys already emitted (`stimuli`, `layer/<name>`). */
@@ -188,7 +189,7 @@ async function measureLayer(
     shuffledR: (out.shuffled as ApcSummary | undefined)?.medianR ?? null,
     randomWeightsR: (out.randomWeights as ApcSummary | undefined)?.medianR ?? null,
     ti: (out.translation as { medianTi?: number } | undefined)?.medianTi ?? null,
-    naturalToShapeRatio: ratio ? medianFinite(ratio) : null,
+    naturalToShapeRatio: ratio ? median(ratio) : null,
   } satisfies LayerMedians;
   return out;
 }
@@ -204,7 +205,7 @@ function apcSummary(fit: ApcFitResults): ApcSummary {
   const model = Array.from(fit.model);
   const params = model.map((m) => (m >= 0 ? apcModelParams(m) : { muA: NaN, sigmaA: NaN, muC: NaN, sigmaC: NaN }));
   const col = (k: 'muA' | 'sigmaA' | 'muC' | 'sigmaC') => encodeFloat32(params.map((p) => p[k]));
-  return { r: encodeFloat32(fit.r), model, params: { muA: col('muA'), sigmaA: col('sigmaA'), muC: col('muC'), sigmaC: col('sigmaC') }, medianR: medianFinite(fit.r) };
+  return { r: encodeFloat32(fit.r), model, params: { muA: col('muA'), sigmaA: col('sigmaA'), muC: col('muC'), sigmaC: col('sigmaC') }, medianR: median(fit.r) };
 }
 
 /**
@@ -250,7 +251,7 @@ async function translationSweep(
     positions: positions.map((p) => ({ dx: p.dx, dy: p.dy })),
     centreIndex: nearest,
     ti: encodeFloat32(ti),
-    medianTi: medianFinite(ti),
+    medianTi: median(ti),
     rfProfile: encodeFloat32(rfProfile(sweep, blank)), // [channel, position]
     positionCorrelation: encodeFloat32(positionCorrelationProfile(sweep, nearest)), // [channel, position]
   };
@@ -345,7 +346,7 @@ async function naturalImageViews(folder: string, limit: number | null, inputSize
   try {
     names = (await readdir(folder)).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort();
   } catch (err) {
-    throw new Error(`natural images: cannot read the folder ${folder}: ${(err as Error).message}`);
+    throw new Error(`natural images: cannot read the folder ${folder}: ${(err as Error).message}`, { cause: err });
   }
   if (names.length === 0) throw new Error(`natural images: no JPEG or PNG files in ${folder}`);
   const files = names.slice(0, limit ?? names.length).map((f) => path.join(folder, f));
@@ -389,11 +390,4 @@ function summaryTable(layers: readonly string[], medians: Record<string, LayerMe
     labels,
     table: layers.filter((l) => medians[l]).map((l) => ({ layer: l, ...medians[l] })),
   };
-}
-
-function medianFinite(v: ArrayLike<number>): number | null {
-  const a = Array.from(v).filter(Number.isFinite).sort((x, y) => x - y);
-  if (a.length === 0) return null;
-  const m = a.length >> 1;
-  return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2;
 }

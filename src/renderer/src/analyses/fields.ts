@@ -2,6 +2,8 @@
 // field whose input follows its default's type. An analysis may refine a field with a hint
 // (label, help, bounds, or a picker such as model/layer/unit that knows the project's models).
 
+import { parseIntList } from '../../../shared/analyses/ranges';
+
 export type FieldType =
   | 'model'
   | 'layer'
@@ -124,14 +126,11 @@ export function unitsText(value: unknown): string {
 
 /** "0-3, 7" → [0, 1, 2, 3, 7]; throws with the label when the text is not such a list. */
 export function parseUnits(label: string, text: string): number[] {
-  const units: number[] = [];
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const m = /^(\d+)(?:\s*-\s*(\d+))?$/.exec(part);
-    if (!m) throw new Error(`${label}: "${part}" is not a unit number or range (e.g. 0-15, 20)`);
-    const a = Number(m[1]);
-    const b = m[2] === undefined ? a : Number(m[2]);
-    if (b < a) throw new Error(`${label}: the range ${part} runs backwards`);
-    for (let u = a; u <= b; u++) units.push(u);
+  let units: number[];
+  try {
+    units = parseIntList(text);
+  } catch (err) {
+    throw new Error(`${label}: ${(err as Error).message}`, { cause: err });
   }
   if (!units.length) throw new Error(`${label}: give at least one unit`);
   return units;
