@@ -363,7 +363,7 @@ async function waitForRun(wb: Workbench, started: RunSummary, args: ParsedArgs):
   const bar = !json && process.stderr.isTTY ? new ProgressBar(process.stderr, started.title) : null;
   if (json) jsonEvent({ event: 'status', runId: started.id, status: started.status });
   const final = await new Promise<RunSummary>((resolve) => {
-    const onInterrupt = () => wb.runner.cancel(started.id);
+    const onInterrupt = () => void wb.runner.cancel(started.id);
     const onStop = (signal: NodeJS.Signals) => {
       wb.close(); // the engine is stopped and the run marked interrupted
       const msg = `run ${started.id} interrupted by ${signal}; resume it with "artiphys runs resume ${started.id}"`;

@@ -44,6 +44,8 @@ export class JobRunner {
   private backendInfo: BackendInfo | null = null;
   private current: number | null = null;
   private readonly cancelling = new Set<number>();
+  /** Who waits for a cancelled run to stop (see cancel). */
+  private readonly stopWaiters = new Map<number, (() => void)[]>();
   private restarts: number[] = [];
   private ready: Promise<BackendInfo> | null = null;
   private stopped = false;
@@ -84,6 +86,7 @@ export class JobRunner {
       this.current = null;
       this.restartEngine();
     }
+    this.releaseStopWaiters();
     this.db = db;
     this.resumeInterrupted();
   }
@@ -112,19 +115,27 @@ export class JobRunner {
     });
   }
 
-  cancel(runId: number): void {
+  /**
+   * Cancels a run; resolves once it has stopped (the engine finished its step, or was killed after
+   * the grace time), so that whoever asked reads "cancelled", not the "running" of a run that is
+   * about to stop.
+   */
+  cancel(runId: number): Promise<void> {
     const run = this.db.getRun(runId);
-    if (!run) return;
+    if (!run) return Promise.resolve();
     if (run.status === 'queued' || run.status === 'interrupted') {
       this.setStatus(runId, 'cancelled');
     } else if (run.status === 'running' && this.current === runId) {
       this.cancelling.add(runId);
       this.engine?.send({ type: 'cancel', runId });
       const grace = (this.opts.cancelGraceSeconds ?? 10) * 1000;
+      const stopped = new Promise<void>((resolve) => this.stopWaiters.set(runId, [...(this.stopWaiters.get(runId) ?? []), resolve]));
       setTimeout(() => {
         if (this.current === runId && this.cancelling.has(runId)) this.engine?.kill();
       }, grace).unref();
+      return stopped;
     }
+    return Promise.resolve();
   }
 
   /**
@@ -196,6 +207,7 @@ export class JobRunner {
     this.stopTimings();
     if (this.current !== null) this.db.setRunStatus(this.current, 'interrupted');
     this.current = null;
+    this.releaseStopWaiters();
     this.engine?.kill();
     this.engine = null;
   }
@@ -303,6 +315,15 @@ export class JobRunner {
   private setStatus(runId: number, status: RunStatus, error: string | null = null): void {
     this.db.setRunStatus(runId, status, error);
     this.opts.emit({ type: 'run.status', runId, status, error });
+    if (status === 'running') return;
+    for (const resolve of this.stopWaiters.get(runId) ?? []) resolve();
+    this.stopWaiters.delete(runId);
+  }
+
+  /** The run was set aside (interrupted) without a status event: nobody waits for it any longer. */
+  private releaseStopWaiters(): void {
+    for (const waiters of this.stopWaiters.values()) for (const resolve of waiters) resolve();
+    this.stopWaiters.clear();
   }
 
   private modelRefs(): Record<string, ModelRef> {

@@ -242,9 +242,9 @@ export class Workbench {
     },
     'runs.list': (p: { limit: number }) => this.db.listRuns(p.limit),
     'runs.get': (p: { runId: number }) => this.run(p.runId),
-    'runs.cancel': (p: { runId: number }) => {
+    'runs.cancel': async (p: { runId: number }) => {
       this.run(p.runId);
-      this.runner.cancel(p.runId);
+      await this.runner.cancel(p.runId); // answers once the run has stopped
       return this.run(p.runId);
     },
     'runs.resume': (p: { runId: number }) => {

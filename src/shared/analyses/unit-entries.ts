@@ -5,7 +5,7 @@
 import type { z } from 'zod';
 import { decodeFloat32 } from '../float-codec';
 import { datasetScanResults } from './dataset-scan';
-import { diverseResults } from './diverse';
+import { diverseKey, diverseResults } from './diverse';
 import { featureVisResults } from './feature-vis';
 import { maxImageResults } from './max-image';
 import type { AnalysisKind } from './registry';
@@ -15,7 +15,7 @@ import { shapesResults, shapesKey } from './shapes';
 import type { UnitMetricKey } from './unit-metrics';
 
 /** Bump when an extractor changes what it reads: projects rebuild their unit index on open. */
-export const UNIT_INDEX_VERSION = 2;
+export const UNIT_INDEX_VERSION = 3;
 
 export interface ImageRef {
   id: number;
@@ -82,12 +82,27 @@ function single(d: { layer?: string; channel?: number }, modelId: string, m: Met
   return [{ modelId, layer: d.layer, channel: d.channel, metrics: m, images, imagePriority }];
 }
 
-/** A diverse unit's summary, once every lambda is done. */
+/** Images of an unfinished diverse unit rank after every finished analysis's. */
+const PARTIAL_DIVERSE_PRIORITY = 4;
+
+/**
+ * A diverse unit's summary. Once every lambda is done: lambda*, the diversity ratio, SI and LC
+ * with the lambda* images. Before (a run still going, or cancelled or failed part-way): no
+ * numbers, which would not be the unit's, but the images of the best lambda so far, so that the
+ * work a stopped run finished reaches the gallery.
+ */
 const diverseUnit = extractor(diverseResults, 'unit', (d, { images }, ctx) => {
-  if (d.complete !== true) return [];
   // A random-weights control run measures another network: the id models.randomize gives it.
   const seed = d.randomWeightsSeed;
   const modelId = finite(seed) ? `${ctx.modelId}-rand${seed}` : ctx.modelId;
+  if (d.complete !== true) {
+    const { layer, channel, lambdaStarIndex } = d;
+    const best =
+      layer !== undefined && channel !== undefined && channel >= 0 && finite(lambdaStarIndex) && lambdaStarIndex >= 0
+        ? ctx.sibling(diverseKey('lambda', { layer, channel, lambdaIndex: lambdaStarIndex }))
+        : null;
+    return best ? single(d, modelId, {}, [...best.images], PARTIAL_DIVERSE_PRIORITY) : [];
+  }
   const star = images.filter((i) => i.name.startsWith('lambda-star/'));
   const texture = images.filter((i) => i.name === 'texture');
   const m = metrics({

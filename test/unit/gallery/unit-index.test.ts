@@ -37,6 +37,8 @@ beforeAll(async () => {
   const diverse = { modelId: 'builtin:energy', images: 2, lambdas: [0, 0.32], maxSteps: 15, textureCropStride: 6 };
   runs.diverse = await runInto(db, 'diverse', diverse);
   runs.control = await runInto(db, 'diverse', { ...diverse, indices: false, randomWeightsSeed: 3 });
+  // Cancelled once its unit's first lambda is stored: the unit never completes.
+  runs.cancelled = await runInto(db, 'diverse', { ...diverse, modelId: 'builtin:corner', lambdas: [0, 0.32, 1] }, 5, undefined, 'unit/response/0/lambda/0');
   runs.shapes = await runInto(db, 'shapes', {
     modelId: 'builtin:complex-cell',
     layers: ['subunits', 'response'],
@@ -92,6 +94,20 @@ describe('unit index from real runs', () => {
     expect(card.metrics.lambdaStar).toBe(unit.lambdaStar);
     expect(card.metrics.shiftInvariance).toBeUndefined();
     expect(cardsOf('builtin:energy', 'response').get(0)!.runIds).toEqual([runs.diverse.id]);
+  });
+
+  it('puts the images a cancelled diverse run finished in the gallery, without the numbers of a whole sweep', () => {
+    expect(runs.cancelled.status).toBe('cancelled');
+    const results = db.listResults(runs.cancelled.id);
+    const [unit] = diverseUnits(runs.cancelled, results);
+    expect(unit.complete).toBe(false);
+    expect(unit.lambdas).toEqual([0]);
+    const card = cardsOf('builtin:corner', 'response').get(0)!;
+    expect(card.runIds).toEqual([runs.cancelled.id]);
+    expect(card.metrics).toEqual({});
+    const firstLambda = results.find((r) => r.key === 'unit/response/0/lambda/0')!;
+    expect(firstLambda.imageIds).toHaveLength(2);
+    expect(card.imageIds).toEqual(firstLambda.imageIds);
   });
 
   it('indexes every channel of a shapes layer with APC r, TI and its three preferred shapes', () => {

@@ -17,6 +17,7 @@ export interface DroppedFile {
 }
 
 const THEME_KEY = 'artiphys.theme';
+const RUN_MODEL_KEY = 'artiphys.newRunModel';
 
 function initialTheme(): Theme {
   const saved = localStorage.getItem(THEME_KEY);
@@ -31,6 +32,14 @@ export const useUiStore = defineStore('ui', () => {
   const dropped = ref<DroppedFile | null>(null);
   /** The panels the figure dialog starts from (a chart, a grid, a collection). */
   const figurePanels = ref<PanelSpec[]>([]);
+  /** The model of the last run started from the New-run form: the form's model when nothing is selected. */
+  const lastRunModel = ref<string | null>(localStorage.getItem(RUN_MODEL_KEY));
+
+  function rememberRunModel(modelId: string): void {
+    lastRunModel.value = modelId;
+    localStorage.setItem(RUN_MODEL_KEY, modelId);
+  }
+
   /** The run "Edit and rerun" opened the new-run form on; null: a fresh form. */
   const rerunOf = ref<RunSummary | null>(null);
 
@@ -74,5 +83,20 @@ export const useUiStore = defineStore('ui', () => {
     dialog.value = 'import-model';
   }
 
-  return { theme, dialog, centre, dropped, figurePanels, rerunOf, toggleTheme, open, close, editAndRerun, importDropped, openFigure };
+  return {
+    theme,
+    dialog,
+    centre,
+    dropped,
+    figurePanels,
+    rerunOf,
+    lastRunModel,
+    toggleTheme,
+    open,
+    close,
+    editAndRerun,
+    importDropped,
+    openFigure,
+    rememberRunModel,
+  };
 });
