@@ -3,6 +3,7 @@
 import type { GalleryPage } from './curation';
 import type { ResultRecord } from './domain';
 import type { Provenance } from './figures';
+import { decodeFloat32 } from './float-codec';
 import { isFloatBlob } from './run-arrays';
 
 export type Cell = string | number | boolean | null;
@@ -106,15 +107,78 @@ function ablationTable(results: ResultRecord[]): Table | null {
   });
 }
 
+/** An encoded per-channel array at `path` of a result's data, or null where the run did not measure it. */
+function channelArray(data: Data, ...path: string[]): Float32Array | null {
+  let v: unknown = data;
+  for (const key of path) v = isObject(v) ? v[key] : undefined;
+  return typeof v === 'string' && isFloatBlob(path[path.length - 1], v) ? decodeFloat32(v) : null;
+}
+
+/** A float32 value as a cell: NaN (not fitted, no ratio) as null. */
+const valueAt = (a: Float32Array | null, c: number): number | null => (a && Number.isFinite(a[c]) ? a[c] : null);
+
+/**
+ * Shapes: one row per unit (the central unit of every channel of every layer), with its APC fit,
+ * the controls, TI and the natural/shape ratio. A unit that responds to no shape is `silent`.
+ */
+function shapesTable(results: ResultRecord[]): Table | null {
+  const layers = results.filter((r) => r.key.startsWith('layer/')).map((r) => r.data);
+  if (!layers.length) return null;
+  const rows: Data[] = [];
+  for (const d of layers) {
+    const channels = Number(d.channels);
+    const responses = channelArray(d, 'responses');
+    const fit = {
+      apcR: channelArray(d, 'apc', 'r'),
+      muA: channelArray(d, 'apc', 'params', 'muA'),
+      sigmaA: channelArray(d, 'apc', 'params', 'sigmaA'),
+      muC: channelArray(d, 'apc', 'params', 'muC'),
+      sigmaC: channelArray(d, 'apc', 'params', 'sigmaC'),
+      shuffledR: channelArray(d, 'shuffled', 'r'),
+      randomWeightsR: channelArray(d, 'randomWeights', 'r'),
+      ti: channelArray(d, 'translation', 'ti'),
+      randomWeightsTi: channelArray(d, 'randomWeightsTranslation', 'ti'),
+      naturalToShapeRatio: channelArray(d, 'natural', 'ratio'),
+    };
+    for (let c = 0; c < channels; c++) {
+      let maxResponse = responses ? -Infinity : NaN;
+      if (responses) for (let i = c; i < responses.length; i += channels) maxResponse = Math.max(maxResponse, responses[i]);
+      rows.push({
+        layer: d.layer,
+        channel: c,
+        maxResponse: Number.isFinite(maxResponse) ? maxResponse : null,
+        silent: Number.isFinite(maxResponse) ? maxResponse <= 0 : null,
+        ...Object.fromEntries(Object.entries(fit).map(([k, a]) => [k, valueAt(a, c)])),
+      });
+    }
+  }
+  const columns = ['layer', 'channel', 'maxResponse', 'silent', 'apcR', 'muA', 'sigmaA', 'muC', 'sigmaC', 'shuffledR', 'randomWeightsR', 'ti', 'randomWeightsTi', 'naturalToShapeRatio'];
+  return tableOf(rows, {
+    maxResponse: 'largest response to a shape',
+    silent: 'silent (no response to any shape)',
+    apcR: 'APC r',
+    muA: 'APC preferred angular position (rad)',
+    sigmaA: 'APC angular position spread (rad)',
+    muC: 'APC preferred curvature',
+    sigmaC: 'APC curvature spread',
+    shuffledR: 'APC r, shuffled control',
+    randomWeightsR: 'APC r, random weights',
+    ti: 'TI',
+    randomWeightsTi: 'TI, random weights',
+    naturalToShapeRatio: 'natural/shape',
+  }, columns);
+}
+
 /** Any run: one row per result with its key and scalar fields. */
 function genericTable(results: ResultRecord[]): Table {
   return tableOf(results.map((r) => ({ key: r.key, ...scalarFields(r.data) })), {}, ['key']);
 }
 
-/** The table a run's export gives: its own summary where the analysis has one, else a row per result. */
+/** The table a run's export gives: one row per unit where the analysis measures units, its own summary, else a row per result. */
 export function runTable(kind: string, results: ResultRecord[]): Table {
   if (kind === 'scale-invariance') return scaleInvarianceTable(results);
   if (kind === 'ablation') return ablationTable(results) ?? genericTable(results);
+  if (kind === 'shapes') return shapesTable(results) ?? genericTable(results);
   return summaryTable(results) ?? genericTable(results);
 }
 
