@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ApiError, type CallAnswer } from '../../shared/api/contract';
 import type { Workbench } from '../services/workbench';
+import { removeServerFile, writeServerFile } from './server-file';
 
 export interface ServeOptions {
   host?: string;
@@ -102,12 +103,32 @@ export async function serve(wb: Workbench, opts: ServeOptions): Promise<RunningS
     server.listen(opts.port ?? 0, host, () => resolve());
   });
   port = (server.address() as AddressInfo).port;
+  // Beside the open project, where the CLI looks for it (a server on another interface is not announced).
+  const announce = host === '127.0.0.1' || host === 'localhost';
+  let announced: string | null = null;
+  const announceProject = (project: string) => {
+    if (!announce) return;
+    if (announced) removeServerFile(announced);
+    announced = null;
+    try {
+      writeServerFile({ pid: process.pid, url: `http://${host}:${port}`, token, project });
+      announced = project;
+    } catch {
+      // A folder the server cannot write beside the project: the CLI then reads the project read-only.
+    }
+  };
+  announceProject(wb.project.path);
+  const offProject = wb.onEvent((e) => {
+    if (e.type === 'project.changed') announceProject(e.path);
+  });
   return {
     url: `http://${host}:${port}/?token=${token}`,
     token,
     port,
     close: () =>
       new Promise<void>((resolve) => {
+        offProject();
+        if (announced) removeServerFile(announced);
         for (const c of wss.clients) c.terminate();
         wss.close();
         server.closeAllConnections();
