@@ -1,6 +1,7 @@
 // Tables and figures from the UI (issue 17), on a project of 12 indexed units: the gallery's
 // current filter downloads as a units × metrics CSV whose rows are the stored results, and the
-// figure dialog's live preview is the SVG that "Export SVG" then saves.
+// figure dialog's live preview is the SVG that "Export SVG" then saves; a long layer name is cut in
+// the middle with the whole name on hover.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
@@ -8,6 +9,7 @@ import type { GalleryPage } from '../../src/shared/curation';
 import type { ResultRecord } from '../../src/shared/domain';
 import { createGalleryProject, type GalleryProject } from '../fixtures/gallery-project';
 import { expect, test } from './fixtures';
+import { ENV_URL } from './global-setup';
 import { apiCall } from './workbench';
 
 test.describe.configure({ mode: 'serial' });
@@ -15,6 +17,8 @@ test.describe.configure({ mode: 'serial' });
 test.skip(({ target }) => target === 'desktop', 'downloads in the desktop app go through the native save dialog');
 
 const UNITS = 12;
+/** A layer name as ONNX exports write them: longer than the sidebar is wide. */
+const LAYER = '/features/features.10/block3/Conv_output_0';
 const STARRED_CHANNELS = [1, 4, 7];
 let fixture: GalleryProject;
 
@@ -33,7 +37,7 @@ async function unitIdsByChannel(page: Page, target: string): Promise<Map<number,
 const withoutProvenance = (svg: string) => svg.replace(/<metadata\b[^>]*>[^<]*<\/metadata>/, '');
 
 test.beforeAll(({ scratchDir }) => {
-  fixture = createGalleryProject(path.join(scratchDir, 'tables-figures.artiphys'), { units: UNITS, layer: 'conv2' });
+  fixture = createGalleryProject(path.join(scratchDir, 'tables-figures.artiphys'), { units: UNITS, layer: LAYER });
 });
 
 test.beforeEach(async ({ page, target }) => {
@@ -119,4 +123,37 @@ test('the figure dialog previews the composed figure, the same SVG the export sa
   // One unit is "1 unit".
   await dialog.getByTestId('figure-collection').click();
   await expect(dialog.getByTestId('figure-collection-select').locator('option', { hasText: 'one unit' })).toHaveText('one unit (1 unit)');
+});
+
+test('a long layer name is cut in the middle in the sidebar, the whole name on hover', async ({ page }) => {
+  const model = page.locator(`[data-model-id="${fixture.modelId}"]`);
+  await model.locator('button.model').click();
+  const label = model.locator(`[data-layer="${LAYER}"] .label`);
+  await expect(label).toHaveAttribute('title', LAYER);
+  const shown = (await label.textContent()) ?? '';
+  expect(shown).toContain('…');
+  expect(shown.length).toBeLessThan(LAYER.length);
+  // Its start and its end are kept: the part that tells layers apart is the end.
+  const [head, tail] = shown.split('…');
+  expect(LAYER.startsWith(head)).toBe(true);
+  expect(LAYER.endsWith(tail)).toBe(true);
+  expect(tail.length).toBeGreaterThan(head.length);
+  // And it fits: nothing is hidden past the edge.
+  expect(await label.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+});
+
+test('the bare address without the token answers a page that says how to get in', async ({ browser }) => {
+  const served = new URL(process.env[ENV_URL]!);
+  // A fresh browser: no cookie from an earlier visit.
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  try {
+    const response = await page.goto(served.origin + '/');
+    expect(response?.status()).toBe(401);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('This Artiphys workbench needs its token');
+    await expect(page.locator('body')).toContainText('artiphys serve');
+    await expect(page.locator('body')).not.toContainText(served.searchParams.get('token')!);
+  } finally {
+    await context.close();
+  }
 });
