@@ -3,7 +3,7 @@
 import type { GalleryPage } from './curation';
 import type { ResultRecord } from './domain';
 import type { Provenance } from './figures';
-import { decodeFloat32 } from './float-codec';
+import { isSilent, layerResults, maxResponses } from './analyses/shapes-results';
 import { isFloatBlob } from './run-arrays';
 
 export type Cell = string | number | boolean | null;
@@ -107,48 +107,36 @@ function ablationTable(results: ResultRecord[]): Table | null {
   });
 }
 
-/** An encoded per-channel array at `path` of a result's data, or null where the run did not measure it. */
-function channelArray(data: Data, ...path: string[]): Float32Array | null {
-  let v: unknown = data;
-  for (const key of path) v = isObject(v) ? v[key] : undefined;
-  return typeof v === 'string' && isFloatBlob(path[path.length - 1], v) ? decodeFloat32(v) : null;
-}
-
-/** A float32 value as a cell: NaN (not fitted, no ratio) as null. */
-const valueAt = (a: Float32Array | null, c: number): number | null => (a && Number.isFinite(a[c]) ? a[c] : null);
+/** A float32 value as a cell: NaN (not fitted, no ratio) and a missing array as null. */
+const valueAt = (a: Float32Array | null, c: number): number | null => (a && c < a.length && Number.isFinite(a[c]) ? a[c] : null);
 
 /**
  * Shapes: one row per unit (the central unit of every channel of every layer), with its APC fit,
  * the controls, TI and the natural/shape ratio. A unit that responds to no shape is `silent`.
  */
 function shapesTable(results: ResultRecord[]): Table | null {
-  const layers = results.filter((r) => r.key.startsWith('layer/')).map((r) => r.data);
+  const layers = layerResults(results);
   if (!layers.length) return null;
   const rows: Data[] = [];
-  for (const d of layers) {
-    const channels = Number(d.channels);
-    const responses = channelArray(d, 'responses');
-    const fit = {
-      apcR: channelArray(d, 'apc', 'r'),
-      muA: channelArray(d, 'apc', 'params', 'muA'),
-      sigmaA: channelArray(d, 'apc', 'params', 'sigmaA'),
-      muC: channelArray(d, 'apc', 'params', 'muC'),
-      sigmaC: channelArray(d, 'apc', 'params', 'sigmaC'),
-      shuffledR: channelArray(d, 'shuffled', 'r'),
-      randomWeightsR: channelArray(d, 'randomWeights', 'r'),
-      ti: channelArray(d, 'translation', 'ti'),
-      randomWeightsTi: channelArray(d, 'randomWeightsTranslation', 'ti'),
-      naturalToShapeRatio: channelArray(d, 'natural', 'ratio'),
-    };
-    for (let c = 0; c < channels; c++) {
-      let maxResponse = responses ? -Infinity : NaN;
-      if (responses) for (let i = c; i < responses.length; i += channels) maxResponse = Math.max(maxResponse, responses[i]);
+  for (const l of layers) {
+    const max = maxResponses(l);
+    for (let c = 0; c < l.channels; c++) {
+      const measured = Number.isFinite(max[c]);
       rows.push({
-        layer: d.layer,
+        layer: l.layer,
         channel: c,
-        maxResponse: Number.isFinite(maxResponse) ? maxResponse : null,
-        silent: Number.isFinite(maxResponse) ? maxResponse <= 0 : null,
-        ...Object.fromEntries(Object.entries(fit).map(([k, a]) => [k, valueAt(a, c)])),
+        maxResponse: measured ? max[c] : null,
+        silent: measured ? isSilent(max, c) : null,
+        apcR: valueAt(l.apc.r, c),
+        muA: valueAt(l.apc.muA, c),
+        sigmaA: valueAt(l.apc.sigmaA, c),
+        muC: valueAt(l.apc.muC, c),
+        sigmaC: valueAt(l.apc.sigmaC, c),
+        shuffledR: valueAt(l.shuffledR, c),
+        randomWeightsR: valueAt(l.randomWeightsR, c),
+        ti: valueAt(l.translation?.ti ?? null, c),
+        randomWeightsTi: valueAt(l.randomWeightsTi, c),
+        naturalToShapeRatio: valueAt(l.natural?.ratio ?? null, c),
       });
     }
   }
