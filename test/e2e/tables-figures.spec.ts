@@ -157,3 +157,23 @@ test('the bare address without the token answers a page that says how to get in'
     await context.close();
   }
 });
+
+test('a small image enlarges on a click, pixels kept sharp, and closes on a click or Escape', async ({ page, target }) => {
+  const ids = await unitIdsByChannel(page, target);
+  await page.locator('body').press('g');
+  await page.getByTestId('gallery-layer').selectOption(JSON.stringify([fixture.modelId, fixture.layer]));
+  const card = page.locator(`[data-testid="unit-card"][data-unit-id="${ids.get(0)}"]`);
+  await card.getByTestId('card-details').click();
+  const thumb = page.getByTestId('unit-detail').getByTestId('stored-image').first();
+  await thumb.click();
+  const zoom = page.getByTestId('image-zoom');
+  await expect(zoom).toBeVisible();
+  const big = zoom.locator('img');
+  expect((await big.boundingBox())!.width, 'far larger than the 72 px thumbnail').toBeGreaterThan(4 * 72);
+  expect(await big.evaluate((el) => getComputedStyle(el).imageRendering)).toBe('pixelated');
+  await page.keyboard.press('Escape');
+  await expect(zoom).toBeHidden();
+  await thumb.click();
+  await zoom.click();
+  await expect(zoom).toBeHidden();
+});
