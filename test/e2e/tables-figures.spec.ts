@@ -177,3 +177,28 @@ test('a small image enlarges on a click, pixels kept sharp, and closes on a clic
   await zoom.click();
   await expect(zoom).toBeHidden();
 });
+
+test('the shapes layer picker starts on the first layer whose RF holds the shapes, and one click picks a layer', async ({ page, target }) => {
+  test.setTimeout(120_000);
+  const vgg = await apiCall<{ id: string; layers?: unknown }>(page, target, 'models.import', { path: path.resolve(import.meta.dirname, '../../../shared/models/vgg19_features_to_pool3_caffe_rgb.onnx') });
+  await page.reload();
+  await expect(page.locator('.shell[data-ready="true"]')).toBeVisible();
+  await page.keyboard.press('n');
+  const form = page.getByTestId('new-run-form');
+  await form.getByTestId('field-kind').selectOption('shapes');
+  await form.getByTestId('field-modelId').selectOption(vgg.id);
+  const picker = form.getByTestId('field-layers');
+  const checked = () => picker.locator('input:checked').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value));
+  // 32 px shapes: the first spatial layer whose RF is larger (conv3_3's output and relu3_3: 40 px).
+  const detail = await apiCall<{ layers: { name: string; shape: number[]; rf: { size: number } | null }[] }>(page, target, 'models.get', { modelId: vgg.id });
+  const first = detail.layers.find((l) => l.shape.length === 3 && l.rf && l.rf.size > 32)!;
+  expect(first.rf!.size).toBe(40);
+  await expect.poll(checked).toEqual([first.name]);
+  // One click adds a layer, another takes it away: no Ctrl.
+  await picker.locator('label', { hasText: 'relu3_1' }).locator('input').click();
+  await picker.locator('label', { hasText: 'relu3_4' }).locator('input').click();
+  expect((await checked()).sort()).toEqual([first.name, 'relu3_1', 'relu3_4'].sort());
+  await picker.locator('label', { hasText: first.name }).locator('input').click();
+  expect((await checked()).sort()).toEqual(['relu3_1', 'relu3_4']);
+  await expect(picker.locator('label', { hasText: 'relu3_1' })).toContainText('RF 24 px');
+});
