@@ -188,7 +188,7 @@ test('the shapes layer picker starts on the first layer whose RF holds the shape
   await form.getByTestId('field-kind').selectOption('shapes');
   await form.getByTestId('field-modelId').selectOption(vgg.id);
   const picker = form.getByTestId('field-layers');
-  const checked = () => picker.locator('input:checked').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value));
+  const checked = () => picker.locator('input:checked').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value));
   // 32 px shapes: the first spatial layer whose RF is larger (conv3_3's output and relu3_3: 40 px).
   const detail = await apiCall<{ layers: { name: string; shape: number[]; rf: { size: number } | null }[] }>(page, target, 'models.get', { modelId: vgg.id });
   const first = detail.layers.find((l) => l.shape.length === 3 && l.rf && l.rf.size > 32)!;
