@@ -170,7 +170,7 @@ test('a small image enlarges on a click, pixels kept sharp, and closes on a clic
   await expect(zoom).toBeVisible();
   const big = zoom.locator('img');
   expect((await big.boundingBox())!.width, 'far larger than the 72 px thumbnail').toBeGreaterThan(4 * 72);
-  expect(await big.evaluate((el) => getComputedStyle(el).imageRendering)).toBe('pixelated');
+  expect(await big.evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { imageRendering: string } }).getComputedStyle(el).imageRendering)).toBe('pixelated');
   await page.keyboard.press('Escape');
   await expect(zoom).toBeHidden();
   await thumb.click();
