@@ -1,7 +1,7 @@
 // Takes the README's screenshots from real runs: the built server on a fresh project, Debian's
 // Chromium, VGG-19 from ../shared. `npm run build && npm run docs:screenshots` (about 10 minutes
-// on 2 cores). Writes docs/gallery.png, docs/si-lc.png, docs/v4-comparison.png and
-// docs/figure-preview.png.
+// on 2 cores). Writes docs/run-form.png, docs/gallery.png, docs/si-lc.png, docs/v4-comparison.png
+// and docs/figure-preview.png; `npm run docs:screenshots -- run-form` only the first (about a minute).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -55,6 +55,21 @@ async function openRun(page: Page, runId: number): Promise<void> {
   await page.locator(`[data-testid="job"][data-run-id="${runId}"] button.pick`).click();
 }
 
+/** The new-run form on VGG-19 relu3_1 with the quick-look preset and its time estimate. */
+async function runFormShot(page: Page, modelId: string): Promise<void> {
+  await page.reload();
+  await page.getByTestId('new-run-button').click();
+  const form = page.getByTestId('new-run-form');
+  await form.getByTestId('field-kind').selectOption('diverse');
+  await form.getByTestId('field-modelId').selectOption(modelId);
+  await form.getByTestId('field-layer').selectOption('relu3_1');
+  await form.getByTestId('field-units').fill('0');
+  await form.getByTestId('preset-quick').check();
+  await form.getByTestId('estimate').and(page.locator('[data-state="ready"]')).waitFor({ timeout: 300_000 });
+  await page.screenshot({ path: path.join(DOCS, 'run-form.png') });
+  await page.keyboard.press('Escape');
+}
+
 async function main(): Promise<void> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'artiphys-docs-'));
   const server = await startServer(home);
@@ -64,6 +79,8 @@ async function main(): Promise<void> {
     await page.goto(server.url);
     await page.getByTestId('engine').and(page.locator('[data-state="ready"]')).waitFor({ timeout: 120_000 });
     const vgg = await api<{ id: string }>(page, 'models.import', { path: VGG });
+    await runFormShot(page, vgg.id);
+    if (process.argv.includes('run-form')) return;
     const diverse = { modelId: vgg.id, layer: 'relu3_1', units: Array.from({ length: 12 }, (_, i) => i), lambdas: [0, 0.5, 2], maxSteps: 30, textureCropStride: 4 };
     const trainedRun = await runToEnd(page, 'diverse', diverse, 'VGG-19 relu3_1: diverse images and indices');
     await runToEnd(page, 'diverse', { ...diverse, randomWeightsSeed: 1 }, 'VGG-19 relu3_1, random weights: diverse images and indices');

@@ -1,5 +1,10 @@
 // Tables for data export: a run's results or the gallery's units as rows, and their CSV and JSON
 // text. Pure TypeScript, so the renderer can show the same table the export writes.
+import { ablationResults } from './analyses/ablation';
+import { diverseResults } from './analyses/diverse';
+import { resultsOf } from './analyses/result-contract';
+import { scaleInvarianceResults } from './analyses/scale-invariance';
+import { shapesResults } from './analyses/shapes';
 import type { GalleryPage } from './curation';
 import type { ResultRecord } from './domain';
 import type { Provenance } from './figures';
@@ -48,21 +53,20 @@ function scalarFields(data: Data, prefix = ''): Data {
   return out;
 }
 
-/** A result of the form {columns, table, labels?} (diverse and shapes summaries): the columns it declares. */
-function summaryTable(results: ResultRecord[]): Table | null {
-  const d = results.find((r) => r.key === 'summary')?.data;
-  if (!d || !Array.isArray(d.columns) || !Array.isArray(d.table)) return null;
-  const columns = d.columns.map(String);
-  const labels = isObject(d.labels) ? Object.fromEntries(Object.entries(d.labels).map(([k, v]) => [k, String(v)])) : {};
-  const rows = (d.table as unknown[]).filter(isObject).map((row) => Object.fromEntries(columns.map((c) => [c, toCell(row[c])])));
-  return { columns, labels, rows };
+/** The summary table a diverse or shapes run stores ({columns, labels, table}): the columns it declares. */
+function summaryTable(contract: typeof diverseResults | typeof shapesResults, results: ResultRecord[]): Table | null {
+  const d = resultsOf(contract, 'summary', results)[0]?.data;
+  if (!d?.columns || !d.table) return null;
+  const columns = d.columns;
+  const rows = (d.table as Data[]).map((row) => Object.fromEntries(columns.map((c) => [c, toCell(row[c])])));
+  return { columns, labels: { ...(d.labels as Record<string, string> | undefined) }, rows };
 }
 
 /** Scale invariance: one row per tested channel with both criteria; `scaleInvariant` marks the passing list. */
 function scaleInvarianceTable(results: ResultRecord[]): Table {
   // Silent channels (not judged) have null criteria; runs stored before the floor have no `silent`.
   const columns = ['block', 'channel', 'inOfIn', 'preOfPre', 'preOfIn', 'preOfZoomedIn', 'postOfIn', 'postOfPre', 'ratio', 'silent', 'criterion1', 'criterion2', 'scaleInvariant'];
-  const rows = results.filter((r) => r.key.startsWith('channel/')).map((r) => Object.fromEntries(columns.map((c) => [c, r.data[c]])));
+  const rows = resultsOf(scaleInvarianceResults, 'channel', results).map(({ data }) => Object.fromEntries(columns.map((c) => [c, (data as Data)[c]])));
   return tableOf(rows, {
     inOfIn: 'In(X_In)',
     preOfPre: 'Pre(X_Pre)',
@@ -78,11 +82,11 @@ function scaleInvarianceTable(results: ResultRecord[]): Table {
 
 /** Ablation: one row per scale, top-1 intact, with the invariant set ablated, and the ratio to the random sets. */
 function ablationTable(results: ResultRecord[]): Table | null {
-  const d = results.find((r) => r.key === 'summary')?.data;
-  if (!d || !Array.isArray(d.scales)) return null;
-  const at = (name: string, k: number) => (Array.isArray(d[name]) ? (d[name] as unknown[])[k] : null);
-  const random = Array.isArray(d.randomTop1) ? (d.randomTop1 as unknown[]).filter(Array.isArray) : [];
-  const rows = (d.scales as unknown[]).map((scale, k) => {
+  const d = resultsOf(ablationResults, 'summary', results)[0]?.data;
+  if (!d?.scales) return null;
+  const at = (name: 'intactTop1' | 'invariantTop1' | 'ratioMean' | 'ratioSe', k: number) => d[name]?.[k] ?? null;
+  const random = d.randomTop1 ?? [];
+  const rows = d.scales.map((scale, k) => {
     const values = random.map((t) => t[k]).filter((v): v is number => typeof v === 'number');
     return {
       block: d.block,
@@ -93,7 +97,7 @@ function ablationTable(results: ResultRecord[]): Table | null {
       randomTop1Mean: values.length ? values.reduce((a, b) => a + b, 0) / values.length : null,
       ratioMean: at('ratioMean', k),
       ratioSe: at('ratioSe', k),
-      invariantChannels: Array.isArray(d.invariantChannels) ? d.invariantChannels.length : null,
+      invariantChannels: d.invariantChannels?.length ?? null,
       randomSets: random.length,
     };
   });
@@ -166,8 +170,9 @@ function genericTable(results: ResultRecord[]): Table {
 export function runTable(kind: string, results: ResultRecord[]): Table {
   if (kind === 'scale-invariance') return scaleInvarianceTable(results);
   if (kind === 'ablation') return ablationTable(results) ?? genericTable(results);
-  if (kind === 'shapes') return shapesTable(results) ?? genericTable(results);
-  return summaryTable(results) ?? genericTable(results);
+  if (kind === 'diverse') return summaryTable(diverseResults, results) ?? genericTable(results);
+  if (kind === 'shapes') return shapesTable(results) ?? summaryTable(shapesResults, results) ?? genericTable(results);
+  return genericTable(results);
 }
 
 /** The gallery's units × metrics: identity and curation columns, then one column per metric. */

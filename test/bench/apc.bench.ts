@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ApcFitter } from '../../src/main/engine/apc-fit';
 import { shippedApcPoints } from '../../src/main/engine/shape-data';
 import { apcPredictionMatrix, selectStimuli, stimulusCount } from '../../src/shared/math/apc';
-import { mulberry32 } from '../../src/shared/math/gabor';
+import { mulberry32 } from '../../src/shared/math/random';
 import { STANDARD_SET_INDICES } from '../../src/shared/math/shapes';
 import type { BenchModule } from './run';
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
 import { createGalleryProject } from '../fixtures/gallery-project';
+import { median } from '../../src/shared/math/stats';
 import type { BenchModule } from './run';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -69,8 +70,6 @@ function openAndWait(units: number): string {
   })`;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
 const bench: BenchModule = {
   title: `unit gallery: open a ${UNITS.toLocaleString('en')}-unit layer, click to every visible card drawn with its images`,
   async run(report) {
@@ -104,8 +103,10 @@ const bench: BenchModule = {
         page.on('request', (req) => {
           if (!req.url().endsWith('/api/call')) return;
           const body = JSON.parse(req.postData() ?? '{}') as { method?: string; params?: { imageIds?: number[] } };
-          if (body.method === 'images.get') (calls += 1), (images += 1);
-          if (body.method === 'images.getMany') (calls += 1), (images += body.params!.imageIds!.length);
+          if (body.method === 'images.get' || body.method === 'images.getMany') {
+            calls += 1;
+            images += body.method === 'images.get' ? 1 : body.params!.imageIds!.length;
+          }
         });
         await page.goto(server.url);
         await page.locator('.shell[data-ready="true"]').waitFor();
@@ -115,11 +116,11 @@ const bench: BenchModule = {
         imageCounts.push(images);
         await page.close();
       }
-      report('gallery.query over HTTP, 5,000 cards (median of 5)', median(queryMs), 'ms');
-      report('click Gallery → visible cards drawn with images (median of 5)', median(openMs), 'ms');
+      report('gallery.query over HTTP, 5,000 cards (median of 5)', median(queryMs)!, 'ms');
+      report('click Gallery → visible cards drawn with images (median of 5)', median(openMs)!, 'ms');
       report('  slowest of 5', Math.max(...openMs), 'ms');
-      report('  image calls when opened (median)', median(imageCalls), 'requests');
-      report('  images fetched when opened (median)', median(imageCounts), 'images');
+      report('  image calls when opened (median)', median(imageCalls)!, 'requests');
+      report('  images fetched when opened (median)', median(imageCounts)!, 'images');
     } finally {
       await browser.close();
       server.stop();

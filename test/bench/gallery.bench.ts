@@ -9,7 +9,7 @@ import { Workbench } from '../../src/main/services/workbench';
 import type { GalleryPage } from '../../src/shared/curation';
 import { createGalleryProject } from '../fixtures/gallery-project';
 import type { BenchModule } from './run';
-import { median } from '../../src/shared/analyses/shapes-results';
+import { median } from '../../src/shared/math/stats';
 
 const UNITS = 5000;
 const REPEATS = 5;

@@ -9,12 +9,15 @@ import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { activeBackend } from '../../src/main/engine/backend';
 import { visualizeChannels } from '../../src/main/engine/fv/lucid';
-import { STANDARD_TRANSFORMS } from '../../src/main/engine/fv/transforms';
 import { loadImageBatch } from '../../src/main/engine/images';
 import { loadModelFile } from '../../src/main/engine/models/load';
 import { AblationExperiment } from '../../src/main/engine/residual/ablation';
 import { findBlock } from '../../src/main/engine/residual/blocks';
 import type { BenchModule } from './run';
+import { transformSettings } from '../../src/shared/analyses/feature-vis';
+
+/** Lucid's standard transforms: the feature-visualization settings' defaults. */
+const LUCID_DEFAULTS = transformSettings.parse({});
 
 const SHARED = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared');
 const RESNET = path.join(SHARED, 'models/resnet50_keras_imagenet.onnx');
@@ -30,7 +33,7 @@ const bench: BenchModule = {
     const backend = activeBackend()?.name ?? tf.getBackend();
     const model = await loadModelFile(RESNET);
     const visualize = async (channels: number[], steps: number) => {
-      const r = await visualizeChannels(model, { layer: VIS_LAYER, channels, objective: 'neuron', size: 128, steps, learningRate: 0.05, transforms: STANDARD_TRANSFORMS, seed: 1 });
+      const r = await visualizeChannels(model, { layer: VIS_LAYER, channels, objective: 'neuron', size: 128, steps, learningRate: 0.05, transforms: LUCID_DEFAULTS, seed: 1 });
       r.images.dispose();
     };
     for (const n of [16, 1]) {

@@ -23,7 +23,7 @@ import { GaussianSpectrumPrior } from '../../src/main/engine/fv/prior';
 import { diverseSettings } from '../../src/shared/analyses/diverse';
 import { defaultTemplateNorm, NATURAL_SPECTRUM } from '../../src/shared/math/natural-images';
 import type { BenchModule } from './run';
-import { median } from '../../src/shared/analyses/shapes-results';
+import { median } from '../../src/shared/math/stats';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const MODELS = path.resolve(HERE, '../../../shared/models');
@@ -123,7 +123,7 @@ function torchPython(): string | null {
   const venv = path.join(os.homedir(), '.cache', 'artiphys', 'torch-bench-venv');
   const py = path.join(venv, 'bin', 'python');
   if (fs.existsSync(py) && canImport(py)) return py;
-  let wheel = '';
+  let wheel: string;
   try {
     wheel = execFileSync('find', ['/', '-maxdepth', '3', '-name', 'torch-*.whl'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
       .split('\n')

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Download, Locator, Page } from '@playwright/test';
-import { PDFDocument, PDFDict, PDFName, PDFString, PDFHexString } from 'pdf-lib';
+import { PDFDocument, PDFDict, PDFString, PDFHexString } from 'pdf-lib';
 import { PNG } from 'pngjs';
 import { expect, test } from './fixtures';
 import { apiCall, jobRow } from './workbench';

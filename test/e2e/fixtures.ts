@@ -91,6 +91,8 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     { scope: 'worker' },
   ],
 
+  // Playwright reads a fixture's dependencies from this destructuring: it must be a pattern.
+  // eslint-disable-next-line no-empty-pattern
   pageErrors: async ({}, use) => {
     await use([]);
   },

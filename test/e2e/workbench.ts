@@ -20,14 +20,20 @@ export async function startRun(page: Page, fields: Record<string, string>): Prom
   await page.keyboard.press('n');
   const form = page.getByTestId('new-run-form');
   await expect(form).toBeVisible();
-  // Seed and title sit in a collapsed section.
-  if ('seed' in fields || 'title' in fields) await form.locator('details.extra summary').click();
+  await openAdvanced(page);
   for (const [name, value] of Object.entries(fields)) await form.getByTestId(`field-${name}`).fill(value);
   await form.getByTestId('start-run').click();
   await expect(form).toBeHidden();
   const header = page.getByTestId('run-header');
   await expect(header).toBeVisible();
   return Number(await header.getAttribute('data-run-id'));
+}
+
+/** Opens the new-run form's "Advanced" section (every setting but the key ones, seed and title). */
+export async function openAdvanced(page: Page): Promise<void> {
+  const advanced = page.getByTestId('new-run-form').getByTestId('advanced');
+  if ((await advanced.getAttribute('open')) === null) await advanced.locator('summary').click();
+  await expect(advanced).toHaveAttribute('open', '');
 }
 
 export function jobRow(page: Page, runId: number): Locator {

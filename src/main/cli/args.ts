@@ -1,7 +1,7 @@
 // Command-line parsing: positional words and --flags. `--name value`, `--name=value`, and bare
 // `--name` (true). Analysis settings come from the flags that are not global options.
 import { ApiError } from '../../shared/api/errors';
-import { expandRange, MAX_LIST_LENGTH } from '../../shared/analyses/ranges';
+import { MAX_LIST_LENGTH, parseIntList } from '../../shared/analyses/ranges';
 
 export interface ParsedArgs {
   positional: string[];
@@ -45,23 +45,17 @@ export function settingsFromFlags(flags: Record<string, string | boolean>): Reco
   return settings;
 }
 
-export function parseValue(raw: string): unknown {
-  return parseItem(raw, 0);
-}
 
-function parseItem(raw: string, listed: number): unknown {
+/** Whole numbers and a-b ranges only: `0-15`, `0,3,8-11`. */
+const INT_LIST = /^\d+(\s*-\s*\d+)?(\s*,\s*\d+(\s*-\s*\d+)?)*$/;
+
+export function parseValue(raw: string): unknown {
   if (raw === 'true' || raw === 'false') return raw === 'true';
   if (raw === 'null') return null;
   if (/^-?\d+(\.\d+)?(e-?\d+)?$/i.test(raw)) return Number(raw);
-  const range = raw.match(/^(\d+)-(\d+)$/);
-  if (range) {
-    // Checked against the bound before anything is expanded.
-    const [from, to] = [Number(range[1]), Number(range[2])];
-    if (listed + (to - from + 1) > MAX_LIST_LENGTH && to >= from) {
-      throw new ApiError('bad_request', `range ${raw} holds ${to - from + 1} values; a list holds at most ${MAX_LIST_LENGTH}`);
-    }
+  if (INT_LIST.test(raw)) {
     try {
-      return expandRange(from, to, raw);
+      return parseIntList(raw);
     } catch (err) {
       throw new ApiError('bad_request', (err as Error).message);
     }
@@ -69,9 +63,10 @@ function parseItem(raw: string, listed: number): unknown {
   if (raw.includes(',')) {
     const out: unknown[] = [];
     for (const part of raw.split(',')) {
-      const v = parseItem(part.trim(), out.length);
+      const v = parseValue(part.trim());
       if (Array.isArray(v)) out.push(...v);
       else out.push(v);
+      if (out.length > MAX_LIST_LENGTH) throw new ApiError('bad_request', `a list holds at most ${MAX_LIST_LENGTH} values`);
     }
     return out;
   }

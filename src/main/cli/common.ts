@@ -1,5 +1,6 @@
 // What every CLI command module shares: the workbench over the chosen project, calls through the
 // API (the same validation as every front door), and output as text or one JSON document.
+import fs from 'node:fs';
 import path from 'node:path';
 import { ApiError, type CallAnswer, type MethodResults } from '../../shared/api/contract';
 import { readServerFile, type ServerFile } from '../server/server-file';
@@ -31,6 +32,20 @@ export interface ProjectReader {
   close(): void;
   /** How the project is read: opened here, opened read-only beside a writer, or through the server that holds it. */
   readonly via: 'open' | 'read-only' | 'server';
+}
+
+/**
+ * The project file itself for commands that read it below the API (sweeps), without an engine;
+ * read-only when another process has it open for writing.
+ */
+export function openProjectFile(args: ParsedArgs): Workbench {
+  const file = projectPath(args);
+  try {
+    return Workbench.open({ launcher: forkEngine, projectPath: file, create: false, startEngine: false });
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.code !== 'project_locked') throw err;
+    return Workbench.open({ launcher: forkEngine, projectPath: file, readOnly: true });
+  }
 }
 
 /**
@@ -86,4 +101,20 @@ function throughServer(server: ServerFile): ProjectReader {
 
 export async function call<M extends keyof MethodResults>(wb: Pick<ProjectReader, 'call'>, method: M, params: unknown = {}): Promise<MethodResults[M]> {
   return (await wb.call({ method, params })) as MethodResults[M];
+}
+
+/** `--model` names a model file rather than an id: a path to an existing file. */
+export function isModelFile(model: string): boolean {
+  if (model.startsWith('builtin:')) return false;
+  try {
+    return fs.statSync(path.resolve(model)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The project's model imported from this file, imported now on first use and reused after. */
+export async function modelIdForFile(wb: Workbench, file: string): Promise<string> {
+  const known = (await call(wb, 'models.list')).find((m) => m.source === file && m.randomWeightsSeed === undefined);
+  return (known ?? (await call(wb, 'models.import', { path: file }))).id;
 }

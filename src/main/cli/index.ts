@@ -26,7 +26,7 @@ import { tableText } from './table';
  */
 const common = () => import('./common');
 
-const HELP = (EXPORT_HELP: string) => `artiphys ${APP_VERSION}: a lab workbench for the physiology of deep-network units
+const HELP = (EXPORT_HELP: string, SWEEP_HELP: string) => `artiphys ${APP_VERSION}: a lab workbench for the physiology of deep-network units
 
 Usage: artiphys <command> [options]    (every command takes --json)
 
@@ -54,6 +54,7 @@ Usage: artiphys <command> [options]    (every command takes --json)
   runs resume <id> [--project P] resumes an interrupted, failed or cancelled run from its
                                  last checkpoint and waits for it
 ${EXPORT_HELP}
+${SWEEP_HELP}
 
 Options: --backend auto|tensorflow-gpu|webgpu|tensorflow|wasm|cpu (or ARTIPHYS_BACKEND)
 Projects default to ${defaultProjectPath()} (ARTIPHYS_HOME moves it).
@@ -64,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
   const [command, sub] = args.positional;
   if (!command || args.flags.help) {
     // Asked for, the help is the answer (exit 0); a bare `artiphys` is a usage error (exit 1).
-    const help = HELP((await import('./export')).EXPORT_HELP);
+    const help = HELP((await import('./export')).EXPORT_HELP, (await import('./sweep')).SWEEP_HELP);
     if (args.flags.help) console.log(help);
     else console.error(help);
     return args.flags.help ? 0 : 1;
@@ -85,6 +86,10 @@ async function main(argv: string[]): Promise<number> {
       return runs(sub, args);
     case 'export':
       return (await import('./export')).exportCommand(sub, args);
+    case 'sweep':
+      return (await import('./sweep')).sweepCommand(sub, args);
+    case 'worker':
+      return (await import('./sweep')).workerCommand(args);
     default:
       throw new ApiError('bad_request', `unknown command "${command}"; "artiphys --help" lists them`);
   }
@@ -326,6 +331,7 @@ async function run(kind: string | undefined, args: ParsedArgs): Promise<number> 
   let started: RunSummary;
   try {
     const model = request.settings.modelId;
+    const { isModelFile, modelIdForFile } = await common();
     if (typeof model === 'string' && isModelFile(model)) request.settings.modelId = await modelIdForFile(wb, path.resolve(model));
     started = await call(wb, 'runs.start', {
       ...request,
@@ -336,23 +342,6 @@ async function run(kind: string | undefined, args: ParsedArgs): Promise<number> 
     throw err;
   }
   return waitForRun(wb, started, args);
-}
-
-/** `--model` names a model file rather than an id: a path to an existing file. */
-function isModelFile(model: string): boolean {
-  if (model.startsWith('builtin:')) return false;
-  try {
-    return fs.statSync(path.resolve(model)).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** The project's model imported from this file, imported now on first use and reused after. */
-async function modelIdForFile(wb: Workbench, file: string): Promise<string> {
-  const { call } = await common();
-  const known = (await call(wb, 'models.list')).find((m) => m.source === file && m.randomWeightsSeed === undefined);
-  return (known ?? (await call(wb, 'models.import', { path: file }))).id;
 }
 
 /** With --json, engine log lines of runs are JSON lines on stderr like every other event. */
@@ -373,7 +362,7 @@ async function waitForRun(wb: Workbench, started: RunSummary, args: ParsedArgs):
   const bar = !json && process.stderr.isTTY ? new ProgressBar(process.stderr, started.title) : null;
   if (json) jsonEvent({ event: 'status', runId: started.id, status: started.status });
   const final = await new Promise<RunSummary>((resolve) => {
-    const onInterrupt = () => wb.runner.cancel(started.id);
+    const onInterrupt = () => void wb.runner.cancel(started.id);
     const onStop = (signal: NodeJS.Signals) => {
       wb.close(); // the engine is stopped and the run marked interrupted
       const msg = `run ${started.id} interrupted by ${signal}; resume it with "artiphys runs resume ${started.id}"`;

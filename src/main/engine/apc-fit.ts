@@ -3,7 +3,7 @@
 // each unit keeps its largest correlation and the model that gives it.
 import * as tf from '@tensorflow/tfjs';
 import { APC_MODEL_COUNT, normalizeInPlace } from '../../shared/math/apc';
-import { mulberry32 } from '../../shared/math/gabor';
+import { mulberry32 } from '../../shared/math/random';
 
 export interface ApcFitResults {
   /** Per unit: the largest correlation with any grid model; NaN for a unit with constant responses. */

@@ -8,8 +8,8 @@ import { PNG } from 'pngjs';
 export interface RgbImage {
   width: number;
   height: number;
-  /** Row-major RGB, 0..255. */
-  data: Float32Array;
+  /** Row-major RGB, 0..255: 8-bit as decoded (a quarter of the memory), float once resampled. */
+  data: Uint8Array | Float32Array;
 }
 
 /** Largest decoded image accepted (pixels), far above any photo the analyses use. */
@@ -31,7 +31,7 @@ export function decodeImage(bytes: Uint8Array, name = 'image'): RgbImage {
 }
 
 function fromRgba(rgba: Uint8Array, width: number, height: number): RgbImage {
-  const data = new Float32Array(width * height * 3);
+  const data = new Uint8Array(width * height * 3);
   for (let i = 0, j = 0; i < width * height; i++, j += 4) {
     data[i * 3] = rgba[j];
     data[i * 3 + 1] = rgba[j + 1];
@@ -41,10 +41,11 @@ function fromRgba(rgba: Uint8Array, width: number, height: number): RgbImage {
 }
 
 /** Per output position: the first input index and the normalized weights of the inputs it mixes. */
-function triangleWeights(inSize: number, outSize: number): { first: number; weights: number[] }[] {
+function triangleWeights(inSize: number, outSize: number, antialias: boolean): { first: number; weights: number[] }[] {
   const scale = inSize / outSize;
-  // Downscaling widens the triangle to the output pixel's footprint (antialiasing, as PIL does).
-  const width = Math.max(scale, 1);
+  // Downscaling widens the triangle to the output pixel's footprint (antialiasing, as PIL does);
+  // without it the triangle stays one pixel wide: plain bilinear interpolation of the two nearest.
+  const width = antialias ? Math.max(scale, 1) : 1;
   return Array.from({ length: outSize }, (_, i) => {
     const centre = (i + 0.5) * scale;
     const first = Math.max(0, Math.floor(centre - width + 0.5));
@@ -59,10 +60,12 @@ function triangleWeights(inSize: number, outSize: number): { first: number; weig
 /**
  * Bilinear (triangle-filter) resize with pixel centres at +0.5, antialiased when shrinking, as
  * PIL's BILINEAR resampling that torchvision's Resize uses; done in float, without 8-bit rounding.
+ * `antialias: false` interpolates the nearest two pixels only, as tf.image.resizeBilinear does
+ * with half-pixel centres.
  */
-export function resizeBilinear(img: RgbImage, width: number, height: number): RgbImage {
-  const cols = triangleWeights(img.width, width);
-  const rows = triangleWeights(img.height, height);
+export function resizeBilinear(img: RgbImage, width: number, height: number, { antialias = true } = {}): RgbImage {
+  const cols = triangleWeights(img.width, width, antialias);
+  const rows = triangleWeights(img.height, height, antialias);
   const mid = new Float32Array(img.height * width * 3);
   for (let y = 0; y < img.height; y++) {
     for (let x = 0; x < width; x++) {

@@ -32,7 +32,7 @@ function read(file: string): string {
   try {
     return readFileSync(full, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read shape data ${full}: ${(err as Error).message}`);
+    throw new Error(`cannot read shape data ${full}: ${(err as Error).message}`, { cause: err });
   }
 }
 

@@ -2,6 +2,7 @@
 // tall it comes out, its SVG, and the runs whose results it shows (the figure's provenance).
 import type { z } from 'zod';
 import { ApiError } from '../../shared/api/contract';
+import { SI_LC_AXIS_TITLES, siLcAxis } from '../../shared/analyses/si-lc';
 import type { panelSpec } from '../../shared/figures';
 import { plural } from '../../shared/plural';
 import type { FigureUnit } from '../services/gallery-db';
@@ -114,8 +115,8 @@ function siLcPanel(units: FigureUnit[], width: number): PanelDrawing {
   const points = units.filter((u) => u.metrics[SI] && u.metrics[LC]);
   const height = Math.min(320, Math.max(110, width * 0.75));
   const pad = { left: 30, right: 6, top: 6, bottom: 24 };
-  const xs = axis(points.map((u) => u.metrics[SI].value));
-  const ys = axis(points.map((u) => u.metrics[LC].value));
+  const xs = siLcAxis(points.map((u) => u.metrics[SI].value));
+  const ys = siLcAxis(points.map((u) => u.metrics[LC].value));
   return {
     height,
     draw: (x0, y0) => {
@@ -135,8 +136,8 @@ function siLcPanel(units: FigureUnit[], width: number): PanelDrawing {
         parts.push(text(left - 3, py(t) + TICK_SIZE * 0.35, tickLabel(t), { size: TICK_SIZE, anchor: 'end', fill: GREY }));
       }
       parts.push(`<path d="M${n(left)} ${n(top)}V${n(bottom)}H${n(right)}" fill="none" stroke="#333" stroke-width="0.6"/>`);
-      parts.push(text((left + right) / 2, y0 + height - 3, 'shift invariance SI', { size: AXIS_TITLE_SIZE, anchor: 'middle' }));
-      parts.push(text(x0 + AXIS_TITLE_SIZE, (top + bottom) / 2, 'linear combination LC', { size: AXIS_TITLE_SIZE, anchor: 'middle', rotate: -90 }));
+      parts.push(text((left + right) / 2, y0 + height - 3, SI_LC_AXIS_TITLES.x, { size: AXIS_TITLE_SIZE, anchor: 'middle' }));
+      parts.push(text(x0 + AXIS_TITLE_SIZE, (top + bottom) / 2, SI_LC_AXIS_TITLES.y, { size: AXIS_TITLE_SIZE, anchor: 'middle', rotate: -90 }));
       for (const u of points) {
         parts.push(
           `<circle class="artiphys-point" cx="${n(px(u.metrics[SI].value))}" cy="${n(py(u.metrics[LC].value))}" r="${POINT_RADIUS}" ` +
@@ -154,20 +155,6 @@ function siLcPanel(units: FigureUnit[], width: number): PanelDrawing {
     },
     runIds: points.flatMap((u) => [u.metrics[SI].runId, u.metrics[LC].runId]),
   };
-}
-
-/** An axis from 0 to 1 that widens to hold every value, with round ticks. */
-function axis(values: number[]): { lo: number; hi: number; ticks: number[] } {
-  const lo0 = Math.min(0, ...values);
-  const hi0 = Math.max(1, ...values);
-  const raw = (hi0 - lo0) / 5;
-  const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= raw)!;
-  const lo = Math.floor(lo0 / step) * step;
-  const hi = Math.ceil(hi0 / step) * step;
-  const ticks: number[] = [];
-  for (let t = lo; t <= hi + step / 2; t += step) ticks.push(Math.round(t / step) * step);
-  return { lo, hi, ticks };
 }
 
 function tickLabel(v: number): string {

@@ -2,11 +2,11 @@
 // subsets) or PNG (resvg) at a resolution, each carrying the figure's provenance in its own
 // metadata: an SVG <metadata> element, a PDF Info entry, a PNG iTXt chunk; and its title in each
 // format's own place for it: SVG <title>, PDF Info Title, PNG Title text chunk.
+import zlib from 'node:zlib';
 import { Resvg } from '@resvg/resvg-js';
 import PDFDocument from 'pdfkit';
 import SVGtoPDF from 'svg-to-pdfkit';
 import { POINTS_PER_INCH, type Provenance } from '../../shared/figures';
-import { pngChunk } from '../engine/png';
 import type { ComposedFigure } from './compose';
 import { embeddedFontCss, FIGURE_FONT_FAMILY, fontPath } from './fonts';
 import { esc, n } from './svg';
@@ -134,6 +134,16 @@ function withPngChunks(png: Buffer, dpi: number, text: Record<string, string>, u
     chunks.push(pngChunk('iTXt', Buffer.concat([Buffer.from(keyword, 'latin1'), Buffer.from([0, 0, 0, 0, 0]), Buffer.from(value, 'utf8')])));
   }
   return Buffer.concat([png.subarray(0, IHDR_END), ...chunks, png.subarray(IHDR_END)]);
+}
+
+/** One PNG chunk: length, type, data and the CRC of type and data. */
+function pngChunk(type: string, data: Uint8Array): Buffer {
+  const out = Buffer.alloc(12 + data.length);
+  out.writeUInt32BE(data.length, 0);
+  out.write(type, 4, 'ascii');
+  Buffer.from(data).copy(out, 8);
+  out.writeUInt32BE(zlib.crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
+  return out;
 }
 
 function chunkTypes(png: Buffer): string[] {

@@ -4,7 +4,7 @@ import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BackendDiagnostics, BackendInfo } from '../../shared/domain';
+import type { BackendInfo } from '../../shared/domain';
 import type { FromEngine, InspectedModel, ToEngine } from '../engine/protocol';
 import { forTerminal } from '../terminal-text';
 

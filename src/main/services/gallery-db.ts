@@ -146,9 +146,13 @@ export class GalleryDb {
   private selection(q: GalleryQueryParams): Selection {
     const where: string[] = [];
     const args: (string | number)[] = [];
-    if (q.modelId !== undefined) where.push('u.model_id = ?'), args.push(q.modelId);
-    if (q.layer !== undefined) where.push('u.layer = ?'), args.push(q.layer);
-    if (q.starred !== undefined) where.push('u.starred = ?'), args.push(q.starred ? 1 : 0);
+    const add = (clause: string, arg: string | number) => {
+      where.push(clause);
+      args.push(arg);
+    };
+    if (q.modelId !== undefined) add('u.model_id = ?', q.modelId);
+    if (q.layer !== undefined) add('u.layer = ?', q.layer);
+    if (q.starred !== undefined) add('u.starred = ?', q.starred ? 1 : 0);
     if (q.tag !== undefined) {
       where.push('u.id IN (SELECT ut.unit_id FROM unit_tags ut JOIN tags t ON t.id = ut.tag_id WHERE t.name = ?)');
       args.push(q.tag);

@@ -27,6 +27,15 @@ interface Options {
 }
 
 const RESTART_WINDOW_MS = 60_000;
+/**
+ * How long a timing probe runs once its steps have begun: 3 s, or 0.5 s once it has counted 100
+ * steps (a cell model's steps take microseconds; the probe should not hold the CPU the runs use).
+ * And how long it may take in all.
+ */
+const PROBE_TIMING_MS = 3_000;
+const PROBE_SHORT_MS = 500;
+const PROBE_ENOUGH_STEPS = 100;
+const PROBE_LIMIT_MS = 180_000;
 
 export class JobRunner {
   private engine: EngineProcess | null = null;
@@ -35,9 +44,13 @@ export class JobRunner {
   private backendInfo: BackendInfo | null = null;
   private current: number | null = null;
   private readonly cancelling = new Set<number>();
+  /** Who waits for a cancelled run to stop (see cancel). */
+  private readonly stopWaiters = new Map<number, (() => void)[]>();
   private restarts: number[] = [];
   private ready: Promise<BackendInfo> | null = null;
   private stopped = false;
+  /** Timing probes under way, each with what stops it. */
+  private readonly probes = new Set<() => void>();
 
   constructor(
     private db: ProjectDb,
@@ -73,6 +86,7 @@ export class JobRunner {
       this.current = null;
       this.restartEngine();
     }
+    this.releaseStopWaiters();
     this.db = db;
     this.resumeInterrupted();
   }
@@ -101,19 +115,27 @@ export class JobRunner {
     });
   }
 
-  cancel(runId: number): void {
+  /**
+   * Cancels a run; resolves once it has stopped (the engine finished its step, or was killed after
+   * the grace time), so that whoever asked reads "cancelled", not the "running" of a run that is
+   * about to stop.
+   */
+  cancel(runId: number): Promise<void> {
     const run = this.db.getRun(runId);
-    if (!run) return;
+    if (!run) return Promise.resolve();
     if (run.status === 'queued' || run.status === 'interrupted') {
       this.setStatus(runId, 'cancelled');
     } else if (run.status === 'running' && this.current === runId) {
       this.cancelling.add(runId);
       this.engine?.send({ type: 'cancel', runId });
       const grace = (this.opts.cancelGraceSeconds ?? 10) * 1000;
+      const stopped = new Promise<void>((resolve) => this.stopWaiters.set(runId, [...(this.stopWaiters.get(runId) ?? []), resolve]));
       setTimeout(() => {
         if (this.current === runId && this.cancelling.has(runId)) this.engine?.kill();
       }, grace).unref();
+      return stopped;
     }
+    return Promise.resolve();
   }
 
   /**
@@ -127,10 +149,65 @@ export class JobRunner {
     return r.model;
   }
 
+  /**
+   * Seconds one progress step of this run takes on the runs' backend: the run is started in an
+   * engine process of its own (queued runs go on meanwhile), timed over its first seconds of steps
+   * (model loading and the first step, which builds the kernels, left out) and stopped; it stores
+   * nothing. A run that starts stops the probes under way (stopTimings).
+   */
+  timeProgressStep(kind: string, settings: Record<string, unknown>): Promise<number> {
+    const engine = this.opts.launcher();
+    return new Promise<number>((resolve, reject) => {
+      let settled = false;
+      const done = (err: Error | null, seconds = 0) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(limit);
+        this.probes.delete(stop);
+        engine.kill();
+        if (err) reject(err);
+        else resolve(seconds);
+      };
+      const limit = setTimeout(() => done(new Error(`timing steps of ${kind} took longer than ${PROBE_LIMIT_MS / 1000} s`)), PROBE_LIMIT_MS);
+      const stop = () => done(new Error('the timing was stopped: a run started'));
+      this.probes.add(stop);
+      let first: { t: number; step: number } | null = null;
+      let events = 0;
+      engine.onMessage((msg) => {
+        if (msg.type === 'ready') {
+          engine.send({ type: 'run', runId: 0, kind, settings, seed: 1, resumeFrom: null, models: this.modelRefs() });
+        } else if (msg.type === 'init-failed') {
+          done(new Error(msg.error));
+        } else if (msg.type === 'progress') {
+          const t = performance.now();
+          if (!first) {
+            first = { t, step: msg.progress.step };
+            return;
+          }
+          const steps = msg.progress.step - first.step;
+          const elapsed = t - first.t;
+          const enough = elapsed >= PROBE_TIMING_MS || (steps >= PROBE_ENOUGH_STEPS && elapsed >= PROBE_SHORT_MS);
+          if (++events >= 2 && steps > 0 && enough) done(null, elapsed / 1000 / steps);
+        } else if (msg.type === 'finished') {
+          done(new Error(msg.error ?? `the timing run ${msg.status} before its steps could be timed`));
+        }
+      });
+      engine.onExit((code, signal) => done(new Error(`the timing engine exited (${signal ?? `code ${code}`})`)));
+      engine.send({ type: 'init', ...(this.opts.backend ? { backend: this.opts.backend } : {}) });
+    });
+  }
+
+  /** Stops the timing probes under way: the CPU goes to the runs. */
+  stopTimings(): void {
+    for (const stop of [...this.probes]) stop();
+  }
+
   stop(): void {
     this.stopped = true;
+    this.stopTimings();
     if (this.current !== null) this.db.setRunStatus(this.current, 'interrupted');
     this.current = null;
+    this.releaseStopWaiters();
     this.engine?.kill();
     this.engine = null;
   }
@@ -238,6 +315,15 @@ export class JobRunner {
   private setStatus(runId: number, status: RunStatus, error: string | null = null): void {
     this.db.setRunStatus(runId, status, error);
     this.opts.emit({ type: 'run.status', runId, status, error });
+    if (status === 'running') return;
+    for (const resolve of this.stopWaiters.get(runId) ?? []) resolve();
+    this.stopWaiters.delete(runId);
+  }
+
+  /** The run was set aside (interrupted) without a status event: nobody waits for it any longer. */
+  private releaseStopWaiters(): void {
+    for (const waiters of this.stopWaiters.values()) for (const resolve of waiters) resolve();
+    this.stopWaiters.clear();
   }
 
   private modelRefs(): Record<string, ModelRef> {

@@ -161,6 +161,39 @@ export const MIGRATIONS: readonly string[] = [
     INSERT INTO notes_fts(target, text) VALUES (new.target, new.text);
   END;
   `,
+  /* 4 */ `
+  -- Sweeps (src/shared/sweeps.ts): one analysis over many units, split into shards that run on
+  -- this machine, on queue workers or as Slurm array tasks. A finished shard is an ordinary run
+  -- (run_id); result_digest makes a second delivery of the same shard a no-op.
+  CREATE TABLE sweeps (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE sweep_shards (
+    sweep_id INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    model_id TEXT NOT NULL,
+    layer TEXT NOT NULL,
+    units TEXT,
+    settings TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    digest TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending','queued','running','done','failed','cancelled')),
+    run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    worker TEXT,
+    error TEXT,
+    progress_step INTEGER NOT NULL DEFAULT 0,
+    progress_total INTEGER NOT NULL DEFAULT 0,
+    result_digest TEXT,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (sweep_id, idx)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

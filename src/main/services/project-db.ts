@@ -17,6 +17,7 @@ import type {
 } from '../../shared/domain';
 import { CurationDb } from './curation-db';
 import { GalleryDb } from './gallery-db';
+import { SweepDb } from './sweep-db';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './migrations';
 import { UnitIndex } from './unit-index';
 
@@ -63,7 +64,7 @@ const now = () => new Date().toISOString();
 
 export class ProjectDb {
   /** Unit gallery reads and curation writes, on the same connection (set up once migrated). */
-  private areas: { units: UnitIndex; gallery: GalleryDb; curation: CurationDb } | null = null;
+  private areas: { units: UnitIndex; gallery: GalleryDb; curation: CurationDb; sweeps: SweepDb } | null = null;
 
   private constructor(
     readonly path: string,
@@ -78,6 +79,10 @@ export class ProjectDb {
 
   get curation(): CurationDb {
     return this.areas!.curation;
+  }
+
+  get sweeps(): SweepDb {
+    return this.areas!.sweeps;
   }
 
   /**
@@ -140,7 +145,7 @@ export class ProjectDb {
         throw new ApiError('project_locked', `${full} has schema ${version} and needs upgrading, which only a process that opens it for writing can do`);
       }
       db.pragma('foreign_keys = ON');
-      project.areas = { units: new UnitIndex(db), gallery: new GalleryDb(db), curation: new CurationDb(db) };
+      project.areas = { units: new UnitIndex(db), gallery: new GalleryDb(db), curation: new CurationDb(db), sweeps: new SweepDb(db, project) };
       return project;
     } catch (err) {
       db.close();
@@ -204,7 +209,7 @@ export class ProjectDb {
     }
     const check = this.db.pragma('quick_check', { simple: true });
     if (check !== 'ok') throw new ApiError('project_corrupt', `${this.path} failed its integrity check: ${String(check)}`);
-    this.areas = { units: new UnitIndex(this.db), gallery: new GalleryDb(this.db), curation: new CurationDb(this.db) };
+    this.areas = { units: new UnitIndex(this.db), gallery: new GalleryDb(this.db), curation: new CurationDb(this.db), sweeps: new SweepDb(this.db, this) };
     // Projects whose results predate the unit index (or an older index) get theirs built now.
     this.areas.units.ensureCurrent();
   }
@@ -336,6 +341,11 @@ export class ProjectDb {
 
   listRuns(limit = 200): RunSummary[] {
     return (this.db.prepare(`${RUN_SELECT} ORDER BY r.id DESC LIMIT ?`).all(limit) as RunRow[]).map(toRunSummary);
+  }
+
+  /** Removes a run; its results, images and gallery entries go with it (ON DELETE CASCADE). */
+  deleteRun(id: number): void {
+    this.db.prepare(`DELETE FROM runs WHERE id = ?`).run(id);
   }
 
   runsWithStatus(...statuses: RunStatus[]): RunSummary[] {

@@ -1,7 +1,8 @@
 // Settings checked against the model and the file system before a run is queued: an unknown layer,
-// a unit or channel beyond the layer's channels, a missing image folder are told at once (one clear
-// message, nothing queued) instead of after the engine has started and loaded the network.
+// a unit or channel beyond the layer's channels, a missing or empty image folder are told at once
+// (one clear message, nothing queued) instead of after the engine has started and loaded the network.
 import fs from 'node:fs';
+import path from 'node:path';
 import { ApiError } from '../../shared/api/contract';
 import type { AnalysisKind } from '../../shared/analyses/registry';
 import type { LayerInfo, ModelDetail } from '../../shared/domain';
@@ -13,17 +14,34 @@ const LAYER_CHANNELS: Partial<Record<AnalysisKind, { layer: string; channels: st
   'feature-vis': { layer: 'layer', channels: 'channels' },
 };
 
-/** Settings that name a folder (or, for `labels`, a file) the engine reads. */
-const PATHS: Partial<Record<AnalysisKind, { key: string; kind: 'folder' | 'file' }[]>> = {
+/**
+ * Settings that name a folder of images (or, for `labels`, a file) the engine reads; `nested`:
+ * the engine also reads the folder's subfolders (an ImageNet layout).
+ */
+const PATHS: Partial<Record<AnalysisKind, { key: string; kind: 'folder' | 'file'; nested?: boolean }[]>> = {
   diverse: [{ key: 'normImages', kind: 'folder' }],
   shapes: [{ key: 'naturalImages', kind: 'folder' }],
-  'scale-invariance': [{ key: 'images', kind: 'folder' }],
-  'dataset-scan': [{ key: 'images', kind: 'folder' }],
+  'scale-invariance': [{ key: 'images', kind: 'folder', nested: true }],
+  'dataset-scan': [{ key: 'images', kind: 'folder', nested: true }],
   ablation: [
-    { key: 'images', kind: 'folder' },
+    { key: 'images', kind: 'folder', nested: true },
     { key: 'labels', kind: 'file' },
   ],
 };
+
+/** The image files every analysis reads. */
+const IMAGE_FILE = /\.(jpe?g|png)$/i;
+
+/** True when the folder (or, `nested`, one of its subfolders) holds a JPEG or PNG image. */
+function holdsImages(dir: string, nested: boolean): boolean {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isFile() && IMAGE_FILE.test(entry.name)) return true;
+  }
+  if (!nested) return false;
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .some((entry) => entry.isDirectory() && holdsImages(path.join(dir, entry.name), true));
+}
 
 /** The CLI flag of a setting (`normImages` is `--norm-images`). */
 function flag(key: string): string {
@@ -32,13 +50,16 @@ function flag(key: string): string {
 
 /** Throws ApiError('bad_request') naming the first setting that cannot work with this model. */
 export function checkRunSettings(kind: AnalysisKind, s: Record<string, unknown>, model: ModelDetail): void {
-  for (const { key, kind: what } of PATHS[kind] ?? []) {
+  for (const { key, kind: what, nested } of PATHS[kind] ?? []) {
     const value = s[key];
     if (typeof value !== 'string' || value === '') continue;
     const stat = fs.statSync(value, { throwIfNoEntry: false });
     if (!stat) throw new ApiError('bad_request', `${flag(key)}: no ${what} at ${value}`);
     if (what === 'folder' && !stat.isDirectory()) throw new ApiError('bad_request', `${flag(key)}: ${value} is a file, not a folder of images`);
     if (what === 'file' && !stat.isFile()) throw new ApiError('bad_request', `${flag(key)}: ${value} is not a file`);
+    if (what === 'folder' && !holdsImages(value, nested === true)) {
+      throw new ApiError('bad_request', `${flag(key)}: the folder ${value} holds no JPEG or PNG images${nested ? ' (nor do its subfolders)' : ''}`);
+    }
   }
   if (kind === 'dataset-scan') {
     if (!s.images) throw new ApiError('bad_request', 'dataset scan: give the folder of images (--images FOLDER)');

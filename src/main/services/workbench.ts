@@ -4,7 +4,8 @@ import { createHash, randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ZodError } from 'zod';
-import { ANALYSES, isAnalysisKind, parseSettings } from '../../shared/analyses/registry';
+import { runCost, type RunEstimate } from '../../shared/analyses/cost';
+import { ANALYSES, isAnalysisKind, parseSettings, type AnalysisKind } from '../../shared/analyses/registry';
 import {
   ApiError,
   parseCall,
@@ -16,6 +17,7 @@ import {
   type StoredImageData,
 } from '../../shared/api/contract';
 import { builtinModels } from '../../shared/builtin-models';
+import type { SweepSummary } from '../../shared/sweeps';
 import { V4_BEST_REPORTED, type ApcPointsReference, type V4Reference } from '../../shared/v4-reference';
 import { shippedApcPoints, shippedV4Fits } from '../engine/shape-data';
 import type { InputConvention, ModelDetail, ModelSummary } from '../../shared/domain';
@@ -55,11 +57,15 @@ export interface WorkbenchOptions {
 
 export { artiphysHome, defaultProjectPath, modelsDir } from './paths';
 
+// Each handler validates and narrows its own params; the table only maps methods to them.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Handlers = { [M in Method]: (params: any) => Promise<MethodResults[M]> | MethodResults[M] };
 
 export class Workbench {
   private readonly listeners = new Set<(e: ApiEvent) => void>();
   readonly runner: JobRunner;
+  /** Seconds per unit-step by kind, model, layer, batch and backend, timed once per process. */
+  private readonly stepTimings = new Map<string, Promise<number>>();
 
   private constructor(
     private db: ProjectDb,
@@ -216,32 +222,29 @@ export class Workbench {
         return { file, model: null, importError };
       }
     },
+    'runs.estimate': (p: { kind: string; settings: Record<string, unknown> }) => this.estimate(p.kind, p.settings),
     'runs.start': (p: { kind: string; settings: Record<string, unknown>; seed?: number; title?: string }) => {
-      if (!isAnalysisKind(p.kind)) {
-        throw new ApiError('bad_request', `unknown analysis "${p.kind}"; known: ${Object.keys(ANALYSES).join(', ')}`);
-      }
-      const settings = parseSettings(p.kind, p.settings);
-      const modelId = String(settings.modelId ?? '');
-      const model = this.model(modelId);
-      checkRunSettings(p.kind, settings, model);
+      const { kind, settings, model } = this.checkedSettings(p.kind, p.settings);
+      const modelId = model.id;
       if (p.kind === 'ablation' && settings.channels === null) settings.channels = this.defaultAblationChannels(settings);
       const run = this.db.createRun({
-        kind: p.kind,
-        title: p.title ?? `${ANALYSES[p.kind].title} · ${model.id}`,
+        kind,
+        title: p.title ?? `${ANALYSES[kind].title} · ${model.id}`,
         modelId,
         settings,
         seed: p.seed ?? randomInt(0, 2 ** 31),
         appVersion: APP_VERSION,
       });
       this.emit({ type: 'run.status', runId: run.id, status: 'queued' });
+      this.runner.stopTimings();
       this.runner.pump();
       return run;
     },
     'runs.list': (p: { limit: number }) => this.db.listRuns(p.limit),
     'runs.get': (p: { runId: number }) => this.run(p.runId),
-    'runs.cancel': (p: { runId: number }) => {
+    'runs.cancel': async (p: { runId: number }) => {
       this.run(p.runId);
-      this.runner.cancel(p.runId);
+      await this.runner.cancel(p.runId); // answers once the run has stopped
       return this.run(p.runId);
     },
     'runs.resume': (p: { runId: number }) => {
@@ -254,10 +257,40 @@ export class Workbench {
       this.runner.pump();
       return this.run(run.id);
     },
+    'runs.delete': (p: { runId: number }) => {
+      const run = this.run(p.runId);
+      if (run.status === 'running' || run.status === 'queued' || run.status === 'interrupted') {
+        throw new ApiError('bad_request', `run ${run.id} is ${run.status}; cancel it before deleting it`);
+      }
+      this.db.deleteRun(run.id);
+      this.emit({ type: 'run.deleted', runId: run.id });
+      return { deleted: run.id };
+    },
     'results.list': (p: { runId: number }) => {
       this.run(p.runId);
       return this.db.listResults(p.runId);
     },
+    'sweeps.list': (): SweepSummary[] =>
+      this.db.sweeps.list().map((w) => ({
+        id: w.id,
+        uid: w.uid,
+        title: w.title,
+        kind: w.spec.kind,
+        state: w.state,
+        createdAt: w.createdAt,
+        shards: w.shards.map(({ index, modelId, layer, units, state, runId, attempts, worker, error, progress }) => ({
+          index,
+          modelId,
+          layer,
+          units,
+          state,
+          runId,
+          attempts,
+          worker,
+          error,
+          progress,
+        })),
+      })),
     'images.get': (p: { imageId: number }) => {
       const img = this.imageData(p.imageId);
       if (!img) throw new ApiError('not_found', `no image ${p.imageId}`);
@@ -287,6 +320,42 @@ export class Workbench {
       return { stimuli };
     },
   };
+
+  /** Settings parsed (defaults filled in) and checked against the model and the file system. */
+  private checkedSettings(kind: string, raw: Record<string, unknown>): { kind: AnalysisKind; settings: Record<string, unknown>; model: ModelDetail } {
+    if (!isAnalysisKind(kind)) {
+      throw new ApiError('bad_request', `unknown analysis "${kind}"; known: ${Object.keys(ANALYSES).join(', ')}`);
+    }
+    const settings = parseSettings(kind, raw);
+    const model = this.model(String(settings.modelId ?? ''));
+    checkRunSettings(kind, settings, model);
+    return { kind, settings, model };
+  }
+
+  private async estimate(kind: string, raw: Record<string, unknown>): Promise<RunEstimate> {
+    const { settings, model } = this.checkedSettings(kind, raw);
+    const backend = (this.runner.backend ?? (await this.runner.start())).name;
+    const cost = runCost(kind, settings);
+    if (!cost) {
+      return { seconds: null, secondsPerUnitStep: null, factors: [], unitSteps: null, backend, timing: null, reason: `the cost of ${kind} is not counted in steps` };
+    }
+    const key = [kind, model.id, cost.layer, cost.batch, backend].join('|');
+    const cached = this.stepTimings.has(key);
+    if (!cached) {
+      const timing = this.runner.timeProgressStep(kind, cost.probeSettings).then((s) => s / cost.unitStepsPerProgress);
+      timing.catch(() => this.stepTimings.delete(key)); // a failed timing is tried again next time
+      this.stepTimings.set(key, timing);
+    }
+    const perStep = await this.stepTimings.get(key)!;
+    return {
+      seconds: perStep * cost.unitSteps,
+      secondsPerUnitStep: perStep,
+      factors: cost.factors,
+      unitSteps: cost.unitSteps,
+      backend,
+      timing: cached ? 'cached' : 'measured',
+    };
+  }
 
   /** Reads a model file in the engine and adds it to the project; `convention` overrides the file's. */
   private async importFile(filePath: string, name?: string, convention?: InputConvention): Promise<ModelSummary> {

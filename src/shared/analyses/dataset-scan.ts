@@ -1,6 +1,7 @@
 // Settings of a dataset scan (METHODS §11) over the In, Pre and Post layers of residual blocks.
 import { z } from 'zod';
 import { nameList } from './lists';
+import { int, keyFunction, oneOf, part, real, text } from './result-contract';
 
 export const datasetScanSettings = z.object({
   modelId: z.string().min(1).default('builtin:complex-cell'),
@@ -18,3 +19,23 @@ export const datasetScanSettings = z.object({
   crop: z.number().int().min(8).default(224),
 });
 export type DatasetScanSettings = z.infer<typeof datasetScanSettings>;
+
+const ranked = z.looseObject({ file: z.string(), activation: real });
+
+/** Stored results (src/main/engine/analyses/dataset-scan.ts): per unit its top and bottom images, crops named `top-<k>`, `bottom-<k>`. */
+export const datasetScanResults = {
+  unit: part(
+    ['unit', text('block'), oneOf('role', ['in', 'pre', 'post']), int('channel')],
+    z.looseObject({
+      block: z.string(),
+      role: z.enum(['in', 'pre', 'post']),
+      layer: z.string(),
+      channel: z.number().int(),
+      top: z.array(ranked),
+      bottom: z.array(ranked),
+      rfBox: z.looseObject({ x0: z.number(), y0: z.number(), x1: z.number(), y1: z.number() }),
+      images: z.number().int(),
+    }),
+  ),
+};
+export const datasetScanKey = keyFunction(datasetScanResults);

@@ -1,8 +1,10 @@
-// Reads diverse runs for the views (src/main/engine/analyses/diverse.ts): per unit `unit/<layer>/<c>` {lambdas,
-// activation, distance, normalized curves, tau, threshold, lambda*, diversity ratio, SI, LC,
-// phases} with the lambda* images (and the texture), per unit and lambda
-// `unit/<layer>/<c>/lambda/<i>` with that lambda's images. Pure functions, no Vue.
+// Reads diverse runs for the views through the kind's result contract (diverseResults): per unit
+// its summary {lambdas, activation, distance, normalized curves, tau, threshold, lambda*, diversity
+// ratio, SI, LC, phases} with the lambda* images (and the texture), per unit and lambda that
+// lambda's images. Pure functions, no Vue.
 import type { ModelSummary, ResultRecord, RunSummary } from '../domain';
+import { diverseResults } from './diverse';
+import { resultsOf } from './result-contract';
 
 export interface LambdaResult {
   index: number;
@@ -46,29 +48,20 @@ export interface DiverseUnit {
   textureImageId: number | null;
 }
 
-const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
-const numOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-const nums = (v: unknown): number[] => (Array.isArray(v) ? v.map(num) : []);
-const numsOrNull = (v: unknown): (number | null)[] => (Array.isArray(v) ? v.map(numOrNull) : []);
-
-const UNIT_KEY = /^unit\/(.+)\/(\d+)$/;
-const LAMBDA_KEY = /^unit\/(.+)\/(\d+)\/lambda\/(\d+)$/;
-
-export function unitKey(layer: string, channel: number): string {
-  return `unit/${layer}/${channel}`;
-}
+const num = (v: number | null | undefined): number => v ?? Number.NaN;
+const numOrNull = (v: number | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const nums = (v: readonly (number | null)[] | undefined): number[] => (v ? v.map(num) : []);
+const numsOrNull = (v: readonly (number | null)[] | undefined): (number | null)[] => (v ? v.map(numOrNull) : []);
 
 /** Per-unit summaries of a run, in layer then channel order. */
 export function diverseUnits(run: Pick<RunSummary, 'id' | 'modelId'>, results: ResultRecord[]): DiverseUnit[] {
-  return results
-    .filter((r) => UNIT_KEY.test(r.key) && !LAMBDA_KEY.test(r.key))
-    .map((r) => {
-      const d = r.data;
-      const withTexture = typeof d.shiftInvariance !== 'undefined';
+  return resultsOf(diverseResults, 'unit', results)
+    .map(({ record: r, data: d }) => {
+      const withTexture = 'shiftInvariance' in d;
       const n = withTexture ? r.imageIds.length - 1 : r.imageIds.length;
       return {
         runId: run.id,
-        modelId: typeof d.modelId === 'string' ? d.modelId : run.modelId,
+        modelId: d.modelId ?? run.modelId,
         layer: String(d.layer),
         channel: num(d.channel),
         randomWeightsSeed: numOrNull(d.randomWeightsSeed),
@@ -90,7 +83,7 @@ export function diverseUnits(run: Pick<RunSummary, 'id' | 'modelId'>, results: R
         lambdaScale: numOrNull(d.lambdaScale),
         shiftInvariance: numOrNull(d.shiftInvariance),
         linearCombination: numOrNull(d.linearCombination),
-        phasesDeg: Array.isArray(d.phasesDeg) ? (d.phasesDeg as unknown[]).map(nums) : null,
+        phasesDeg: d.phasesDeg ? d.phasesDeg.map(nums) : null,
         starImageIds: r.imageIds.slice(0, n),
         textureImageId: withTexture ? (r.imageIds[n] ?? null) : null,
       };
@@ -100,18 +93,15 @@ export function diverseUnits(run: Pick<RunSummary, 'id' | 'modelId'>, results: R
 
 /** One unit's results per lambda, in sweep order. */
 export function lambdaResults(results: ResultRecord[], layer: string, channel: number): LambdaResult[] {
-  return results
-    .filter((r) => {
-      const m = LAMBDA_KEY.exec(r.key);
-      return m !== null && m[1] === layer && Number(m[2]) === channel;
-    })
-    .map((r) => ({
-      index: num(r.data.lambdaIndex),
-      lambda: num(r.data.lambda),
-      activation: num(r.data.activation),
-      distance: num(r.data.distance),
-      steps: num(r.data.steps),
-      imageIds: r.imageIds,
+  return resultsOf(diverseResults, 'lambda', results)
+    .filter(({ params }) => params.layer === layer && params.channel === channel)
+    .map(({ record, data: d }) => ({
+      index: num(d.lambdaIndex),
+      lambda: num(d.lambda),
+      activation: num(d.activation),
+      distance: num(d.distance),
+      steps: num(d.steps),
+      imageIds: record.imageIds,
     }))
     .sort((a, b) => a.index - b.index);
 }

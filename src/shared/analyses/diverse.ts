@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { DEFAULT_LAMBDAS } from '../math/diverse';
 import { intList } from './lists';
+import { int, keyFunction, part, real, reals, summaryTableData, text } from './result-contract';
 
 /** Lambdas as a list or a comma-separated string; the sweep starts at 0 and increases. */
 const lambdaList = z
@@ -107,3 +108,49 @@ export const diverseSettings = z.object({
   textureCropsPerStep: z.number().int().min(1).nullable().default(16),
 });
 export type DiverseSettings = z.infer<typeof diverseSettings>;
+
+const unitKey = ['unit', text('layer'), int('channel')] as const;
+
+/** One unit's summary as it grows lambda by lambda; `complete` once every lambda and the indices are done. */
+export const diverseUnitData = z.looseObject({
+  layer: z.string(),
+  channel: z.number().int(),
+  modelId: z.string(),
+  randomWeightsSeed: z.number().int().nullable(),
+  complete: z.boolean(),
+  lambdas: z.array(z.number()),
+  activation: reals,
+  distance: reals,
+  steps: z.array(z.number().int()),
+  normalizedActivation: z.array(real.nullable()),
+  normalizedDistance: z.array(real.nullable()),
+  tau: real,
+  threshold: real,
+  lambdaStar: z.number(),
+  lambdaStarIndex: z.number().int(),
+  weakImagesAtStar: z.number().int().nullable(),
+  diversityRatio: real.nullable(),
+  diversityRatioRaw: real.nullable(),
+  diversityFloor: real.nullable(),
+  noiseDistance: real.nullable(),
+  lambdaScale: real.nullable(),
+  phasesDeg: z.array(reals).optional(),
+  /** The indices (METHODS §4, §5), present when the run computed them. */
+  shiftInvariance: real.nullable().optional(),
+  linearCombination: real.nullable().optional(),
+});
+
+/**
+ * Stored results (src/main/engine/analyses/diverse.ts): per unit and lambda that lambda's images,
+ * per unit its summary with the lambda* images (and the texture), and the run's summary table.
+ * The per-lambda key comes first: the unit key would also match it with a greedy layer name.
+ */
+export const diverseResults = {
+  lambda: part(
+    [...unitKey, 'lambda', int('lambdaIndex')],
+    z.looseObject({ layer: z.string(), channel: z.number().int(), lambdaIndex: z.number().int(), lambda: z.number(), activation: real, distance: real, steps: z.number().int() }),
+  ),
+  unit: part(unitKey, diverseUnitData),
+  summary: part(['summary'], summaryTableData.extend({ randomWeightsSeed: z.number().int().nullable() })),
+};
+export const diverseKey = keyFunction(diverseResults);

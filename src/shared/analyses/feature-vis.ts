@@ -2,6 +2,7 @@
 // value; the transform stack is Lucid's standard one and can be changed per layer.
 import { z } from 'zod';
 import { intList, numberList } from './lists';
+import { int, keyFunction, part, real, text } from './result-contract';
 
 export const transformSettings = z.object({
   /** Constant padding, px, and its value as a fraction of the pixel range. */
@@ -65,3 +66,21 @@ export function transformsFor(
   const own = names.map((n) => s.layerTransforms[n]).find(Boolean);
   return { ...s.transforms, ...own };
 }
+
+/** Stored results (src/main/engine/analyses/feature-vis.ts): per channel its visualization and activation. */
+export const featureVisResults = {
+  channel: part(
+    ['channel', text('layer'), int('channel')],
+    z.looseObject({
+      layer: z.string(),
+      channel: z.number().int(),
+      objective: z.enum(['neuron', 'channel']),
+      activation: real,
+      steps: z.number().int(),
+      silent: z.boolean(),
+      silentActivation: z.number(),
+      silentStart: z.enum(['ok', 'redrawn', 'silent']),
+    }),
+  ),
+};
+export const featureVisKey = keyFunction(featureVisResults);

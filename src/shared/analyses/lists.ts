@@ -1,6 +1,6 @@
 // List settings as the CLI and the forms give them: arrays, or comma-separated strings.
 import { z } from 'zod';
-import { expandRange, MAX_LIST_LENGTH } from './ranges';
+import { expandRange, MAX_LIST_LENGTH, parseIntList } from './ranges';
 
 export { expandRange, MAX_LIST_LENGTH };
 
@@ -9,14 +9,7 @@ export const intList = z.preprocess((v, ctx) => {
   if (typeof v === 'number') return [v];
   if (typeof v !== 'string') return v;
   try {
-    const out: number[] = [];
-    for (const part of v.split(',')) {
-      const m = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(part);
-      if (m) out.push(...expandRange(Number(m[1]), Number(m[2]), part.trim()));
-      else out.push(Number(part.trim()));
-      if (out.length > MAX_LIST_LENGTH) throw new RangeError(`the list holds more than ${MAX_LIST_LENGTH} values`);
-    }
-    return out;
+    return parseIntList(v);
   } catch (err) {
     ctx.addIssue({ code: 'custom', message: (err as Error).message });
     return z.NEVER;

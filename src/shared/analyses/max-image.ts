@@ -1,6 +1,7 @@
 // Settings of the simplest analysis: one image that maximizes a unit (gradient ascent on pixels
 // with the norm constraint of METHODS §2). It is also the template the other analyses copy.
 import { z } from 'zod';
+import { int, keyFunction, part, real, reals, text } from './result-contract';
 
 export const maxImageSettings = z.object({
   modelId: z.string().min(1).default('builtin:complex-cell'),
@@ -16,3 +17,14 @@ export const maxImageSettings = z.object({
   checkpointEvery: z.number().int().min(1).default(50),
 });
 export type MaxImageSettings = z.infer<typeof maxImageSettings>;
+
+/** Stored results (src/main/engine/analyses/max-image.ts): checkpoint snapshots, then the final unit. */
+export const maxImageResults = {
+  snapshot: part(['snapshot', int('step')], z.looseObject({ step: z.number().int(), activation: real })),
+  /** The preferred image, with the activation trace sampled every `traceEvery` steps. */
+  unit: part(
+    ['unit', text('layer'), int('channel')],
+    z.looseObject({ layer: z.string(), channel: z.number().int(), activation: real, steps: z.number().int(), imageNorm: z.number(), trace: reals, traceEvery: z.number().int() }),
+  ),
+};
+export const maxImageKey = keyFunction(maxImageResults);

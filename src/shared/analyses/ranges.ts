@@ -16,3 +16,24 @@ export function expandRange(a: number, b: number, text = `${a}-${b}`): number[] 
   }
   return Array.from({ length: b - a + 1 }, (_, i) => a + i);
 }
+
+/**
+ * "0-3, 7" → [0, 1, 2, 3, 7]: comma-separated whole numbers and a-b ranges, bounded before each
+ * range is expanded. Throws saying which part is wrong.
+ */
+export function parseIntList(text: string): number[] {
+  const out: number[] = [];
+  for (const raw of text.split(',')) {
+    const part = raw.trim();
+    if (!part) continue;
+    const m = /^(\d+)(?:\s*-\s*(\d+))?$/.exec(part);
+    if (!m) throw new RangeError(`"${part}" is not a whole number or range (e.g. 0-15, 20)`);
+    const [a, b] = [Number(m[1]), Number(m[2] ?? m[1])];
+    // A single over-long range is named by expandRange; this bounds the list as a whole.
+    if (out.length && b >= a && out.length + (b - a + 1) > MAX_LIST_LENGTH) {
+      throw new RangeError(`the list holds more than ${MAX_LIST_LENGTH} values; a list holds at most ${MAX_LIST_LENGTH}`);
+    }
+    out.push(...expandRange(a, b, part));
+  }
+  return out;
+}

@@ -1,24 +1,26 @@
-// Every analysis kind the app knows, with its settings schema (defaults from METHODS.md).
-// Adding an analysis: a settings file here, an engine run under src/main/engine/analyses, and
-// its views under src/renderer/src/analyses.
+// Every analysis kind the app knows, with its settings schema (defaults from METHODS.md) and its
+// result contract (the parts it stores: keys and data schemas, see result-contract.ts).
+// Adding an analysis: a file here with its settings and results, an engine run under
+// src/main/engine/analyses that emits through them, and its views under src/renderer/src/analyses.
 import type { z } from 'zod';
-import { ablationSettings } from './ablation';
-import { datasetScanSettings } from './dataset-scan';
-import { diverseSettings } from './diverse';
-import { featureVisSettings } from './feature-vis';
-import { maxImageSettings } from './max-image';
-import { scaleInvarianceSettings } from './scale-invariance';
-import { shapesSettings } from './shapes';
+import { ablationResults, ablationSettings } from './ablation';
+import { datasetScanResults, datasetScanSettings } from './dataset-scan';
+import { diverseResults, diverseSettings } from './diverse';
+import { featureVisResults, featureVisSettings } from './feature-vis';
+import { maxImageResults, maxImageSettings } from './max-image';
+import type { ResultContract } from './result-contract';
+import { scaleInvarianceResults, scaleInvarianceSettings } from './scale-invariance';
+import { shapesResults, shapesSettings } from './shapes';
 
 export const ANALYSES = {
-  'max-image': { title: 'Preferred image', settings: maxImageSettings },
-  diverse: { title: 'Diverse feature visualization and invariance indices', settings: diverseSettings },
-  shapes: { title: 'Shape tuning (APC, translation invariance)', settings: shapesSettings },
-  'feature-vis': { title: 'Feature visualization (Lucid style)', settings: featureVisSettings },
-  'scale-invariance': { title: 'Residual-stream scale invariance', settings: scaleInvarianceSettings },
-  'dataset-scan': { title: 'Dataset scan (top and bottom images)', settings: datasetScanSettings },
-  ablation: { title: 'Mean-ablation under scale transforms', settings: ablationSettings },
-} as const satisfies Record<string, { title: string; settings: z.ZodType }>;
+  'max-image': { title: 'Preferred image', settings: maxImageSettings, results: maxImageResults },
+  diverse: { title: 'Diverse feature visualization and invariance indices', settings: diverseSettings, results: diverseResults },
+  shapes: { title: 'Shape tuning (APC, translation invariance)', settings: shapesSettings, results: shapesResults },
+  'feature-vis': { title: 'Feature visualization (Lucid style)', settings: featureVisSettings, results: featureVisResults },
+  'scale-invariance': { title: 'Residual-stream scale invariance', settings: scaleInvarianceSettings, results: scaleInvarianceResults },
+  'dataset-scan': { title: 'Dataset scan (top and bottom images)', settings: datasetScanSettings, results: datasetScanResults },
+  ablation: { title: 'Mean-ablation under scale transforms', settings: ablationSettings, results: ablationResults },
+} as const satisfies Record<string, { title: string; settings: z.ZodType; results: ResultContract }>;
 
 export type AnalysisKind = keyof typeof ANALYSES;
 

@@ -1,7 +1,9 @@
 // Settings of the residual-stream scale-invariance analysis (METHODS §7).
 import { z } from 'zod';
 import { lucidSettings } from './feature-vis';
+import { datasetScanResults } from './dataset-scan';
 import { nameList } from './lists';
+import { int, keyFunction, part, real, text } from './result-contract';
 
 export const scaleInvarianceSettings = z.object({
   modelId: z.string().min(1).default('builtin:complex-cell'),
@@ -41,3 +43,52 @@ export interface CriteriaValues {
   criterion2: boolean | null;
   scaleInvariant: boolean | null;
 }
+
+const blockLayers = z.looseObject({ in: z.string(), pre: z.string(), post: z.string() });
+const verdict = z.boolean().nullable();
+
+/**
+ * Stored results (src/main/engine/analyses/scale-invariance.ts): per channel both criteria's
+ * numbers and its visualizations, per block the passing list, and with an image folder the
+ * dataset scan of the blocks (the dataset-scan kind's `unit` part).
+ */
+export const scaleInvarianceResults = {
+  channel: part(
+    ['channel', text('block'), int('channel')],
+    z.looseObject({
+      block: z.string(),
+      channel: z.number().int(),
+      layers: blockLayers,
+      inOfIn: real,
+      preOfPre: real,
+      preOfIn: real,
+      preOfZoomedIn: real,
+      postOfIn: real,
+      postOfPre: real,
+      ratio: real,
+      silent: z.boolean(),
+      criterion1: verdict,
+      criterion2: verdict,
+      scaleInvariant: verdict,
+      steps: z.number().int(),
+      size: z.number().int(),
+    }),
+  ),
+  block: part(
+    ['block', text('block')],
+    z.looseObject({
+      block: z.string(),
+      layers: blockLayers,
+      channels: z.number().int(),
+      tested: z.number().int(),
+      passing: z.array(z.number().int()),
+      count: z.number().int(),
+      percent: z.number(),
+      silent: z.array(z.number().int()),
+      criterion1Count: z.number().int(),
+      criterion2Count: z.number().int(),
+    }),
+  ),
+  unit: datasetScanResults.unit,
+};
+export const scaleInvarianceKey = keyFunction(scaleInvarianceResults);

@@ -1,10 +1,13 @@
-// Reads shape-analysis results (src/main/engine/analyses/shapes.ts) for the renderer's views:
-// `stimuli` (indices and one thumbnail per stimulus), `layer/<name>` (responses [stimulus,
-// channel], APC fits, controls, distributions, natural images, translation sweep). Also the small
+// Reads shape-analysis results for the renderer's views through the kind's contract
+// (shapesResults): the stimuli (indices and one thumbnail per stimulus), per layer its responses
+// [stimulus, channel], APC fits, controls, distributions, natural images, translation sweep. Also the small
 // statistics the views plot (empirical CDFs, shared-bin histograms). Pure TypeScript, no DOM.
+import type { z } from 'zod';
 import type { ResultRecord } from '../domain';
 import { decodeFloat32 } from '../float-codec';
 import type { ApcParams } from '../math/apc';
+import { readResult, resultsOf, type Stored } from './result-contract';
+import { shapesResults, translationSweepData } from './shapes';
 
 export interface Stimuli {
   /** Shape-set indices (0..369) in presentation order; thumbnail k shows indices[k]. */
@@ -54,27 +57,27 @@ export interface LayerShapes {
   randomWeightsTi: Float32Array | null;
 }
 
-type Data = Record<string, unknown>;
-const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
-const blob = (v: unknown): Float32Array | null => (typeof v === 'string' ? decodeFloat32(v) : null);
-const obj = (v: unknown): Data | null => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Data) : null);
+type LayerData = Stored<z.output<typeof shapesResults.layer.data>>;
+const num = (v: number | null | undefined): number => v ?? Number.NaN;
+const blob = (v: string | undefined): Float32Array | null => (typeof v === 'string' ? decodeFloat32(v) : null);
 
 export function stimuliResult(results: ResultRecord[]): Stimuli | null {
-  const r = results.find((x) => x.key === 'stimuli');
-  if (!r) return null;
+  const found = resultsOf(shapesResults, 'stimuli', results)[0];
+  if (!found) return null;
+  const { record: r, data: d } = found;
   return {
-    indices: Array.isArray(r.data.indices) ? r.data.indices.map(num) : [],
+    indices: d.indices ? [...d.indices] : [],
     imageIds: r.imageIds,
-    size: num(r.data.size),
-    intensity: num(r.data.intensity),
+    size: num(d.size),
+    intensity: num(d.intensity),
   };
 }
 
-function apcFits(d: Data): ApcFits {
-  const params = obj(d.params) ?? {};
+function apcFits(d: LayerData['apc']): ApcFits {
+  const params = d?.params ?? {};
   const empty = new Float32Array(0);
   return {
-    r: blob(d.r) ?? empty,
+    r: blob(d?.r) ?? empty,
     muA: blob(params.muA) ?? empty,
     sigmaA: blob(params.sigmaA) ?? empty,
     muC: blob(params.muC) ?? empty,
@@ -82,20 +85,22 @@ function apcFits(d: Data): ApcFits {
   };
 }
 
-export function layerResult(d: Data): LayerShapes {
-  const dist = obj(d.distributions);
-  const natural = obj(d.natural);
-  const tr = obj(d.translation);
-  const hasTi = tr !== null && typeof tr.ti === 'string';
+/** One stored layer result (its data as stored), read through the contract's schema. */
+export function layerResult(data: Record<string, unknown>): LayerShapes {
+  const d: LayerData = readResult(shapesResults.layer.data, data);
+  const dist = d.distributions;
+  const natural = d.natural;
+  const tr = d.translation;
+  const sweep = tr && typeof tr.ti === 'string' ? (tr as Stored<z.output<typeof translationSweepData>>) : null;
   return {
     layer: String(d.layer),
     channels: num(d.channels),
     stimuli: num(d.stimuli),
-    rfSize: num(obj(d.rf)?.size),
+    rfSize: num(d.rf?.size),
     responses: blob(d.responses) ?? new Float32Array(0),
-    apc: apcFits(obj(d.apc) ?? {}),
-    shuffledR: blob(obj(d.shuffled)?.r),
-    randomWeightsR: blob(obj(d.randomWeights)?.r),
+    apc: apcFits(d.apc),
+    shuffledR: blob(d.shuffled?.r),
+    randomWeightsR: blob(d.randomWeights?.r),
     large: blob(dist?.large),
     dim: blob(dist?.dim),
     largeSize: dist ? num(dist.largeSize) : null,
@@ -103,25 +108,25 @@ export function layerResult(d: Data): LayerShapes {
     natural: natural
       ? { count: num(natural.count), responses: blob(natural.responses) ?? new Float32Array(0), ratio: blob(natural.ratio) ?? new Float32Array(0) }
       : null,
-    translation: hasTi
+    translation: sweep
       ? {
-          direction: String(tr.direction),
-          step: num(tr.step),
-          positions: Array.isArray(tr.positions) ? (tr.positions as { dx: number; dy: number }[]) : [],
-          centreIndex: num(tr.centreIndex),
-          ti: blob(tr.ti)!,
-          rfProfile: blob(tr.rfProfile) ?? new Float32Array(0),
-          positionCorrelation: blob(tr.positionCorrelation) ?? new Float32Array(0),
+          direction: String(sweep.direction),
+          step: num(sweep.step),
+          positions: sweep.positions ?? [],
+          centreIndex: num(sweep.centreIndex),
+          ti: blob(sweep.ti)!,
+          rfProfile: blob(sweep.rfProfile) ?? new Float32Array(0),
+          positionCorrelation: blob(sweep.positionCorrelation) ?? new Float32Array(0),
         }
       : null,
-    translationReason: tr && !hasTi && typeof tr.reason === 'string' ? tr.reason : null,
-    randomWeightsTi: blob(obj(d.randomWeightsTranslation)?.ti),
+    translationReason: tr && !sweep && typeof tr.reason === 'string' ? tr.reason : null,
+    randomWeightsTi: blob(d.randomWeightsTranslation?.ti),
   };
 }
 
 /** Layer results in the order the run's settings list them (the order they were measured). */
 export function layerResults(results: ResultRecord[]): LayerShapes[] {
-  return results.filter((r) => r.key.startsWith('layer/')).map((r) => layerResult(r.data));
+  return resultsOf(shapesResults, 'layer', results).map(({ record }) => layerResult(record.data));
 }
 
 /** One unit's column of a [row, channel] matrix. */
@@ -147,13 +152,6 @@ export function apcParamsOf(fits: ApcFits, unit: number): ApcParams | null {
 export function ecdf(values: ArrayLike<number>): [number, number][] {
   const v = Array.from(values).filter(Number.isFinite).sort((a, b) => a - b);
   return v.map((x, i) => [x, (i + 1) / v.length]);
-}
-
-export function median(values: ArrayLike<number>): number | null {
-  const v = Array.from(values).filter(Number.isFinite).sort((a, b) => a - b);
-  if (!v.length) return null;
-  const m = v.length >> 1;
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
 export interface Histograms {

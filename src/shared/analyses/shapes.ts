@@ -3,6 +3,7 @@
 // invariance. Every default is the METHODS value. The shuffled-responses control and the
 // random-weights network use the run's seed.
 import { z } from 'zod';
+import { keyFunction, part, real, summaryTableData, text } from './result-contract';
 
 /** A layer list; the CLI passes a single `--layers name` as a plain string. */
 const layerList = z.preprocess(
@@ -44,3 +45,51 @@ export const shapesSettings = z.object({
   batchSize: z.number().int().min(1).max(1024).default(32),
 });
 export type ShapesSettings = z.infer<typeof shapesSettings>;
+
+/** A float32 array as results store it (float-codec's base64; listed in run-arrays' FLOAT_BLOB_FIELDS). */
+const floats = z.string();
+const apcFitsData = z.looseObject({
+  r: floats,
+  params: z.looseObject({ muA: floats, sigmaA: floats, muC: floats, sigmaC: floats }),
+  medianR: real.nullable(),
+});
+
+/** The translation sweep of a layer: TI per channel, profiles [channel, position]. */
+export const translationSweepData = z.looseObject({
+  direction: z.string(),
+  step: z.number(),
+  positions: z.array(z.object({ dx: z.number(), dy: z.number() })),
+  centreIndex: z.number().int(),
+  ti: floats,
+  rfProfile: floats,
+  positionCorrelation: floats,
+});
+
+/**
+ * Stored results (src/main/engine/analyses/shapes.ts): the `stimuli` with one thumbnail each, per
+ * layer the responses [stimulus, channel], APC fits, controls, distributions, natural images and
+ * translation sweep, then the per-layer `summary` table of medians.
+ */
+export const shapesResults = {
+  stimuli: part(['stimuli'], z.looseObject({ indices: z.array(z.number().int()), size: z.number(), intensity: z.number(), background: z.number(), antialias: z.boolean() })),
+  layer: part(
+    ['layer', text('layer')],
+    z.looseObject({
+      layer: z.string(),
+      channels: z.number().int(),
+      stimuli: z.number().int(),
+      rf: z.looseObject({ size: z.number() }),
+      responses: floats,
+      apc: apcFitsData,
+      shuffled: apcFitsData.optional(),
+      randomWeights: apcFitsData.optional(),
+      distributions: z.looseObject({ large: floats, dim: floats, largeSize: z.number(), dimIntensity: z.number() }).optional(),
+      natural: z.looseObject({ count: z.number().int(), responses: floats, ratio: floats }).optional(),
+      /** The sweep, or the reason there is none (RF smaller than the stimuli). */
+      translation: z.union([translationSweepData, z.looseObject({ reason: z.string() })]).optional(),
+      randomWeightsTranslation: z.looseObject({ ti: floats }).optional(),
+    }),
+  ),
+  summary: part(['summary'], summaryTableData),
+};
+export const shapesKey = keyFunction(shapesResults);

@@ -30,12 +30,8 @@ export const UNIT_METRICS: readonly (UnitMetricInfo & { key: UnitMetricKey })[] 
   { key: 'translationInvariance', label: 'TI', kinds: ['shapes'] },
 ];
 
-const BY_KEY = new Map<string, UnitMetricInfo>(UNIT_METRICS.map((m) => [m.key, m]));
+const KEYS = new Set<string>(UNIT_METRICS.map((m) => m.key));
 
 export function isUnitMetric(key: string): key is UnitMetricKey {
-  return BY_KEY.has(key);
-}
-
-export function unitMetricInfo(key: string): UnitMetricInfo | undefined {
-  return BY_KEY.get(key);
+  return KEYS.has(key);
 }

@@ -14,6 +14,8 @@ import type {
   ZooProgress,
 } from '../domain';
 import type { CollectionSummary, CurationStep, GalleryPage, UnitDetail } from '../curation';
+import type { SweepSummary } from '../sweeps';
+import type { RunEstimate } from '../analyses/cost';
 import { figureSpec, type ExportedFile } from '../figures';
 import type { ApcPointsReference, V4Reference } from '../v4-reference';
 
@@ -74,11 +76,20 @@ export const methodParams = {
     seed: z.number().int().min(0).optional(),
     title: z.string().max(200).optional(),
   }),
+  /**
+   * The cost of a run before it starts: its settings checked as runs.start checks them, and the
+   * seconds of its steps on this backend (timed on the model and layer once, then reused).
+   */
+  'runs.estimate': z.object({ kind: z.string().min(1), settings: z.record(z.string(), z.unknown()).default({}) }),
   'runs.list': z.object({ limit: z.number().int().min(1).max(1000).default(200) }),
   'runs.get': z.object({ runId }),
   'runs.cancel': z.object({ runId }),
   'runs.resume': z.object({ runId }),
+  /** Removes a finished, failed or cancelled run with its results and images. */
+  'runs.delete': z.object({ runId }),
   'results.list': z.object({ runId }),
+  /** The project's sweeps with the state of each shard (they run through the CLI: `artiphys sweep`). */
+  'sweeps.list': z.object({}),
   'images.get': z.object({ imageId: z.number().int().positive() }),
   /** Several images in one answer: a grid's thumbnails cost one round trip, not one each. */
   'images.getMany': z.object({ imageIds: z.array(z.number().int().positive()).min(1).max(200) }),
@@ -154,11 +165,14 @@ export interface MethodResults {
   /** The file is kept even when it cannot be imported yet; `importError` then says why. */
   'zoo.download': { file: string; model: ModelSummary | null; importError: string | null };
   'runs.start': RunSummary;
+  'runs.estimate': RunEstimate;
   'runs.list': RunSummary[];
   'runs.get': RunSummary;
   'runs.cancel': RunSummary;
   'runs.resume': RunSummary;
+  'runs.delete': { deleted: number };
   'results.list': ResultRecord[];
+  'sweeps.list': SweepSummary[];
   'images.get': StoredImageData;
   /** The images found, in the order asked; ids with no image are listed in `missing`. */
   'images.getMany': { images: StoredImageData[]; missing: number[] };
@@ -191,6 +205,7 @@ export type ApiEvent =
   | { type: 'run.progress'; runId: number; progress: RunProgress }
   | { type: 'run.status'; runId: number; status: RunStatus; error?: string | null }
   | { type: 'run.result'; runId: number; resultId: number; key: string }
+  | { type: 'run.deleted'; runId: number }
   | { type: 'project.changed'; path: string }
   /** Stars, tags, notes or collections changed (by this client or another). */
   | { type: 'curation.changed' }

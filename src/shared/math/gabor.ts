@@ -50,15 +50,3 @@ export function gaborPhaseDeg(patch: ArrayLike<number>, g0: ArrayLike<number>, g
   const deg = (Math.atan2(b, a) * 180) / Math.PI;
   return deg < 0 ? deg + 360 : deg;
 }
-
-/** Small seeded PRNG (uniform 0..1): fixed seeds make cell models and runs repeatable. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

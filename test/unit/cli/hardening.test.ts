@@ -211,6 +211,7 @@ describe('text from model files reaches the terminal escaped', () => {
     fs.writeFileSync(file, model);
     const r = artiphys(['models', 'inspect', file]);
     expect(r.code).toBe(0);
+    // eslint-disable-next-line no-control-regex -- control characters are what must not get through
     expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
     expect(r.stdout).toContain('conv\\x1b[31mred\\x1b]0;pwned\\x07');
     // In JSON the name is exact (JSON escapes it itself).
@@ -223,6 +224,7 @@ describe('text from model files reaches the terminal escaped', () => {
     const err = artiphys(['models', 'inspect', badFile]);
     expect(err.code).toBe(2);
     expect(err.stderr).toMatch(/operator "Evil\\x1b\[31mred/);
+    // eslint-disable-next-line no-control-regex -- control characters are what must not get through
     expect(err.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
   });
 });

@@ -30,16 +30,30 @@ function parseCsv(text: string): { comments: string[]; records: string[][] } {
   for (; i < text.length; i++) {
     const ch = text[i];
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') (field += '"'), i++;
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      }
       else if (ch === '"') quoted = false;
       else field += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === ',') record.push(field), (field = '');
+    else if (ch === ',') {
+      record.push(field);
+      field = '';
+    }
     else if (ch === '\r' && text[i + 1] === '\n') continue;
-    else if (ch === '\n') record.push(field), records.push(record), (record = []), (field = '');
+    else if (ch === '\n') {
+      record.push(field);
+      records.push(record);
+      record = [];
+      field = '';
+    }
     else field += ch;
   }
-  if (field || record.length) record.push(field), records.push(record);
+  if (field || record.length) {
+    record.push(field);
+    records.push(record);
+  }
   return { comments, records };
 }
 

@@ -10,7 +10,7 @@ import {
   releaseDftBasis,
   rfft2d,
 } from '../../../src/main/engine/fourier';
-import { mulberry32 } from '../../../src/shared/math/gabor';
+import { mulberry32 } from '../../../src/shared/math/random';
 
 /** Plain O(H^2 W^2) DFT of one channel of one image: the independent reference. */
 function directDft(img: Float64Array, h: number, w: number): { re: Float64Array; im: Float64Array } {

@@ -20,7 +20,7 @@ import {
   largestCircularGap,
   largestClusterWithin,
 } from '../../../src/shared/math/diverse';
-import { mulberry32 } from '../../../src/shared/math/gabor';
+import { mulberry32 } from '../../../src/shared/math/random';
 import { naturalPatchNorm, NATURAL_SPECTRUM } from '../../../src/shared/math/natural-images';
 
 const SHARED = path.resolve(__dirname, '../../../../shared');

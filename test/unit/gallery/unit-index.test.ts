@@ -6,7 +6,13 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/main/engine/backend';
 import { ProjectDb } from '../../../src/main/services/project-db';
+import { ablationKey, ablationResults } from '../../../src/shared/analyses/ablation';
+import { datasetScanKey, datasetScanResults } from '../../../src/shared/analyses/dataset-scan';
+import { maxImageKey } from '../../../src/shared/analyses/max-image';
 import { diverseUnits } from '../../../src/shared/analyses/diverse-results';
+import { checkResult } from '../../../src/shared/analyses/result-contract';
+import { scaleInvarianceKey, scaleInvarianceResults } from '../../../src/shared/analyses/scale-invariance';
+import { shapesKey } from '../../../src/shared/analyses/shapes';
 import { layerResults, rankStimuli, stimuliResult, unitColumn } from '../../../src/shared/analyses/shapes-results';
 import { encodeFloat32 } from '../../../src/shared/float-codec';
 import type { UnitCard } from '../../../src/shared/curation';
@@ -31,6 +37,8 @@ beforeAll(async () => {
   const diverse = { modelId: 'builtin:energy', images: 2, lambdas: [0, 0.32], maxSteps: 15, textureCropStride: 6 };
   runs.diverse = await runInto(db, 'diverse', diverse);
   runs.control = await runInto(db, 'diverse', { ...diverse, indices: false, randomWeightsSeed: 3 });
+  // Cancelled once its unit's first lambda is stored: the unit never completes.
+  runs.cancelled = await runInto(db, 'diverse', { ...diverse, modelId: 'builtin:corner', lambdas: [0, 0.32, 1] }, 5, undefined, 'unit/response/0/lambda/0');
   runs.shapes = await runInto(db, 'shapes', {
     modelId: 'builtin:complex-cell',
     layers: ['subunits', 'response'],
@@ -55,7 +63,7 @@ describe('unit index from real runs', () => {
 
   it('indexes the preferred image of max-image, not its progress snapshots', () => {
     const results = db.listResults(runs.max.id);
-    const final = results.find((r) => r.key === 'unit/response/0')!;
+    const final = results.find((r) => r.key === maxImageKey('unit', { layer: 'response', channel: 0 }))!;
     const card = cardsOf('builtin:simple-cell', 'response').get(0)!;
     expect(card.metrics.maxActivation).toBeCloseTo(final.data.activation as number, 6);
     expect(card.imageIds).toEqual(final.imageIds);
@@ -86,6 +94,20 @@ describe('unit index from real runs', () => {
     expect(card.metrics.lambdaStar).toBe(unit.lambdaStar);
     expect(card.metrics.shiftInvariance).toBeUndefined();
     expect(cardsOf('builtin:energy', 'response').get(0)!.runIds).toEqual([runs.diverse.id]);
+  });
+
+  it('puts the images a cancelled diverse run finished in the gallery, without the numbers of a whole sweep', () => {
+    expect(runs.cancelled.status).toBe('cancelled');
+    const results = db.listResults(runs.cancelled.id);
+    const [unit] = diverseUnits(runs.cancelled, results);
+    expect(unit.complete).toBe(false);
+    expect(unit.lambdas).toEqual([0]);
+    const card = cardsOf('builtin:corner', 'response').get(0)!;
+    expect(card.runIds).toEqual([runs.cancelled.id]);
+    expect(card.metrics).toEqual({});
+    const firstLambda = results.find((r) => r.key === 'unit/response/0/lambda/0')!;
+    expect(firstLambda.imageIds).toHaveLength(2);
+    expect(card.imageIds).toEqual(firstLambda.imageIds);
   });
 
   it('indexes every channel of a shapes layer with APC r, TI and its three preferred shapes', () => {
@@ -122,41 +144,60 @@ describe('unit index from real runs', () => {
     expect(page.totalUnits).toBe(page.cards.length);
   });
 
-  it('reads scale-invariance and dataset-scan results shaped as the engine stores them; ablation has no units', () => {
+  it('reads scale-invariance and dataset-scan results built through their contracts; ablation has no units', () => {
     const layers = { in: 'layer1.0.in', pre: 'layer1.0.bn2', post: 'layer1.0.add' };
     const si = db.createRun({ kind: 'scale-invariance', title: 'si', modelId: 'resnet-x', settings: {}, seed: 1, appVersion: 'test' });
     const png = (name: string) => ({ name, width: 1, height: 1, png: new Uint8Array([137, 80, 78, 71]) });
-    const criteria = { preOfIn: 1, preOfZoomedIn: 2, postOfIn: 3, postOfPre: 2.5, ratio: 1.2, criterion1: true, criterion2: true, scaleInvariant: true };
-    db.addResult(si.id, 'channel/layer1.0/4', { block: 'layer1.0', channel: 4, layers, ...criteria, activations: {}, steps: 8, size: 32 }, [
-      png('in-neuron'),
-      png('pre-neuron'),
-      png('in-zoomed'),
-    ]);
-    db.addResult(si.id, 'channel/layer1.0/5', { block: 'layer1.0', channel: 5, layers, ...criteria, criterion2: false, ratio: 4, scaleInvariant: false }, []);
+    const criteria = { inOfIn: 2, preOfPre: 2, preOfIn: 1, preOfZoomedIn: 2, postOfIn: 3, postOfPre: 2.5, ratio: 1.2, silent: false };
+    const verdicts: Record<'criterion1' | 'criterion2' | 'scaleInvariant', boolean | null> = { criterion1: true, criterion2: true, scaleInvariant: true };
+    const channel = (c: number, values: Partial<typeof criteria & typeof verdicts>) =>
+      checkResult(scaleInvarianceResults, 'channel', { block: 'layer1.0', channel: c, layers, ...criteria, ...verdicts, ...values, activations: {}, steps: 8, size: 32 });
+    const key = (c: number) => scaleInvarianceKey('channel', { block: 'layer1.0', channel: c });
+    db.addResult(si.id, key(4), channel(4, {}), [png('in-neuron'), png('pre-neuron'), png('in-zoomed')]);
+    db.addResult(si.id, key(5), channel(5, { criterion2: false, ratio: 4, scaleInvariant: false }), []);
     // Channel 6 is silent: not judged, so its card carries no criteria metrics.
-    db.addResult(si.id, 'channel/layer1.0/6', { block: 'layer1.0', channel: 6, layers, ...criteria, silent: true, criterion1: null, criterion2: null, scaleInvariant: null }, []);
-    db.addResult(si.id, 'block/layer1.0', { block: 'layer1.0', layers, passing: [4], count: 1 }, []);
+    db.addResult(si.id, key(6), channel(6, { silent: true, criterion1: null, criterion2: null, scaleInvariant: null }), []);
+    const block = { block: 'layer1.0', layers, channels: 8, tested: 3, passing: [4], count: 1, percent: 100 / 3, silent: [6], criterion1Count: 2, criterion2Count: 1 };
+    db.addResult(si.id, scaleInvarianceKey('block', { block: 'layer1.0' }), checkResult(scaleInvarianceResults, 'block', block), []);
     const top = [{ file: 'a.jpg', activation: 9.5 }, { file: 'b.jpg', activation: 7 }];
-    db.addResult(si.id, 'unit/layer1.0/post/4', { block: 'layer1.0', role: 'post', layer: layers.post, channel: 4, top, bottom: [], rfBox: {}, images: 10 }, [
-      png('top-0'),
-      png('top-1'),
-    ]);
+    const rfBox = { x0: 0, y0: 0, x1: 9, y1: 9 };
+    const scanResult = (role: 'in' | 'post', layer: string, c: number, bottom: typeof top) =>
+      checkResult(datasetScanResults, 'unit', { block: 'layer1.0', role, layer, channel: c, top, bottom, rfBox, images: 10 });
+    db.addResult(si.id, scaleInvarianceKey('unit', { block: 'layer1.0', role: 'post', channel: 4 }), scanResult('post', layers.post, 4, []), [png('top-0'), png('top-1')]);
     const scan = db.createRun({ kind: 'dataset-scan', title: 'scan', modelId: 'resnet-x', settings: {}, seed: 1, appVersion: 'test' });
-    db.addResult(scan.id, 'unit/layer1.0/in/2', { block: 'layer1.0', role: 'in', layer: layers.in, channel: 2, top, bottom: [top[1]], rfBox: {}, images: 10 }, [
+    db.addResult(scan.id, datasetScanKey('unit', { block: 'layer1.0', role: 'in', channel: 2 }), scanResult('in', layers.in, 2, [top[1]]), [
       png('top-0'),
       png('top-1'),
       png('bottom-0'),
     ]);
     const abl = db.createRun({ kind: 'ablation', title: 'abl', modelId: 'resnet-x', settings: {}, seed: 1, appVersion: 'test' });
-    db.addResult(abl.id, 'summary', { block: 'layer1.0', layer: layers.post, invariantChannels: [4] }, []);
+    const summary = {
+      block: 'layer1.0',
+      layer: layers.post,
+      images: 10,
+      scales: [0, 20],
+      intactTop1: [70, 60],
+      invariantChannels: [4],
+      invariantTop1: [65, 40],
+      randomTop1: [[66, 55]],
+      randomChannels: [[3]],
+      ratioMean: [65 / 66, 40 / 55],
+      ratioSe: [null, null],
+      reference: 65 / 66,
+      trialsAccepted: 1,
+      trialsRequested: 1,
+      draws: 1,
+      tolerance: 1,
+    };
+    db.addResult(abl.id, ablationKey('summary'), checkResult(ablationResults, 'summary', summary), []);
 
     const post = cardsOf('resnet-x', layers.post);
     expect([...post.keys()].sort()).toEqual([4, 5, 6]);
     expect(post.get(6)!.metrics).toEqual({});
     expect(post.get(4)!.metrics).toEqual({ scaleCriteria: 2, scaleRatio: 1.2, topActivation: 9.5 });
     expect(post.get(5)!.metrics).toEqual({ scaleCriteria: 1, scaleRatio: 4 });
-    const siImages = db.listResults(si.id).find((r) => r.key === 'channel/layer1.0/4')!.imageIds;
-    const topImages = db.listResults(si.id).find((r) => r.key === 'unit/layer1.0/post/4')!.imageIds;
+    const siImages = db.listResults(si.id).find((r) => r.key === key(4))!.imageIds;
+    const topImages = db.listResults(si.id).find((r) => r.key === scaleInvarianceKey('unit', { block: 'layer1.0', role: 'post', channel: 4 }))!.imageIds;
     // One image of each analysis first: the visualization, then a top image, then the rest.
     expect(post.get(4)!.imageIds).toEqual([siImages[0], topImages[0], siImages[1], topImages[1]]);
     const scanned = cardsOf('resnet-x', layers.in).get(2)!;
@@ -167,9 +208,10 @@ describe('unit index from real runs', () => {
 
   it('replaces a re-stored result instead of adding to it (a resumed run redoing its last part)', () => {
     const run = db.createRun({ kind: 'shapes', title: 's', modelId: 'net-y', settings: {}, seed: 1, appVersion: 'test' });
+    // Only the fields the index reads (a tolerant read: the rest of a layer result is not needed).
     const layer = (r: number[]) => ({ layer: 'conv1', channels: 2, stimuli: 1, apc: { r: encodeFloat32(r) } });
-    db.addResult(run.id, 'layer/conv1', layer([0.1, 0.2]), []);
-    db.addResult(run.id, 'layer/conv1', layer([0.5, Number.NaN]), []);
+    db.addResult(run.id, shapesKey('layer', { layer: 'conv1' }), layer([0.1, 0.2]), []);
+    db.addResult(run.id, shapesKey('layer', { layer: 'conv1' }), layer([0.5, Number.NaN]), []);
     const cards = cardsOf('net-y', 'conv1');
     expect(cards.get(0)!.metrics).toEqual({ apcR: 0.5 });
     expect(cards.get(1)!.metrics).toEqual({});

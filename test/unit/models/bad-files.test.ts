@@ -272,7 +272,7 @@ describe('fuzzing with mutated small ONNX files', () => {
         model.dispose();
         outcomes.loaded++;
       } catch (err) {
-        if (!(err instanceof ModelFormatError)) throw new Error(`mutation ${i} (${f}) threw ${String(err)}`);
+        if (!(err instanceof ModelFormatError)) throw new Error(`mutation ${i} (${f}) threw ${String(err)}`, { cause: err });
         outcomes.rejected++;
       }
       slowest = Math.max(slowest, performance.now() - started);

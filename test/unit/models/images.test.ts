@@ -3,6 +3,7 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { centreCrop, decodeImage, evaluationView, loadImageBatch, resizeBilinear, type RgbImage } from '../../../src/main/engine/images';
 import { SAMPLES } from './reference';
@@ -59,6 +60,20 @@ describe('resizing and cropping', () => {
     expect(at(big, 3, 0)).toBeCloseTo(10, 4);
     const flat = resizeBilinear(image(5, 7, () => 42), 13, 3);
     expect(Array.from(flat.data).every((v) => Math.abs(v - 42) < 1e-4)).toBe(true);
+  });
+
+  it('without antialiasing matches tf.image.resizeBilinear with half-pixel centres', () => {
+    const img = image(13, 9, (x, y, c) => ((x * 37 + y * 11 + c * 5) % 23) * 10);
+    for (const [w, h] of [
+      [5, 4],
+      [20, 7],
+    ]) {
+      const ours = resizeBilinear(img, w, h, { antialias: false });
+      const ref = tf.tidy(() => tf.image.resizeBilinear(tf.tensor3d(img.data, [9, 13, 3]), [h, w], false, true).dataSync());
+      for (let i = 0; i < ref.length; i++) expect(ours.data[i]).toBeCloseTo(ref[i], 3);
+    }
+    // Antialiasing is what tells the two apart when shrinking.
+    expect(Array.from(resizeBilinear(img, 5, 4).data)).not.toEqual(Array.from(resizeBilinear(img, 5, 4, { antialias: false }).data));
   });
 
   it('the evaluation view resizes the short side and takes the central square', () => {

@@ -6,12 +6,15 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { featureVisSettings, transformsFor } from '../../../src/shared/analyses/feature-vis';
+import { featureVisSettings, transformSettings, transformsFor } from '../../../src/shared/analyses/feature-vis';
 import { initBackend } from '../../../src/main/engine/backend';
 import { frequencyMagnitudes } from '../../../src/main/engine/fourier';
 import { colorDecorrelation, FourierImages, spectrumScale } from '../../../src/main/engine/fv/fourier-image';
 import { resize, rotate, zoomCentre } from '../../../src/main/engine/fv/resample';
-import { applyTransforms, STANDARD_TRANSFORMS, transformStack } from '../../../src/main/engine/fv/transforms';
+import { applyTransforms, transformStack } from '../../../src/main/engine/fv/transforms';
+
+/** Lucid's standard transforms: the feature-visualization settings' defaults. */
+const LUCID_DEFAULTS = transformSettings.parse({});
 
 beforeAll(async () => {
   await initBackend();
@@ -131,8 +134,8 @@ describe('resampling and the zoom S', () => {
 describe('transform stack', () => {
   it('produces the sizes of pad 12, jitter 8, each scale, jitter 4', () => {
     const x = tf.fill([2, 128, 128, 3], 100) as tf.Tensor4D;
-    const stack = transformStack(STANDARD_TRANSFORMS);
-    for (const [k, scale] of STANDARD_TRANSFORMS.scales.entries()) {
+    const stack = transformStack(LUCID_DEFAULTS);
+    for (const [k, scale] of LUCID_DEFAULTS.scales.entries()) {
       // A generator that picks scale k and rotation 0 (index 21 of the 26 angles is a 0).
       const picks = [0.5, 0.5, (k + 0.5) / 11, 21.5 / 26, 0.5, 0.5];
       let i = 0;
@@ -172,7 +175,7 @@ describe('gradients through render and transforms on every backend', () => {
       const images = new FourierImages({ seeds: [1, 2], height: 24, width: 24 });
       let i = 0;
       const rand = () => [0.3, 0.7, 0.9, 0.1, 0.6, 0.2][i++ % 6];
-      const stack = transformStack({ ...STANDARD_TRANSFORMS, pad: 4, jitter: 2, jitterFine: 1 });
+      const stack = transformStack({ ...LUCID_DEFAULTS, pad: 4, jitter: 2, jitterFine: 1 });
       const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(applyTransforms(stack, images.render(), rand))) as tf.Scalar, [images.variable]);
       const g = grads[images.variable.name].dataSync();
       expect(Number.isFinite(value.dataSync()[0])).toBe(true);

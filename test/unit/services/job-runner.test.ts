@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiEvent } from '../../../src/shared/api/contract';
+import type { RunEstimate } from '../../../src/shared/analyses/cost';
 import type { RunSummary } from '../../../src/shared/domain';
 import { forkEngine, type EngineLauncher } from '../../../src/main/services/engine-process';
 import { Workbench } from '../../../src/main/services/workbench';
@@ -83,9 +84,10 @@ describe('job runner with the engine process', () => {
     const { wb } = workbench('b.artiphys');
     const run = await start(wb, { steps: 100_000, checkpointEvery: 10 });
     await until(wb, run.id, (r) => r.resultCount >= 2);
-    await wb.call({ method: 'runs.cancel', params: { runId: run.id } });
-    const r = await until(wb, run.id, (x) => x.status !== 'running');
-    expect(r.status).toBe('cancelled');
+    // The answer comes once the run has stopped: it reads cancelled, as every later read does.
+    const answer = (await wb.call({ method: 'runs.cancel', params: { runId: run.id } })) as RunSummary;
+    expect(answer.status).toBe('cancelled');
+    expect(wb.project.getRun(run.id)!.status).toBe('cancelled');
     expect(wb.project.listResults(run.id).length).toBeGreaterThanOrEqual(2);
   });
 
@@ -142,9 +144,51 @@ describe('job runner with the engine process', () => {
     await expect(wb.call({ method: 'runs.start', params: { kind: 'dataset-scan', settings: { images: path.join(dir, 'missing') } } })).rejects.toMatchObject({
       message: expect.stringMatching(/--images: no folder at .*missing/),
     });
+    const empty = path.join(dir, 'empty-images');
+    fs.mkdirSync(path.join(empty, 'n01440764'), { recursive: true });
+    fs.writeFileSync(path.join(empty, 'n01440764', 'notes.txt'), 'not an image');
+    await expect(wb.call({ method: 'runs.start', params: { kind: 'shapes', settings: { naturalImages: empty } } })).rejects.toMatchObject({
+      message: expect.stringMatching(/--natural-images: the folder .*empty-images holds no JPEG or PNG images$/),
+    });
+    await expect(wb.call({ method: 'runs.start', params: { kind: 'dataset-scan', settings: { images: empty } } })).rejects.toMatchObject({
+      message: expect.stringMatching(/--images: the folder .*empty-images holds no JPEG or PNG images \(nor do its subfolders\)/),
+    });
     expect(wb.project.listRuns()).toEqual([]);
     const ok = await start(wb, { steps: 5 });
     expect((await until(wb, ok.id, (r) => r.status === 'done' || r.status === 'failed')).status).toBe('done');
+  });
+
+  it('estimates a run from steps timed on this backend, reuses the timing, and deletes a finished run', async () => {
+    const { wb, events } = workbench('estimate.artiphys');
+    const settings = { modelId: 'builtin:energy', layer: 'response', units: [0], lambdas: [0, 1, 2], maxSteps: 50, indices: true };
+    const first = (await wb.call({ method: 'runs.estimate', params: { kind: 'diverse', settings } })) as RunEstimate;
+    expect(first).toMatchObject({ backend: 'cpu', timing: 'measured', unitSteps: 50 * 1 * 4 });
+    expect(first.factors).toEqual([
+      { label: 'steps', value: 50 },
+      { label: 'units', value: 1 },
+      { label: 'lambdas + texture', value: 4 },
+    ]);
+    expect(first.secondsPerUnitStep).toBeGreaterThan(0);
+    expect(first.seconds).toBeCloseTo(first.secondsPerUnitStep! * 200, 9);
+    // The same model, layer and batch: the timing is reused, the steps counted afresh.
+    const again = (await wb.call({ method: 'runs.estimate', params: { kind: 'diverse', settings: { ...settings, maxSteps: 100 } } })) as RunEstimate;
+    expect(again).toMatchObject({ timing: 'cached', secondsPerUnitStep: first.secondsPerUnitStep, unitSteps: 400 });
+    // The probe stores nothing, and settings are checked as runs.start checks them.
+    expect(wb.project.listRuns()).toEqual([]);
+    await expect(wb.call({ method: 'runs.estimate', params: { kind: 'diverse', settings: { ...settings, units: [5] } } })).rejects.toMatchObject({
+      message: expect.stringMatching(/--units: .* 5 is out of range/),
+    });
+    const shapes = (await wb.call({ method: 'runs.estimate', params: { kind: 'shapes', settings: {} } })) as RunEstimate;
+    expect(shapes).toMatchObject({ seconds: null, reason: expect.stringMatching(/not counted in steps/) });
+
+    const run = await start(wb, { steps: 5 });
+    await expect(wb.call({ method: 'runs.delete', params: { runId: run.id } })).rejects.toMatchObject({ message: expect.stringMatching(/cancel it before deleting/) });
+    await until(wb, run.id, (r) => r.status === 'done');
+    expect(wb.project.listResults(run.id).length).toBeGreaterThan(0);
+    await expect(wb.call({ method: 'runs.delete', params: { runId: run.id } })).resolves.toEqual({ deleted: run.id });
+    expect(wb.project.getRun(run.id)).toBeNull();
+    expect(wb.project.listResults(run.id)).toEqual([]);
+    expect(events).toContainEqual({ type: 'run.deleted', runId: run.id });
   });
 
   it('restarts an engine killed while it starts, and the queued run completes', async () => {

@@ -17,17 +17,13 @@ import {
   stimulusCount,
   type ApcParams,
 } from '../../../src/shared/math/apc';
-import { mulberry32 } from '../../../src/shared/math/gabor';
+import { gaussian, mulberry32 } from '../../../src/shared/math/random';
 import { STANDARD_SET_INDICES } from '../../../src/shared/math/shapes';
 
 const points = selectStimuli(shippedApcPoints(), STANDARD_SET_INDICES);
 const S = stimulusCount(points);
 let matrix: Float32Array;
 let fitter: ApcFitter;
-
-function gaussian(rand: () => number): number {
-  return Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
-}
 
 function sd(v: ArrayLike<number>): number {
   const a = Array.from(v);

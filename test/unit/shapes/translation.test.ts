@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../src/main/engine/backend';
 import { createCellModel } from '../../../src/main/engine/models/ground-truth';
 import { shippedShapes } from '../../../src/main/engine/shape-data';
-import { mulberry32 } from '../../../src/shared/math/gabor';
+import { mulberry32 } from '../../../src/shared/math/random';
 import { STANDARD_SET_INDICES, renderStimuli, setReach, setScale } from '../../../src/shared/math/shapes';
 import {
   insideRf,

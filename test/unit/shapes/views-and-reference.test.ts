@@ -9,7 +9,8 @@ import { forkEngine } from '../../../src/main/services/engine-process';
 import { Workbench } from '../../../src/main/services/workbench';
 import { encodeFloat32 } from '../../../src/shared/float-codec';
 import type { ApcPointsReference, V4Reference } from '../../../src/shared/v4-reference';
-import { ecdf, layerResult, median, rankStimuli, sharedHistograms, unitColumn, unitRow } from '../../../src/shared/analyses/shapes-results';
+import { ecdf, layerResult, rankStimuli, sharedHistograms, unitColumn, unitRow } from '../../../src/shared/analyses/shapes-results';
+import { median } from '../../../src/shared/math/stats';
 import { tempDir } from '../../helpers/temp';
 
 const SHARED = path.resolve(__dirname, '../../../../shared');

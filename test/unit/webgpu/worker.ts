@@ -22,7 +22,7 @@ import { maxImageSettings } from '../../../src/shared/analyses/max-image';
 import { scaleInvarianceSettings } from '../../../src/shared/analyses/scale-invariance';
 import { shapesSettings } from '../../../src/shared/analyses/shapes';
 import type { CellKind } from '../../../src/shared/builtin-models';
-import { mulberry32 } from '../../../src/shared/math/gabor';
+import { mulberry32 } from '../../../src/shared/math/random';
 import { colourClassifier, gaborResidualBlock, memoryContext, writeColourImages } from '../residual/tiny-models';
 
 export const VGG_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/models/vgg19_features_to_pool3_caffe_rgb.onnx');

@@ -1,8 +1,9 @@
 // Mean-ablation under scale transforms (METHODS §8): the block's scale-invariant channels ablated
 // together, against screened random sets of as many other channels, top-1 at every scale, and the
 // ratio invariant / random with its standard error over the accepted random sets.
-import type { AblationSettings } from '../../../shared/analyses/ablation';
-import { mulberry32 } from '../../../shared/math/gabor';
+import { ablationKey, ablationResults, type AblationSettings } from '../../../shared/analyses/ablation';
+import { checkResult } from '../../../shared/analyses/result-contract';
+import { mulberry32 } from '../../../shared/math/random';
 import type { EngineAnalysis } from '../analysis';
 import { AblationExperiment, meanAndSe } from '../residual/ablation';
 import { findBlock } from '../residual/blocks';
@@ -78,7 +79,10 @@ export const ablation: EngineAnalysis<AblationSettings> = {
         done++;
         step(`invariant channels ablated at ${p} %`);
       }
-      ctx.emitResult('conditions', { block: s.block, layer, images: images.length, scales, intactTop1: intact, invariantChannels: invariant, invariantTop1: invTop1, channelMeans: Array.from(exp.means) });
+      ctx.emitResult(
+        ablationKey('conditions'),
+        checkResult(ablationResults, 'conditions', { block: s.block, layer, images: images.length, scales, intactTop1: intact, invariantChannels: invariant, invariantTop1: invTop1, channelMeans: Array.from(exp.means) }),
+      );
 
       const state: Checkpoint = (ctx.resumeFrom as Checkpoint | null) ?? { draws: 0, tolerance: s.tolerance, screened: [], accepted: [] };
       const passes = (top1: number) => top1 <= invTop1[0] + state.tolerance + 1e-9;
@@ -90,7 +94,7 @@ export const ablation: EngineAnalysis<AblationSettings> = {
           top1.push(pct(a));
         }
         state.accepted.push({ channels, top1 });
-        ctx.emitResult(`trial/${state.accepted.length - 1}`, { channels, top1, tolerance: state.tolerance });
+        ctx.emitResult(ablationKey('trial', { trial: state.accepted.length - 1 }), checkResult(ablationResults, 'trial', { channels, top1, tolerance: state.tolerance }));
         done += scales.length;
         ctx.checkpoint(state);
         return true;
@@ -120,7 +124,7 @@ export const ablation: EngineAnalysis<AblationSettings> = {
         );
       }
       const ratios = scales.map((_, k) => meanAndSe(state.accepted.map((t) => invTop1[k] / t.top1[k])));
-      ctx.emitResult('summary', {
+      ctx.emitResult(ablationKey('summary'), checkResult(ablationResults, 'summary', {
         model: model.name,
         block: s.block,
         layer,
@@ -138,7 +142,7 @@ export const ablation: EngineAnalysis<AblationSettings> = {
         trialsRequested: s.trials,
         draws: state.draws,
         tolerance: state.tolerance,
-      });
+      }));
     } finally {
       exp?.dispose();
       model.dispose();

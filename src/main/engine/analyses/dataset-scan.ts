@@ -4,7 +4,8 @@
 // the crop of the unit's receptive field.
 import * as tf from '@tensorflow/tfjs';
 import { take } from '../read';
-import type { DatasetScanSettings } from '../../../shared/analyses/dataset-scan';
+import { datasetScanKey, datasetScanResults, type DatasetScanSettings } from '../../../shared/analyses/dataset-scan';
+import { checkResult } from '../../../shared/analyses/result-contract';
 import type { ReceptiveField } from '../../../shared/domain';
 import { yieldToEvents, type EngineAnalysis, type ImageOut } from '../analysis';
 import { centralIndex } from '../fv/objectives';
@@ -129,8 +130,8 @@ export const datasetScan: EngineAnalysis<DatasetScanSettings> = {
           ...u.bottom.items.map((r, k) => cropImage(views.get(r.image)!, s.crop, box, `bottom-${k}`)),
         ];
         ctx.emitResult(
-          `unit/${u.block}/${u.role}/${u.channel}`,
-          { block: u.block, role: u.role, layer: u.layer, channel: u.channel, top: u.top.items.map(entry), bottom: u.bottom.items.map(entry), rfBox: box, images: files.length },
+          datasetScanKey('unit', { block: u.block, role: u.role, channel: u.channel }),
+          checkResult(datasetScanResults, 'unit', { block: u.block, role: u.role, layer: u.layer, channel: u.channel, top: u.top.items.map(entry), bottom: u.bottom.items.map(entry), rfBox: box, images: files.length }),
           images,
         );
       }

@@ -4,9 +4,12 @@
 // batch share one forward/backward pass. After every lambda the run emits that lambda's images
 // and numbers and checkpoints, so a restarted run resumes at the next lambda.
 import * as tf from '@tensorflow/tfjs';
-import type { DiverseSettings } from '../../../shared/analyses/diverse';
+import type { z } from 'zod';
+import { diverseKey, diverseResults, type DiverseSettings, type diverseUnitData } from '../../../shared/analyses/diverse';
+import { checkResult } from '../../../shared/analyses/result-contract';
 import { builtinKind } from '../../../shared/builtin-models';
 import { chooseLambdaStar, diversityRatio, flooredDiversityRatio, qualifiesForLambdaStar, type PerImageCondition } from '../../../shared/math/diverse';
+import { decodeFloat32, encodeFloat32 } from '../../../shared/float-codec';
 import { defaultTemplateNorm, NATURAL_SPECTRUM } from '../../../shared/math/natural-images';
 import type { EngineAnalysis, ImageOut, RunContext } from '../analysis';
 import { take } from '../read';
@@ -159,7 +162,7 @@ export const diverse: EngineAnalysis<DiverseSettings> = {
         state = { batch: b + 1, lambdaIndex: 0, units: [], rows };
         ctx.checkpoint(state);
       }
-      ctx.emitResult('summary', { columns: SUMMARY_COLUMNS, labels: SUMMARY_LABELS, table: rows, randomWeightsSeed: s.randomWeightsSeed });
+      ctx.emitResult(diverseKey('summary'), checkResult(diverseResults, 'summary', { columns: [...SUMMARY_COLUMNS], labels: SUMMARY_LABELS, table: rows, randomWeightsSeed: s.randomWeightsSeed }));
       ctx.progress(total, total, 'done');
     } finally {
       prior?.dispose();
@@ -243,11 +246,11 @@ async function runLambda(
       u.silentStarts.push(silent.filter((r) => Math.floor(r / n) === k).length);
       const phases = setup.phaseCell ? cellPhasesDeg(pixels, n, side) : null;
       if (phases) (u.phases ??= []).push(phases);
-      if (qualifiesForLambdaStar(li, u.activation, setup.tau, perImage(s, u))) u.star = { index: li, pixels: encodeFloats(pixels) };
-      const key = `unit/${setup.layerName}/${u.channel}`;
+      if (qualifiesForLambdaStar(li, u.activation, setup.tau, perImage(s, u))) u.star = { index: li, pixels: encodeFloat32(pixels) };
+      const unit = { layer: setup.layerName, channel: u.channel };
       ctx.emitResult(
-        `${key}/lambda/${li}`,
-        {
+        diverseKey('lambda', { ...unit, lambdaIndex: li }),
+        checkResult(diverseResults, 'lambda', {
           layer: setup.layerName,
           channel: u.channel,
           lambdaIndex: li,
@@ -259,10 +262,10 @@ async function runLambda(
           steps: res.steps[k],
           ...(phases ? { phasesDeg: phases } : {}),
           clippedFraction: clippedFraction(pixels),
-        },
+        }),
         Array.from({ length: n }, (_, i) => toImage(`lambda-${lambda}/img-${i}`, pixels.subarray(i * size, (i + 1) * size), side, side)),
       );
-      ctx.emitResult(key, summary(setup, s, u, false));
+      ctx.emitResult(diverseKey('unit', unit), checkResult(diverseResults, 'unit', summary(setup, s, u, false)));
     });
     return true;
   } finally {
@@ -284,7 +287,7 @@ async function finishUnits(
   const spec: UnitSpec = { ...setup.spec, channels };
   const size = side * side * 3;
   const all = new Float32Array(units.length * n * size);
-  units.forEach((u, k) => all.set(decodeFloats(u.star.pixels), k * n * size));
+  units.forEach((u, k) => all.set(decodeFloat32(u.star.pixels), k * n * size));
   const indices = s.indices ? await computeIndices() : null;
   if (s.indices && indices === null) return null;
   return units.map((u, k) => {
@@ -304,7 +307,7 @@ async function finishUnits(
       });
       images.push(toImage('texture', indices.textures[k], indices.textureSide, indices.textureSide));
     }
-    ctx.emitResult(`unit/${setup.layerName}/${u.channel}`, data, images);
+    ctx.emitResult(diverseKey('unit', { layer: setup.layerName, channel: u.channel }), checkResult(diverseResults, 'unit', data), images);
     return {
       layer: setup.layerName,
       channel: u.channel,
@@ -363,7 +366,7 @@ function perImage(s: DiverseSettings, u: UnitState): PerImageCondition | undefin
 }
 
 /** The per-unit record: curves so far, lambda*, the diversity ratio and the distance scale. */
-function summary(setup: Setup, s: DiverseSettings, u: UnitState, complete: boolean): Record<string, unknown> {
+function summary(setup: Setup, s: DiverseSettings, u: UnitState, complete: boolean): z.input<typeof diverseUnitData> {
   const lambdas = s.lambdas.slice(0, u.activation.length);
   const star = chooseLambdaStar(lambdas, u.activation, setup.tau, perImage(s, u));
   const a0 = u.activation[0];
@@ -472,13 +475,4 @@ function toImage(name: string, pixels: ArrayLike<number>, width: number, height:
   const rgb = new Uint8Array(width * height * 3);
   for (let i = 0; i < rgb.length; i++) rgb[i] = Math.min(255, Math.max(0, Math.round(pixels[i])));
   return { name, width, height, rgb };
-}
-
-function encodeFloats(a: Float32Array): string {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
-}
-
-function decodeFloats(s: string): Float32Array {
-  const b = Buffer.from(s, 'base64');
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 }

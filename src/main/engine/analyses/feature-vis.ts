@@ -1,6 +1,7 @@
 // Lucid-style feature visualization of channels of one layer (METHODS §6): per channel the
 // final image and its activation, channels optimized in batches.
-import { transformsFor, type FeatureVisSettings } from '../../../shared/analyses/feature-vis';
+import { featureVisKey, featureVisResults, transformsFor, type FeatureVisSettings } from '../../../shared/analyses/feature-vis';
+import { checkResult } from '../../../shared/analyses/result-contract';
 import { yieldToEvents, type EngineAnalysis } from '../analysis';
 import { visualizeChannels } from '../fv/lucid';
 import { chunks, imagesOut } from '../residual/images-out';
@@ -36,7 +37,7 @@ export const featureVis: EngineAnalysis<FeatureVisSettings> = {
           if (r.cancelled) return;
           const imgs = await imagesOut(r.images, batch.map(() => s.objective));
           batch.forEach((c, i) => {
-            const data = {
+            const data = checkResult(featureVisResults, 'channel', {
               layer: s.layer,
               channel: c,
               objective: s.objective,
@@ -47,8 +48,8 @@ export const featureVis: EngineAnalysis<FeatureVisSettings> = {
               silent: !(r.activations[i] > s.silentActivation),
               silentActivation: s.silentActivation,
               silentStart: r.silentStarts.includes(c) ? 'silent' : r.silentStartsRedrawn.includes(c) ? 'redrawn' : 'ok',
-            };
-            ctx.emitResult(`channel/${s.layer}/${c}`, data, [imgs[i]]);
+            });
+            ctx.emitResult(featureVisKey('channel', { layer: s.layer, channel: c }), data, [imgs[i]]);
             done.add(c);
           });
         } finally {

@@ -8,7 +8,7 @@ import type { NetworkModel } from '../model';
 import { take } from '../read';
 import { unitActivation, unitActivations, weightedSum, type UnitSpec } from '../fv/objectives';
 import { optimize, type OptimizerSettings, type OptimizeOptions } from '../fv/optimize';
-import { mulberry32 } from '../../../shared/math/gabor';
+import { mulberry32 } from '../../../shared/math/random';
 import { gaussianNoise, type ImageParameterization } from '../fv/parameterization';
 import { silentRows, wakeSilentRows } from '../fv/starts';
 

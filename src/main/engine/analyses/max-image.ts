@@ -3,8 +3,9 @@
 // normalized to the image's RMS; Adam is avoided here because with a hard norm projection its
 // sign-like steps settle on binary patterns instead of the best image.
 import * as tf from '@tensorflow/tfjs';
-import type { MaxImageSettings } from '../../../shared/analyses/max-image';
-import { mulberry32 } from '../../../shared/math/gabor';
+import { maxImageKey, maxImageResults, type MaxImageSettings } from '../../../shared/analyses/max-image';
+import { checkResult } from '../../../shared/analyses/result-contract';
+import { gaussian, mulberry32 } from '../../../shared/math/random';
 import { yieldToEvents, type EngineAnalysis, type ImageOut } from '../analysis';
 import { findLayer, meanPixel, rfSizedInput, type NetworkModel } from '../model';
 
@@ -59,15 +60,15 @@ export const maxImage: EngineAnalysis<MaxImageSettings> = {
           ctx.progress(step, s.steps, `activation ${value.toPrecision(4)}`);
           if (checkpoint) {
             const snapshot: Checkpoint = { step, params: Array.from(await p.data()), trace };
-            ctx.emitResult(`snapshot/${step}`, { step, activation: value }, [await toImage(p, mean, rms, side, `step-${step}`)]);
+            ctx.emitResult(maxImageKey('snapshot', { step }), checkResult(maxImageResults, 'snapshot', { step, activation: value }), [await toImage(p, mean, rms, side, `step-${step}`)]);
             ctx.checkpoint(snapshot);
           }
         }
         if (ctx.cancelled()) return;
         const activation = await readScalar(tf.tidy(() => objective(p)));
         ctx.emitResult(
-          `unit/${s.layer}/${s.channel}`,
-          { layer: s.layer, channel: s.channel, activation, steps: step, imageNorm: norm, trace, traceEvery: TRACE_EVERY },
+          maxImageKey('unit', { layer: s.layer, channel: s.channel }),
+          checkResult(maxImageResults, 'unit', { layer: s.layer, channel: s.channel, activation, steps: step, imageNorm: norm, trace, traceEvery: TRACE_EVERY }),
           [await toImage(p, mean, rms, side, 'preferred')],
         );
       } finally {
@@ -81,8 +82,7 @@ export const maxImage: EngineAnalysis<MaxImageSettings> = {
 
 function initialParams(n: number, seed: number): number[] {
   const rand = mulberry32(seed);
-  const g = () => Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
-  const raw = Array.from({ length: n }, g);
+  const raw = Array.from({ length: n }, () => gaussian(rand));
   const r = Math.sqrt(raw.reduce((a, b) => a + b * b, 0) / n);
   return raw.map((x) => x / r);
 }

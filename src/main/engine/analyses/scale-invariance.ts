@@ -4,8 +4,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { datasetScanSettings } from '../../../shared/analyses/dataset-scan';
 import { transformsFor } from '../../../shared/analyses/feature-vis';
-import type { ScaleInvarianceSettings } from '../../../shared/analyses/scale-invariance';
-import { yieldToEvents, type EngineAnalysis, type ImageOut } from '../analysis';
+import { checkResult } from '../../../shared/analyses/result-contract';
+import { scaleInvarianceKey, scaleInvarianceResults, type ScaleInvarianceSettings } from '../../../shared/analyses/scale-invariance';
+import { yieldToEvents, type EngineAnalysis, type ImageOut, type RunContext } from '../analysis';
 import { visualizeChannels, type LucidObjectiveKind, type LucidResult } from '../fv/lucid';
 import { datasetScan } from './dataset-scan';
 import { zoomCentre } from '../fv/resample';
@@ -99,8 +100,8 @@ export const scaleInvariance: EngineAnalysis<ScaleInvarianceSettings> = {
               );
               const imgs: ImageOut[] = perImage.map((p) => p[i]);
               ctx.emitResult(
-                `channel/${block.name}/${c}`,
-                { block: block.name, channel: c, layers, ...v, silentActivation: s.silentActivation, activations, silentStarts, steps: s.steps, size: s.size },
+                scaleInvarianceKey('channel', { block: block.name, channel: c }),
+                checkResult(scaleInvarianceResults, 'channel', { block: block.name, channel: c, layers, ...v, silentActivation: s.silentActivation, activations, silentStarts, steps: s.steps, size: s.size }),
                 imgs,
               );
               progress.done.push(c);
@@ -117,7 +118,7 @@ export const scaleInvariance: EngineAnalysis<ScaleInvarianceSettings> = {
           ctx.checkpoint({ blocks: saved } satisfies Checkpoint);
           await yieldToEvents();
         }
-        emitBlockSummary(ctx.emitResult.bind(ctx), model, block, layers, channels.length, progress);
+        emitBlockSummary(ctx, model, block, layers, channels.length, progress);
       }
     } finally {
       model.dispose();
@@ -138,7 +139,7 @@ function channelsOf(b: ResidualBlock, s: ScaleInvarianceSettings): number[] {
 }
 
 function emitBlockSummary(
-  emit: (key: string, data: Record<string, unknown>) => void,
+  ctx: RunContext,
   model: NetworkModel,
   block: ResidualBlock,
   layers: Record<BlockRole, string>,
@@ -149,7 +150,7 @@ function emitBlockSummary(
   const silent = [...(p.silent ?? [])].sort((a, b) => a - b);
   // Percentages are of the tested channels, silent ones included (they are not passing).
   const pct = (n: number) => (tested ? (100 * n) / tested : 0);
-  emit(`block/${block.name}`, {
+  ctx.emitResult(scaleInvarianceKey('block', { block: block.name }), checkResult(scaleInvarianceResults, 'block', {
     model: model.name,
     block: block.name,
     layers,
@@ -165,5 +166,5 @@ function emitBlockSummary(
     criterion1Percent: pct(p.criterion1),
     criterion2Count: p.criterion2,
     criterion2Percent: pct(p.criterion2),
-  });
+  }));
 }

@@ -7,8 +7,10 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import type { z } from 'zod';
 import { take } from '../read';
-import type { ShapesSettings } from '../../../shared/analyses/shapes';
+import { checkResult } from '../../../shared/analyses/result-contract';
+import { shapesKey, shapesResults, type ShapesSettings } from '../../../shared/analyses/shapes';
 import type { LayerInfo } from '../../../shared/domain';
 import { encodeFloat32 } from '../../../shared/float-codec';
 import { apcModelParams, apcPredictionMatrix, selectStimuli } from '../../../shared/math/apc';
@@ -26,6 +28,7 @@ import { ApcFitter, type ApcFitResults } from '../apc-fit';
 import { centreCrop, loadImageBatch, resizeBilinear, type RgbImage } from '../images';
 import { findLayer, type NetworkModel } from '../model';
 import { shippedApcPoints, shippedShapes } from '../shape-data';
+import { median } from '../../../shared/math/stats';
 
 interface Checkpoint {
   /** Result keys already emitted (`stimuli`, `layer/<name>`). */
@@ -77,24 +80,30 @@ export const shapesAnalysis: EngineAnalysis<ShapesSettings> = {
       };
       const natural = s.naturalImages ? await naturalImageViews(s.naturalImages, s.naturalImageLimit, model.inputConvention.inputSize) : null;
 
-      if (!done.has('stimuli')) {
-        ctx.emitResult('stimuli', { indices, size: s.size, intensity: s.intensity, background: s.background, antialias: s.antialias }, thumbnails(shapes, indices, s));
-        mark('stimuli');
+      const stimuliKey = shapesKey('stimuli');
+      if (!done.has(stimuliKey)) {
+        ctx.emitResult(
+          stimuliKey,
+          checkResult(shapesResults, 'stimuli', { indices: [...indices], size: s.size, intensity: s.intensity, background: s.background, antialias: s.antialias }),
+          thumbnails(shapes, indices, s),
+        );
+        mark(stimuliKey);
       }
       const steps = layers.length;
       for (const [k, layer] of layers.entries()) {
-        const key = `layer/${layer.name}`;
+        const key = shapesKey('layer', { layer: layer.name });
         if (done.has(key)) continue;
         ctx.progress(k, steps, `layer ${layer.name}`);
         if (ctx.cancelled()) return;
         fitter ??= new ApcFitter(apcPredictionMatrix(selectStimuli(shippedApcPoints(), indices)));
         const data = await measureLayer(layer, model, untrained, fitter, shapes, indices, natural, s, ctx);
         if (!data) return; // cancelled
-        ctx.emitResult(key, data);
+        // Built field by field as the settings ask; the contract checks it whole.
+        ctx.emitResult(key, checkResult(shapesResults, 'layer', data as z.input<typeof shapesResults.layer.data>));
         medians[layer.name] = data.medians as LayerMedians;
         mark(key);
       }
-      ctx.emitResult('summary', summaryTable(s.layers, medians));
+      ctx.emitResult(shapesKey('summary'), checkResult(shapesResults, 'summary', summaryTable(s.layers, medians)));
       ctx.progress(steps, steps);
     } finally {
       fitter?.dispose();
@@ -180,7 +189,7 @@ async function measureLayer(
     shuffledR: (out.shuffled as ApcSummary | undefined)?.medianR ?? null,
     randomWeightsR: (out.randomWeights as ApcSummary | undefined)?.medianR ?? null,
     ti: (out.translation as { medianTi?: number } | undefined)?.medianTi ?? null,
-    naturalToShapeRatio: ratio ? medianFinite(ratio) : null,
+    naturalToShapeRatio: ratio ? median(ratio) : null,
   } satisfies LayerMedians;
   return out;
 }
@@ -196,7 +205,7 @@ function apcSummary(fit: ApcFitResults): ApcSummary {
   const model = Array.from(fit.model);
   const params = model.map((m) => (m >= 0 ? apcModelParams(m) : { muA: NaN, sigmaA: NaN, muC: NaN, sigmaC: NaN }));
   const col = (k: 'muA' | 'sigmaA' | 'muC' | 'sigmaC') => encodeFloat32(params.map((p) => p[k]));
-  return { r: encodeFloat32(fit.r), model, params: { muA: col('muA'), sigmaA: col('sigmaA'), muC: col('muC'), sigmaC: col('sigmaC') }, medianR: medianFinite(fit.r) };
+  return { r: encodeFloat32(fit.r), model, params: { muA: col('muA'), sigmaA: col('sigmaA'), muC: col('muC'), sigmaC: col('sigmaC') }, medianR: median(fit.r) };
 }
 
 /**
@@ -242,7 +251,7 @@ async function translationSweep(
     positions: positions.map((p) => ({ dx: p.dx, dy: p.dy })),
     centreIndex: nearest,
     ti: encodeFloat32(ti),
-    medianTi: medianFinite(ti),
+    medianTi: median(ti),
     rfProfile: encodeFloat32(rfProfile(sweep, blank)), // [channel, position]
     positionCorrelation: encodeFloat32(positionCorrelationProfile(sweep, nearest)), // [channel, position]
   };
@@ -337,7 +346,7 @@ async function naturalImageViews(folder: string, limit: number | null, inputSize
   try {
     names = (await readdir(folder)).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort();
   } catch (err) {
-    throw new Error(`natural images: cannot read the folder ${folder}: ${(err as Error).message}`);
+    throw new Error(`natural images: cannot read the folder ${folder}: ${(err as Error).message}`, { cause: err });
   }
   if (names.length === 0) throw new Error(`natural images: no JPEG or PNG files in ${folder}`);
   const files = names.slice(0, limit ?? names.length).map((f) => path.join(folder, f));
@@ -373,19 +382,12 @@ function naturalToShapeRatio(natural: Float32Array, shapes: Float32Array, channe
 }
 
 /** Per layer medians as a table (rows in the order of the settings), for the CLI and the summary view. */
-function summaryTable(layers: readonly string[], medians: Record<string, LayerMedians>): Record<string, unknown> {
+function summaryTable(layers: readonly string[], medians: Record<string, LayerMedians>) {
   const columns = ['layer', 'apcR', 'ti', 'shuffledR', 'randomWeightsR', 'naturalToShapeRatio'] as const;
   const labels = { layer: 'layer', apcR: 'median APC r', ti: 'median TI', shuffledR: 'shuffled r', randomWeightsR: 'random-weights r', naturalToShapeRatio: 'natural/shape' };
   return {
-    columns,
+    columns: [...columns],
     labels,
     table: layers.filter((l) => medians[l]).map((l) => ({ layer: l, ...medians[l] })),
   };
-}
-
-function medianFinite(v: ArrayLike<number>): number | null {
-  const a = Array.from(v).filter(Number.isFinite).sort((x, y) => x - y);
-  if (a.length === 0) return null;
-  const m = a.length >> 1;
-  return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2;
 }

@@ -8,7 +8,7 @@
 // pre-activation, as the pixel images of the diverse analysis are (starts.ts).
 import * as tf from '@tensorflow/tfjs';
 import { take } from '../read';
-import { mulberry32 } from '../../../shared/math/gabor';
+import { mulberry32 } from '../../../shared/math/random';
 import { findLayer, type NetworkModel } from '../model';
 import { FourierImages } from './fourier-image';
 import { centralIndex, type Objective } from './objectives';

@@ -5,39 +5,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { decodeImage, resizeBilinear, type RgbImage } from '../images';
 import { take } from '../read';
-import jpeg from 'jpeg-js';
-import { PNG } from 'pngjs';
-import { mulberry32 } from '../../../shared/math/gabor';
+import { mulberry32 } from '../../../shared/math/random';
 import { acquireDftBasis, frequencyMagnitudes, releaseDftBasis, rfft2d } from '../fourier';
 import type { PowerLawSpectrum } from './prior';
-
-/** An 8-bit RGB image, row-major HWC. */
-export interface RgbImage {
-  width: number;
-  height: number;
-  rgb: Uint8Array;
-}
 
 const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png'];
 /** Short side the images are resized to before patches are cut. */
 export const NATURAL_SHORT_SIDE = 256;
-
-export function decodeImageFile(file: string): RgbImage {
-  const buf = fs.readFileSync(file);
-  const ext = path.extname(file).toLowerCase();
-  let rgba: { width: number; height: number; data: Uint8Array };
-  if (ext === '.png') rgba = PNG.sync.read(buf);
-  else if (ext === '.jpg' || ext === '.jpeg') rgba = jpeg.decode(buf, { useTArray: true, maxMemoryUsageInMB: 1024 });
-  else throw new Error(`${file}: not a JPEG or PNG image`);
-  const rgb = new Uint8Array(rgba.width * rgba.height * 3);
-  for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) {
-    rgb[i] = rgba.data[j];
-    rgb[i + 1] = rgba.data[j + 1];
-    rgb[i + 2] = rgba.data[j + 2];
-  }
-  return { width: rgba.width, height: rgba.height, rgb };
-}
 
 /** The images of a folder (JPEG, PNG), sorted by name, at most `limit`. */
 export function loadImageFolder(dir: string, limit = Infinity): RgbImage[] {
@@ -48,16 +24,21 @@ export function loadImageFolder(dir: string, limit = Infinity): RgbImage[] {
     .sort()
     .slice(0, limit);
   if (files.length === 0) throw new Error(`image folder ${dir} has no JPEG or PNG images`);
-  return files.map((f) => decodeImageFile(path.join(dir, f)));
+  return files.map((f) => {
+    const file = path.join(dir, f);
+    return decodeImage(fs.readFileSync(file), file);
+  });
 }
 
-/** Bilinear resize so the short side is `shortSide`, as float RGB 0..255 [H, W, 3]. */
+/**
+ * Bilinear resize so the short side is `shortSide`, as float RGB 0..255 [H, W, 3]. Not
+ * antialiased: the stored statistics (shared/math/natural-images.ts) were measured this way, and
+ * antialiasing would steepen the fitted spectrum (exponent about 3.3 instead of 2.6).
+ */
 function resizeShortSide(img: RgbImage, shortSide: number): tf.Tensor3D {
-  return tf.tidy(() => {
-    const t = tf.tensor3d(img.rgb, [img.height, img.width, 3], 'int32').toFloat();
-    const s = shortSide / Math.min(img.width, img.height);
-    return tf.image.resizeBilinear(t, [Math.round(img.height * s), Math.round(img.width * s)], false, true);
-  });
+  const s = shortSide / Math.min(img.width, img.height);
+  const [w, h] = [Math.round(img.width * s), Math.round(img.height * s)];
+  return tf.tensor3d(resizeBilinear(img, w, h, { antialias: false }).data, [h, w, 3]);
 }
 
 /**

@@ -3,7 +3,7 @@
 // step. Pixel images with a norm constraint serve METHODS §2; the Fourier, colour-decorrelated
 // parameterization of §6 implements the same interface.
 import * as tf from '@tensorflow/tfjs';
-import { mulberry32 } from '../../../shared/math/gabor';
+import { gaussian, mulberry32 } from '../../../shared/math/random';
 
 export interface ImageParameterization {
   /** The optimized state; its first axis holds the rows (images, textures) the loop groups. */
@@ -31,7 +31,7 @@ export interface ImageParameterization {
 export function gaussianNoise(count: number, seed: number): Float32Array {
   const rand = mulberry32(seed);
   const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) out[i] = Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
+  for (let i = 0; i < count; i++) out[i] = gaussian(rand);
   return out;
 }
 

@@ -19,16 +19,6 @@ export interface TransformSettings {
   jitterFine: number;
 }
 
-/** Lucid's standard transforms: zero rotation appears 6 times among the 26 angles. */
-export const STANDARD_TRANSFORMS: TransformSettings = {
-  pad: 12,
-  padValue: 0.5,
-  jitter: 8,
-  scales: Array.from({ length: 11 }, (_, i) => Math.round((0.9 + i * 0.02) * 100) / 100),
-  rotations: [...Array.from({ length: 21 }, (_, i) => i - 10), 0, 0, 0, 0, 0],
-  jitterFine: 4,
-};
-
 export type Transform = (images: tf.Tensor4D, rand: () => number) => tf.Tensor4D;
 
 const pick = <T>(xs: readonly T[], rand: () => number): T => xs[Math.min(xs.length - 1, Math.floor(rand() * xs.length))];

@@ -281,7 +281,7 @@ export class GraphModel implements NetworkModel {
     try {
       inferShapes(this.plan, height, width, this.neededNodes(layers));
     } catch (err) {
-      if (err instanceof ModelFormatError) throw new Error(`model ${this.name}: an input of ${height}x${width} is too small: ${err.message}`);
+      if (err instanceof ModelFormatError) throw new Error(`model ${this.name}: an input of ${height}x${width} is too small: ${err.message}`, { cause: err });
       throw err;
     }
     this.fittedSizes.add(key);

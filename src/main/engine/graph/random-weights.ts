@@ -1,7 +1,7 @@
 // Random-weights control (METHODS §2): the same plan with conv / dense weights drawn from He
 // normal N(0, 2 / fan_in) by a seeded generator, biases 0, batch norms reset to the identity
 // (mean 0, var 1, gamma 1, beta 0). Everything else (shapes, pads, graph constants) is kept.
-import { mulberry32 } from '../../../shared/math/gabor';
+import { gaussian, mulberry32 } from '../../../shared/math/random';
 import { intAttr } from './attrs';
 import type { ConstTensor } from './ir';
 import type { Plan } from './plan';
@@ -50,7 +50,7 @@ function roles(plan: Plan): Map<string, Role> {
 
 export function randomizedPlan(plan: Plan, seed: number): Plan {
   const rand = mulberry32(seed);
-  const gauss = () => Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
+  const gauss = () => gaussian(rand);
   const constants = new Map<string, ConstTensor>(plan.constants);
   // Plan order makes the draw sequence, and so the weights, a function of the seed alone.
   for (const [name, role] of roles(plan)) {

@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { LayerInfo } from '../../../shared/domain';
 import { CELL_CONVENTION, cellLayers, type CellKind } from '../../../shared/builtin-models';
 import { applyInputConvention, type NetworkModel } from '../model';
-import { gabor, mulberry32, type GaborParams } from '../../../shared/math/gabor';
+import { gabor, type GaborParams } from '../../../shared/math/gabor';
+import { gaussian, mulberry32 } from '../../../shared/math/random';
 
 export interface CellParams {
   rf: number;
@@ -155,8 +156,7 @@ export function createCellModel(kind: CellKind, params: Partial<CellParams> = {}
     // Same architecture, filters drawn from N(0, 1/rf^2) with a fixed seed.
     const rand = mulberry32(seed);
     const d = design(kind, p);
-    const gauss = () => Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
-    const filters = d.filters.map((f) => f.map(() => gauss() / p.rf));
+    const filters = d.filters.map((f) => f.map(() => gaussian(rand) / p.rf));
     return new CellModel(`${kind} (random weights, seed ${seed})`, kind, { ...d, filters }, p.rf, randomize);
   };
   return new CellModel(kind, kind, design(kind, p), p.rf, randomize);

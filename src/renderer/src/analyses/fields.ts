@@ -2,6 +2,8 @@
 // field whose input follows its default's type. An analysis may refine a field with a hint
 // (label, help, bounds, or a picker such as model/layer/unit that knows the project's models).
 
+import { parseIntList } from '../../../shared/analyses/ranges';
+
 export type FieldType =
   | 'model'
   | 'layer'
@@ -14,6 +16,8 @@ export type FieldType =
   | 'number'
   | 'nullable-number'
   | 'text'
+  /** A path or name typed plainly; empty is the setting's "none" (null or ''). */
+  | 'path'
   | 'boolean'
   | 'json';
 
@@ -25,6 +29,8 @@ export interface FieldHint {
   max?: number;
   /** The allowed values of a 'choice' field. */
   options?: string[];
+  /** Shown without opening "Advanced" (model, layer and unit pickers always are). */
+  main?: boolean;
 }
 
 export interface FieldSpec extends FieldHint {
@@ -67,6 +73,9 @@ function labelOf(key: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
+/** Pickers every analysis shows first: what the run is about. */
+const MAIN_TYPES: FieldType[] = ['model', 'layer', 'layers', 'channel', 'units'];
+
 export function fieldSpecs(defaults: Record<string, unknown>, hints: Record<string, FieldHint> = {}): FieldSpec[] {
   return Object.entries(defaults).map(([key, value]) => {
     const hint = hints[key] ?? {};
@@ -79,6 +88,7 @@ export function fieldSpecs(defaults: Record<string, unknown>, hints: Record<stri
       ...(hint.min !== undefined ? { min: hint.min } : {}),
       ...(hint.max !== undefined ? { max: hint.max } : {}),
       ...(hint.options ? { options: hint.options } : {}),
+      ...(hint.main || MAIN_TYPES.includes(type) ? { main: true } : {}),
     };
   });
 }
@@ -116,14 +126,11 @@ export function unitsText(value: unknown): string {
 
 /** "0-3, 7" → [0, 1, 2, 3, 7]; throws with the label when the text is not such a list. */
 export function parseUnits(label: string, text: string): number[] {
-  const units: number[] = [];
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const m = /^(\d+)(?:\s*-\s*(\d+))?$/.exec(part);
-    if (!m) throw new Error(`${label}: "${part}" is not a unit number or range (e.g. 0-15, 20)`);
-    const a = Number(m[1]);
-    const b = m[2] === undefined ? a : Number(m[2]);
-    if (b < a) throw new Error(`${label}: the range ${part} runs backwards`);
-    for (let u = a; u <= b; u++) units.push(u);
+  let units: number[];
+  try {
+    units = parseIntList(text);
+  } catch (err) {
+    throw new Error(`${label}: ${(err as Error).message}`, { cause: err });
   }
   if (!units.length) throw new Error(`${label}: give at least one unit`);
   return units;

@@ -4,7 +4,9 @@ import { defineAsyncComponent, type Component } from 'vue';
 import type { ResultRecord, RunSummary } from '../../../shared/domain';
 import type { FieldHint } from './fields';
 import { ablationFields } from './ablation/fields';
+import { datasetScanFields } from './dataset-scan/fields';
 import { diverseFields } from './diverse/fields';
+import { featureVisFields } from './feature-vis/fields';
 import { maxImageFields } from './max-image/fields';
 import { scaleInvarianceFields } from './scale-invariance/fields';
 import { shapesFields } from './shapes/fields';
@@ -31,6 +33,8 @@ const REGISTRY: Record<string, AnalysisUi> = {
   'scale-invariance': { view: defineAsyncComponent(() => import('./scale-invariance/ScaleInvarianceView.vue')), fields: scaleInvarianceFields },
   ablation: { view: defineAsyncComponent(() => import('./ablation/AblationView.vue')), fields: ablationFields },
   diverse: { view: defineAsyncComponent(() => import('./diverse/DiverseView.vue')), fields: diverseFields },
+  'feature-vis': { view: GenericView, fields: featureVisFields },
+  'dataset-scan': { view: GenericView, fields: datasetScanFields },
 };
 
 export function analysisUi(kind: string): AnalysisUi {

@@ -25,10 +25,3 @@ export function sharedHistogram(series: number[][], bins: number): Histogram {
   });
   return { edges, counts };
 }
-
-export function median(values: number[]): number | null {
-  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (!v.length) return null;
-  const m = Math.floor(v.length / 2);
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-}

@@ -5,7 +5,9 @@ import { useAppStore } from './app';
 import { useModelsStore } from './models';
 import { useNotices } from './notices';
 import { useProjectStore } from './project';
-import { ACTIVE, useRunsStore } from './runs';
+import { useRunsStore } from './runs';
+
+const COUNTS_REFRESH_MS = 500;
 
 /** Loads everything shown for the open project. */
 export async function loadWorkbench(): Promise<void> {
@@ -16,6 +18,12 @@ export async function loadWorkbench(): Promise<void> {
   const info = await app.load();
   project.set(info.project);
   await Promise.all([models.load(), runs.load()]);
+}
+
+/** Called once the next project switch is loaded (a link to another project's run). */
+let afterSwitch: (() => void) | null = null;
+export function whenProjectLoaded(callback: () => void): void {
+  afterSwitch = callback;
 }
 
 export function connectEvents(): () => void {
@@ -35,16 +43,29 @@ export function connectEvents(): () => void {
         // Run ids and models belong to a project: what was selected is gone.
         runs.selectedId = null;
         models.select(null);
-        void loadWorkbench().catch((err) => notices.error(err));
+        void loadWorkbench()
+          .catch((err) => notices.error(err))
+          .finally(() => {
+            const next = afterSwitch;
+            afterSwitch = null;
+            next?.();
+          });
         break;
       default:
         runs.handle(event);
-        // Finished runs change the project's counts in the status bar.
-        if (event.type === 'run.status' && !ACTIVE.includes(event.status)) {
-          void project.refresh().catch(() => undefined);
-        }
+        // New runs and stored results change the project's counts in the status bar.
+        if (event.type === 'run.status' || event.type === 'run.result') refreshCounts();
     }
   });
+
+  // Results can arrive many a second: the counts are asked for at most once per COUNTS_REFRESH_MS.
+  let countsTimer: ReturnType<typeof setTimeout> | null = null;
+  function refreshCounts(): void {
+    countsTimer ??= setTimeout(() => {
+      countsTimer = null;
+      void project.refresh().catch(() => undefined);
+    }, COUNTS_REFRESH_MS);
+  }
 
   let wasDown = false;
   const offConnection = client.onConnection((state) => {
@@ -57,6 +78,7 @@ export function connectEvents(): () => void {
   });
 
   return () => {
+    if (countsTimer) clearTimeout(countsTimer);
     offEvents();
     offConnection();
   };

@@ -36,20 +36,46 @@ export const useRunsStore = defineStore('runs', () => {
   const selectedId = ref<number | null>(null);
   const results = ref<Record<number, ResultRecord[]>>({});
   const loading = ref(false);
+  /** Per run: the step last seen, when it last advanced and when progress last arrived (this client's clock). */
+  const pace = ref<Record<number, { step: number; advancedAt: number; progressAt: number }>>({});
 
   const list = computed(() => Object.values(byId.value).sort((a, b) => b.id - a.id));
   const selected = computed(() => (selectedId.value === null ? null : (byId.value[selectedId.value] ?? null)));
   const activeCount = computed(() => list.value.filter(isActive).length);
 
-  function put(run: RunSummary): void {
-    byId.value[run.id] = run;
+  /**
+   * Status events seen per run. An answer to a call can arrive after a status event that is newer
+   * than it (runs.cancel answers "running" while the engine's "cancelled" may already be here):
+   * such an answer must not put the older status back.
+   */
+  const statusEvents = new Map<number, number>();
+  const eventCount = (runId: number) => statusEvents.get(runId) ?? 0;
+
+  /** A run from an answer to a call made when `eventsBefore` of its status events had been seen. */
+  function newest(run: RunSummary, eventsBefore: number): RunSummary {
+    const current = byId.value[run.id];
+    return current && eventCount(run.id) !== eventsBefore ? { ...run, status: current.status, error: current.error } : run;
+  }
+
+  function put(run: RunSummary, eventsBefore: number): void {
+    byId.value[run.id] = newest(run, eventsBefore);
+  }
+
+  /** Calls the API for one run and takes its answer, newer statuses kept. */
+  async function fetchRun(runId: number | null, call: () => Promise<RunSummary>): Promise<RunSummary> {
+    const before = runId === null ? 0 : eventCount(runId);
+    const run = await call();
+    put(run, runId === null ? 0 : before);
+    return byId.value[run.id];
   }
 
   async function load(): Promise<void> {
     loading.value = true;
     try {
+      const before = new Map(statusEvents);
       const runs = await api().call('runs.list', { limit: 500 });
-      byId.value = Object.fromEntries(runs.map((r) => [r.id, r]));
+      byId.value = Object.fromEntries(runs.map((r) => [r.id, newest(r, before.get(r.id) ?? 0)]));
+      for (const r of runs) notePace(r.id, r.progress.step);
       results.value = {};
       if (selectedId.value !== null && !byId.value[selectedId.value]) selectedId.value = null;
       if (selectedId.value !== null) await loadResults(selectedId.value);
@@ -59,7 +85,7 @@ export const useRunsStore = defineStore('runs', () => {
   }
 
   async function refreshRun(runId: number): Promise<void> {
-    put(await api().call('runs.get', { runId }));
+    await fetchRun(runId, () => api().call('runs.get', { runId }));
   }
 
   async function loadResults(runId: number): Promise<ResultRecord[]> {
@@ -74,18 +100,31 @@ export const useRunsStore = defineStore('runs', () => {
   }
 
   async function start(req: StartRequest): Promise<RunSummary> {
-    const run = await api().call('runs.start', req);
-    put(run);
+    // Its id is not known before the answer: any status event of it seen by then is newer.
+    const run = await fetchRun(null, () => api().call('runs.start', req));
     await select(run.id);
     return run;
   }
 
   async function cancel(runId: number): Promise<void> {
-    put(await api().call('runs.cancel', { runId }));
+    await fetchRun(runId, () => api().call('runs.cancel', { runId }));
   }
 
   async function resume(runId: number): Promise<void> {
-    put(await api().call('runs.resume', { runId }));
+    await fetchRun(runId, () => api().call('runs.resume', { runId }));
+  }
+
+  async function remove(runId: number): Promise<void> {
+    await api().call('runs.delete', { runId });
+    forget(runId);
+  }
+
+  function forget(runId: number): void {
+    const { [runId]: _run, ...rest } = byId.value;
+    byId.value = rest;
+    const { [runId]: _results, ...kept } = results.value;
+    results.value = kept;
+    if (selectedId.value === runId) selectedId.value = null;
   }
 
   // ---- live updates -------------------------------------------------------------------------
@@ -94,12 +133,20 @@ export const useRunsStore = defineStore('runs', () => {
   let progressTimer: ReturnType<typeof setTimeout> | null = null;
   const resultTimers = new Map<number, ReturnType<typeof setTimeout>>();
 
+  /** Records progress of a run; the step count advancing restarts its stall clock. */
+  function notePace(runId: number, step: number): void {
+    const t = Date.now();
+    const seen = pace.value[runId];
+    pace.value[runId] = { step, advancedAt: seen && seen.step === step ? seen.advancedAt : t, progressAt: t };
+  }
+
   function flushProgress(): void {
     progressTimer = null;
     for (const [runId, progress] of pendingProgress) {
       const run = byId.value[runId];
       if (!run) continue;
       run.progress = progress;
+      notePace(runId, progress.step);
       if (run.status === 'queued' || run.status === 'interrupted') run.status = 'running';
     }
     pendingProgress.clear();
@@ -129,6 +176,7 @@ export const useRunsStore = defineStore('runs', () => {
         progressTimer ??= setTimeout(flushProgress, PROGRESS_FLUSH_MS);
         break;
       case 'run.status': {
+        statusEvents.set(event.runId, eventCount(event.runId) + 1);
         const run = byId.value[event.runId];
         if (run) {
           // Progress queued before the status change must not land after it.
@@ -136,10 +184,18 @@ export const useRunsStore = defineStore('runs', () => {
           run.status = event.status;
           run.error = event.error ?? null;
         }
-        if (!run || !ACTIVE.includes(event.status)) void refreshRun(event.runId).catch(() => undefined);
+        // The stored run has what the event lacks: start and end times, the result count.
+        void refreshRun(event.runId).catch(() => undefined);
+        if (event.status === 'running') {
+          const t = Date.now(); // a (re)started run's stall clock starts now
+          pace.value[event.runId] = { step: run?.progress.step ?? 0, advancedAt: t, progressAt: t };
+        }
         if (!ACTIVE.includes(event.status)) scheduleResults(event.runId);
         break;
       }
+      case 'run.deleted':
+        forget(event.runId);
+        break;
       case 'run.result': {
         const run = byId.value[event.runId];
         if (run) run.resultCount += 1;
@@ -158,6 +214,7 @@ export const useRunsStore = defineStore('runs', () => {
     selected,
     results,
     loading,
+    pace,
     activeCount,
     load,
     loadResults,
@@ -165,6 +222,7 @@ export const useRunsStore = defineStore('runs', () => {
     start,
     cancel,
     resume,
+    remove,
     handle,
   };
 });

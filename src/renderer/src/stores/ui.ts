@@ -2,6 +2,7 @@
 // centre shows, and what a file drop hands to the import dialog.
 import { defineStore } from 'pinia';
 import { ref, watch } from 'vue';
+import type { RunSummary } from '../../../shared/domain';
 import type { PanelSpec } from '../../../shared/figures';
 
 export type Theme = 'light' | 'dark';
@@ -16,6 +17,7 @@ export interface DroppedFile {
 }
 
 const THEME_KEY = 'artiphys.theme';
+const RUN_MODEL_KEY = 'artiphys.newRunModel';
 
 function initialTheme(): Theme {
   const saved = localStorage.getItem(THEME_KEY);
@@ -30,6 +32,16 @@ export const useUiStore = defineStore('ui', () => {
   const dropped = ref<DroppedFile | null>(null);
   /** The panels the figure dialog starts from (a chart, a grid, a collection). */
   const figurePanels = ref<PanelSpec[]>([]);
+  /** The model of the last run started from the New-run form: the form's model when nothing is selected. */
+  const lastRunModel = ref<string | null>(localStorage.getItem(RUN_MODEL_KEY));
+
+  function rememberRunModel(modelId: string): void {
+    lastRunModel.value = modelId;
+    localStorage.setItem(RUN_MODEL_KEY, modelId);
+  }
+
+  /** The run "Edit and rerun" opened the new-run form on; null: a fresh form. */
+  const rerunOf = ref<RunSummary | null>(null);
 
   watch(
     theme,
@@ -51,6 +63,13 @@ export const useUiStore = defineStore('ui', () => {
   function close(): void {
     dialog.value = null;
     dropped.value = null;
+    rerunOf.value = null;
+  }
+
+  /** Opens the new-run form filled with this run's analysis, settings and seed. */
+  function editAndRerun(run: RunSummary): void {
+    rerunOf.value = run;
+    dialog.value = 'new-run';
   }
 
   /** Opens the figure export dialog on these panels. */
@@ -64,5 +83,20 @@ export const useUiStore = defineStore('ui', () => {
     dialog.value = 'import-model';
   }
 
-  return { theme, dialog, centre, dropped, figurePanels, toggleTheme, open, close, importDropped, openFigure };
+  return {
+    theme,
+    dialog,
+    centre,
+    dropped,
+    figurePanels,
+    rerunOf,
+    lastRunModel,
+    toggleTheme,
+    open,
+    close,
+    editAndRerun,
+    importDropped,
+    openFigure,
+    rememberRunModel,
+  };
 });

@@ -1,6 +1,7 @@
-// Reads ablation results (src/main/engine/analyses/ablation.ts): `conditions` (intact and
-// invariant top-1 per scale, as soon as they are known), `trial/<i>` per accepted random set, and
-// the final `summary` with the ratio invariant / random per scale (mean and standard error).
+// Reads the final ablation summary through the kind's contract (ablationResults): the ratio
+// invariant / random per scale (mean and standard error) with the top-1 behind it.
+import { ablationResults } from '../../../../shared/analyses/ablation';
+import { resultsOf } from '../../../../shared/analyses/result-contract';
 import type { ResultRecord } from '../../../../shared/domain';
 
 export interface AblationSummary {
@@ -21,13 +22,12 @@ export interface AblationSummary {
   tolerance: number;
 }
 
-const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
-const nums = (v: unknown): number[] => (Array.isArray(v) ? v.map(num) : []);
+const num = (v: number | null | undefined): number => v ?? Number.NaN;
+const nums = (v: readonly (number | null)[] | undefined): number[] => (v ? v.map(num) : []);
 
 export function ablationSummary(results: ResultRecord[]): AblationSummary | null {
-  const r = results.find((x) => x.key === 'summary');
-  if (!r) return null;
-  const d = r.data;
+  const d = resultsOf(ablationResults, 'summary', results)[0]?.data;
+  if (!d) return null;
   return {
     block: String(d.block),
     layer: String(d.layer),
@@ -36,9 +36,9 @@ export function ablationSummary(results: ResultRecord[]): AblationSummary | null
     intactTop1: nums(d.intactTop1),
     invariantChannels: nums(d.invariantChannels),
     invariantTop1: nums(d.invariantTop1),
-    randomTop1: Array.isArray(d.randomTop1) ? d.randomTop1.map(nums) : [],
+    randomTop1: d.randomTop1 ? d.randomTop1.map(nums) : [],
     ratioMean: nums(d.ratioMean),
-    ratioSe: Array.isArray(d.ratioSe) ? d.ratioSe.map((v) => (typeof v === 'number' ? v : null)) : [],
+    ratioSe: d.ratioSe ? [...d.ratioSe] : [],
     reference: num(d.reference),
     trialsAccepted: num(d.trialsAccepted),
     trialsRequested: num(d.trialsRequested),

@@ -5,7 +5,7 @@ export const maxImageFields: Record<string, FieldHint> = {
   position: {
     help: 'Row and column in the layer output; centre = the spatially central unit.',
   },
-  steps: { type: 'int', label: 'Steps', min: 1, max: 100_000 },
+  steps: { type: 'int', main: true, label: 'Steps', min: 1, max: 100_000 },
   learningRate: { type: 'number', label: 'Learning rate', min: 0 },
   imageNorm: {
     type: 'nullable-number',

@@ -1,6 +1,8 @@
-// Reads max-image results (src/main/engine/analyses/max-image.ts): checkpoint snapshots
-// `snapshot/<step>` {step, activation} and the final `unit/<layer>/<channel>` record with the
-// activation trace sampled every `traceEvery` steps.
+// Reads max-image results through the kind's contract (maxImageResults): checkpoint snapshots
+// {step, activation} and the final unit record with the activation trace sampled every
+// `traceEvery` steps.
+import { maxImageResults } from '../../../../shared/analyses/max-image';
+import { resultsOf } from '../../../../shared/analyses/result-contract';
 import type { ResultRecord } from '../../../../shared/domain';
 
 export interface Snapshot {
@@ -20,26 +22,25 @@ export interface FinalResult {
   imageId: number | null;
 }
 
-const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
+const num = (v: number | null | undefined): number => v ?? Number.NaN;
 
 export function snapshots(results: ResultRecord[]): Snapshot[] {
-  return results
-    .filter((r) => r.key.startsWith('snapshot/'))
-    .map((r) => ({ step: num(r.data.step), activation: num(r.data.activation), imageId: r.imageIds[0] ?? null }))
+  return resultsOf(maxImageResults, 'snapshot', results)
+    .map(({ record, data: d }) => ({ step: num(d.step), activation: num(d.activation), imageId: record.imageIds[0] ?? null }))
     .sort((a, b) => a.step - b.step);
 }
 
 export function finalResult(results: ResultRecord[]): FinalResult | null {
-  const r = results.find((x) => x.key.startsWith('unit/'));
-  if (!r) return null;
-  const d = r.data;
+  const found = resultsOf(maxImageResults, 'unit', results)[0];
+  if (!found) return null;
+  const { record: r, data: d } = found;
   return {
     layer: String(d.layer),
     channel: num(d.channel),
     activation: num(d.activation),
     steps: num(d.steps),
     imageNorm: num(d.imageNorm),
-    trace: Array.isArray(d.trace) ? d.trace.map(num) : [],
+    trace: d.trace ? d.trace.map(num) : [],
     traceEvery: num(d.traceEvery) || 1,
     imageId: r.imageIds[0] ?? null,
   };
