@@ -1,7 +1,7 @@
 // Takes the README's screenshots from real runs: the built server on a fresh project, Debian's
 // Chromium, VGG-19 from ../shared. `npm run build && npm run docs:screenshots` (about 10 minutes
-// on 2 cores). Writes docs/run-form.png, docs/gallery.png, docs/si-lc.png and docs/v4-comparison.png;
-// `npm run docs:screenshots -- run-form` only the first (about a minute).
+// on 2 cores). Writes docs/run-form.png, docs/gallery.png, docs/si-lc.png, docs/v4-comparison.png
+// and docs/figure-preview.png; `npm run docs:screenshots -- run-form` only the first (about a minute).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -106,6 +106,21 @@ async function main(): Promise<void> {
     await page.getByTestId('gallery-layer').selectOption(JSON.stringify([vgg.id, 'relu3_1']));
     await page.waitForTimeout(1500);
     await page.screenshot({ path: path.join(DOCS, 'gallery.png') });
+
+    // A figure of six relu3_1 units from a collection: the dialog with its live preview.
+    const cards = await api<{ cards: { unitId: number; runIds: number[] }[] }>(page, 'gallery.query', { modelId: vgg.id, layer: 'relu3_1', filters: [] });
+    const six = cards.cards.filter((c) => c.runIds.includes(trainedRun)).slice(0, 6).map((c) => c.unitId);
+    const collection = await api<{ id: number }>(page, 'collections.create', { name: 'relu3_1 texture units', unitIds: six });
+    await page.reload();
+    await page.getByTestId('tab-gallery').click();
+    await page.getByTestId('gallery-collection').selectOption(String(collection.id));
+    await page.getByTestId('action-figure').click();
+    await page.getByTestId('figure-title').fill('Figure 2: six relu3_1 units of VGG-19');
+    await page.getByTestId('figure-columns').fill('2');
+    await page.getByTestId('figure-preview-pane').and(page.locator('[data-busy="false"]')).waitFor();
+    await page.waitForTimeout(1500);
+    await page.getByTestId('figure-preview-pane').and(page.locator('[data-busy="false"]')).waitFor();
+    await page.screenshot({ path: path.join(DOCS, 'figure-preview.png') });
   } finally {
     await browser.close();
     server.stop();

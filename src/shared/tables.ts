@@ -8,6 +8,7 @@ import { shapesResults } from './analyses/shapes';
 import type { GalleryPage } from './curation';
 import type { ResultRecord } from './domain';
 import type { Provenance } from './figures';
+import { isSilent, layerResults, maxResponses } from './analyses/shapes-results';
 import { isFloatBlob } from './run-arrays';
 
 export type Cell = string | number | boolean | null;
@@ -110,17 +111,67 @@ function ablationTable(results: ResultRecord[]): Table | null {
   });
 }
 
+/** A float32 value as a cell: NaN (not fitted, no ratio) and a missing array as null. */
+const valueAt = (a: Float32Array | null, c: number): number | null => (a && c < a.length && Number.isFinite(a[c]) ? a[c] : null);
+
+/**
+ * Shapes: one row per unit (the central unit of every channel of every layer), with its APC fit,
+ * the controls, TI and the natural/shape ratio. A unit that responds to no shape is `silent`.
+ */
+function shapesTable(results: ResultRecord[]): Table | null {
+  const layers = layerResults(results);
+  if (!layers.length) return null;
+  const rows: Data[] = [];
+  for (const l of layers) {
+    const max = maxResponses(l);
+    for (let c = 0; c < l.channels; c++) {
+      const measured = Number.isFinite(max[c]);
+      rows.push({
+        layer: l.layer,
+        channel: c,
+        maxResponse: measured ? max[c] : null,
+        silent: measured ? isSilent(max, c) : null,
+        apcR: valueAt(l.apc.r, c),
+        muA: valueAt(l.apc.muA, c),
+        sigmaA: valueAt(l.apc.sigmaA, c),
+        muC: valueAt(l.apc.muC, c),
+        sigmaC: valueAt(l.apc.sigmaC, c),
+        shuffledR: valueAt(l.shuffledR, c),
+        randomWeightsR: valueAt(l.randomWeightsR, c),
+        ti: valueAt(l.translation?.ti ?? null, c),
+        randomWeightsTi: valueAt(l.randomWeightsTi, c),
+        naturalToShapeRatio: valueAt(l.natural?.ratio ?? null, c),
+      });
+    }
+  }
+  const columns = ['layer', 'channel', 'maxResponse', 'silent', 'apcR', 'muA', 'sigmaA', 'muC', 'sigmaC', 'shuffledR', 'randomWeightsR', 'ti', 'randomWeightsTi', 'naturalToShapeRatio'];
+  return tableOf(rows, {
+    maxResponse: 'largest response to a shape',
+    silent: 'silent (no response to any shape)',
+    apcR: 'APC r',
+    muA: 'APC preferred angular position (rad)',
+    sigmaA: 'APC angular position spread (rad)',
+    muC: 'APC preferred curvature',
+    sigmaC: 'APC curvature spread',
+    shuffledR: 'APC r, shuffled control',
+    randomWeightsR: 'APC r, random weights',
+    ti: 'TI',
+    randomWeightsTi: 'TI, random weights',
+    naturalToShapeRatio: 'natural/shape',
+  }, columns);
+}
+
 /** Any run: one row per result with its key and scalar fields. */
 function genericTable(results: ResultRecord[]): Table {
   return tableOf(results.map((r) => ({ key: r.key, ...scalarFields(r.data) })), {}, ['key']);
 }
 
-/** The table a run's export gives: its own summary where the analysis has one, else a row per result. */
+/** The table a run's export gives: one row per unit where the analysis measures units, its own summary, else a row per result. */
 export function runTable(kind: string, results: ResultRecord[]): Table {
   if (kind === 'scale-invariance') return scaleInvarianceTable(results);
   if (kind === 'ablation') return ablationTable(results) ?? genericTable(results);
   if (kind === 'diverse') return summaryTable(diverseResults, results) ?? genericTable(results);
-  if (kind === 'shapes') return summaryTable(shapesResults, results) ?? genericTable(results);
+  if (kind === 'shapes') return shapesTable(results) ?? summaryTable(shapesResults, results) ?? genericTable(results);
   return genericTable(results);
 }
 

@@ -166,3 +166,31 @@ test('a finished run is edited and run again, and deleted after a confirmation',
   await expect(apiCall(page, target, 'results.list', { runId: quickRunId })).rejects.toThrow(`no run ${quickRunId}`);
   await expect(jobRow(page, rerunId)).toBeVisible();
 });
+
+test('a run that failed on a bad setting offers to edit that setting and run again', async ({ page, target, scratchDir }) => {
+  test.setTimeout(5 * 60_000);
+  // The folder passes the check (it holds a .png) but its image cannot be decoded: the run fails.
+  const broken = path.join(scratchDir, 'broken-images');
+  fs.mkdirSync(broken, { recursive: true });
+  fs.writeFileSync(path.join(broken, 'a.png'), 'not a PNG');
+  const form = await openForm(page);
+  await form.getByTestId('field-kind').selectOption('shapes');
+  await form.getByTestId('field-modelId').selectOption('builtin:corner');
+  await form.getByTestId('preset-quick').check();
+  await form.getByTestId('field-naturalImages').fill(broken);
+  await form.getByTestId('start-run').click();
+  await expect(form).toBeHidden();
+  const failedId = Number(await page.getByTestId('run-header').getAttribute('data-run-id'));
+  await expect(jobRow(page, failedId)).toHaveAttribute('data-status', 'failed', { timeout: 4 * 60_000 });
+
+  await page.getByTestId('run-header').getByTestId('header-edit-rerun').click();
+  await expect(form).toBeVisible();
+  await expect(form.getByTestId('field-naturalImages')).toHaveValue(broken);
+  await form.getByTestId('field-naturalImages').fill('');
+  await form.getByTestId('start-run').click();
+  await expect(form).toBeHidden();
+  const fixedId = Number(await page.getByTestId('run-header').getAttribute('data-run-id'));
+  const fixed = await waitDone(page, target, fixedId, 4 * 60_000);
+  const failed = await apiCall<RunInfo>(page, target, 'runs.get', { runId: failedId });
+  expect(fixed.settings).toEqual({ ...failed.settings, naturalImages: null });
+});

@@ -6,9 +6,8 @@ import type { CollectionSummary } from '../../shared/curation';
 import { FIGURE_PRESETS, type ExportedFile, type FigurePreset, type FigureSpec, type PanelSpec } from '../../shared/figures';
 import { importProjectArchive } from '../data-export/archive';
 import { ProjectDb } from '../services/project-db';
-import type { Workbench } from '../services/workbench';
 import type { ParsedArgs } from './args';
-import { call, openForReading, out } from './common';
+import { call, openForReading, out, type ProjectReader } from './common';
 
 export const EXPORT_HELP = `  export figure (--collection NAME | --units 1,2,3) --out FILE [--panels units,si-lc]
          [--preset one-column|one-and-half-column|two-column | --width 174 --unit mm|in]
@@ -44,7 +43,7 @@ function formatOf<F extends string>(args: ParsedArgs, file: string, formats: rea
   return named as F;
 }
 
-async function collection(wb: Workbench, name: string): Promise<CollectionSummary> {
+async function collection(wb: ProjectReader, name: string): Promise<CollectionSummary> {
   const all = await call(wb, 'collections.list');
   const found = all.find((c) => c.name.toLowerCase() === name.toLowerCase());
   if (!found) throw new ApiError('not_found', `no collection "${name}"; collections: ${all.map((c) => c.name).join(', ') || 'none yet'}`);
@@ -58,7 +57,7 @@ function printExported(args: ParsedArgs, file: ExportedFile): void {
 
 const FIGURE_USAGE = 'artiphys export figure (--collection NAME | --units 1,2,3) --out FILE [--panels units,si-lc]';
 
-async function figureSpec(wb: Workbench, args: ParsedArgs, file: string): Promise<FigureSpec> {
+async function figureSpec(wb: ProjectReader, args: ParsedArgs, file: string): Promise<FigureSpec> {
   let unitIds: number[];
   if (typeof args.flags.collection === 'string') {
     unitIds = (await collection(wb, args.flags.collection)).unitIds;
@@ -98,7 +97,7 @@ export async function exportCommand(sub: string | undefined, args: ParsedArgs): 
     throw new ApiError('bad_request', 'usage: artiphys export figure|table|arrays ... --out FILE ("artiphys --help" shows the options)');
   }
   const file = path.resolve(required(args, 'out', `artiphys export ${sub} ... --out FILE`));
-  const wb = openForReading(args);
+  const wb = await openForReading(args);
   try {
     if (sub === 'figure') {
       const figure = await figureSpec(wb, args, file);
@@ -130,7 +129,7 @@ export async function exportCommand(sub: string | undefined, args: ParsedArgs): 
 export async function projectArchiveCommand(sub: 'export' | 'import', args: ParsedArgs): Promise<number> {
   if (sub === 'export') {
     const file = path.resolve(required(args, 'out', 'artiphys project export --out FILE.artiphys-archive [--project P]'));
-    const wb = openForReading(args);
+    const wb = await openForReading(args);
     try {
       const r = await call(wb, 'project.exportArchive', { path: file });
       out(args, r, () => [`wrote ${r.path} (${r.bytes} bytes)`, ...r.files.map((f) => `  ${f}`)].join('\n'));

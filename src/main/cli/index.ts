@@ -201,9 +201,9 @@ async function project(sub: string | undefined, args: ParsedArgs): Promise<numbe
     return 0;
   }
   if (sub === 'info') {
-    const wb = (await common()).openForReading(args);
-    const info = wb.project.info();
-    wb.close();
+    const { call, openForReading } = await common();
+    const wb = await openForReading(args);
+    const info = await call(wb, 'project.info').finally(() => wb.close());
     out(args, info, () =>
       [`${info.path} (schema ${info.schemaVersion}, created ${info.createdAt})`, ...Object.entries(info.counts).map(([k, v]) => `  ${k}: ${v}`)].join('\n'),
     );
@@ -238,9 +238,8 @@ async function serveCommand(args: ParsedArgs): Promise<number> {
 async function models(sub: string | undefined, args: ParsedArgs): Promise<number> {
   const { call, openForReading, openWorkbench } = await common();
   if (sub === 'list') {
-    const wb = openForReading(args);
-    const list = await call(wb, 'models.list');
-    wb.close();
+    const wb = await openForReading(args);
+    const list = await call(wb, 'models.list').finally(() => wb.close());
     out(args, list, () => list.map((m) => `${m.id.padEnd(36)} ${m.format.padEnd(8)} ${m.layerCount} layers  ${m.name}`).join('\n'));
     return 0;
   }
@@ -428,7 +427,7 @@ async function runs(sub: string | undefined, args: ParsedArgs): Promise<number> 
     }
     return waitForRun(wb, run, args);
   }
-  const wb = openForReading(args);
+  const wb = await openForReading(args);
   try {
     if (sub === 'list') {
       const list = await call(wb, 'runs.list', {});

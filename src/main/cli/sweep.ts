@@ -10,7 +10,7 @@ import { createSweep } from '../services/sweep-create';
 import type { SweepRecord } from '../services/sweep-db';
 import { forTerminal } from '../terminal-text';
 import { settingsFromFlags, type ParsedArgs } from './args';
-import { isModelFile, modelIdForFile, openForReading, openWorkbench, out } from './common';
+import { isModelFile, modelIdForFile, openProjectFile, openWorkbench, out } from './common';
 import { jsonEvent } from './output';
 import { runRequest } from './run-request';
 
@@ -109,7 +109,7 @@ function shardLines(sweep: SweepRecord): string[] {
 }
 
 async function show(sub: 'list' | 'show', args: ParsedArgs): Promise<number> {
-  const wb = openForReading(args);
+  const wb = openProjectFile(args);
   try {
     if (sub === 'list') {
       const list = wb.project.sweeps.list();
@@ -168,7 +168,7 @@ async function exportSlurm(args: ParsedArgs): Promise<number> {
   const f = args.flags;
   if (typeof f.slurm !== 'string') throw new ApiError('bad_request', 'usage: artiphys sweep export <id> --slurm DIR [--partition P] [--time T] ...');
   const { exportSlurm: write, shellQuote } = await import('../services/sweep-slurm');
-  const wb = openForReading(args);
+  const wb = openProjectFile(args);
   try {
     const text = (k: string) => (f[k] !== undefined ? String(f[k]) : undefined);
     const int = (k: string) => {

@@ -20,6 +20,8 @@ export interface ComposedFigure {
   heightAttr: string;
   /** Runs whose results the figure shows, ascending. */
   runIds: number[];
+  /** What each format's metadata calls the figure: its own title, or a generic name. */
+  title: string;
 }
 
 /** Sizes in points. */
@@ -90,5 +92,6 @@ export function composeFigure(f: Figure, source: FigureSource): ComposedFigure {
     heightAttr: f.height !== undefined ? length(f.height, f.unit) : length(fromPoints(contentHeight, width.unit), width.unit),
     runIds: [...new Set(drawings.flatMap((d) => d.drawing.runIds))].sort((a, b) => a - b),
     contentHeightPt: contentHeight,
+    title: f.title?.trim() || 'Artiphys figure',
   };
 }

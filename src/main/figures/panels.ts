@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { ApiError } from '../../shared/api/contract';
 import { SI_LC_AXIS_TITLES, siLcAxis } from '../../shared/analyses/si-lc';
 import type { panelSpec } from '../../shared/figures';
+import { plural } from '../../shared/plural';
 import type { FigureUnit } from '../services/gallery-db';
 import { esc, n, pngImage, text } from './svg';
 
@@ -72,7 +73,9 @@ function chartPanel(svg: string, runIds: number[], width: number): PanelDrawing 
 
 // ---- a grid of units, each with its images in a row under a caption ----
 
-function unitsPanel(units: FigureUnit[], perUnit: number, width: number, source: FigureSource): PanelDrawing {
+function unitsPanel(units: FigureUnit[], asked: number, width: number, source: FigureSource): PanelDrawing {
+  // As many places per unit as the unit with the most images has (up to the number asked): no empty column.
+  const perUnit = Math.max(1, Math.min(asked, Math.max(0, ...units.map((u) => u.images.length))));
   const size = Math.min(MAX_UNIT_IMAGE, (width - (perUnit - 1) * IMAGE_GAP) / perUnit);
   const blockWidth = perUnit * size + (perUnit - 1) * IMAGE_GAP;
   const perRow = Math.max(1, Math.floor((width + UNIT_GAP) / (blockWidth + UNIT_GAP)));
@@ -88,21 +91,15 @@ function unitsPanel(units: FigureUnit[], perUnit: number, width: number, source:
         const bx = x + (i % perRow) * (blockWidth + UNIT_GAP);
         const by = y + Math.floor(i / perRow) * (rowHeight + UNIT_GAP);
         parts.push(text(bx, by + CAPTION_SIZE, caption(u), { size: CAPTION_SIZE, maxWidth: blockWidth }));
-        for (let k = 0; k < perUnit; k++) {
-          const ix = bx + k * (size + IMAGE_GAP);
-          const iy = by + CAPTION_HEIGHT;
-          const stored = u.images[k] ? source.image(u.images[k].imageId) : null;
-          // A unit with fewer images than the others keeps its places, outlined.
-          parts.push(
-            stored
-              ? pngImage(ix, iy, size, size, stored.png)
-              : `<rect x="${n(ix)}" y="${n(iy)}" width="${n(size)}" height="${n(size)}" fill="none" stroke="#ccc" stroke-width="0.5"/>`,
-          );
-        }
+        // Only the images the unit has: a unit with fewer leaves blank space, not outlined slots.
+        u.images.slice(0, perUnit).forEach((im, k) => {
+          const stored = source.image(im.imageId);
+          if (stored) parts.push(pngImage(bx + k * (size + IMAGE_GAP), by + CAPTION_HEIGHT, size, size, stored.png));
+        });
       });
       return parts.join('');
     },
-    runIds: units.flatMap((u) => u.images.map((im) => im.runId)),
+    runIds: units.flatMap((u) => u.images.slice(0, perUnit).map((im) => im.runId)),
   };
 }
 
@@ -149,7 +146,9 @@ function siLcPanel(units: FigureUnit[], width: number): PanelDrawing {
         );
       }
       if (points.length < units.length) {
-        const note = points.length ? `${points.length} of ${units.length} units have SI and LC` : 'no unit has SI and LC: run diverse with indices';
+        const note = points.length
+          ? `${points.length} of ${plural(units.length, 'unit')} ${points.length === 1 ? 'has' : 'have'} SI and LC`
+          : 'no unit has SI and LC: run diverse with indices';
         parts.push(text(right, top + TICK_SIZE, note, { size: TICK_SIZE, anchor: 'end', fill: GREY, maxWidth: right - left }));
       }
       return parts.join('');

@@ -1,6 +1,7 @@
 // A composed figure as a file: SVG (fonts embedded as subsets), PDF (pdfkit, fonts embedded as
 // subsets) or PNG (resvg) at a resolution, each carrying the figure's provenance in its own
-// metadata: an SVG <metadata> element, a PDF Info entry, a PNG iTXt chunk.
+// metadata: an SVG <metadata> element, a PDF Info entry, a PNG iTXt chunk; and its title in each
+// format's own place for it: SVG <title>, PDF Info Title, PNG Title text chunk.
 import zlib from 'node:zlib';
 import { Resvg } from '@resvg/resvg-js';
 import PDFDocument from 'pdfkit';
@@ -21,6 +22,7 @@ function svgDocument(fig: ComposedFigure, provenance: Provenance, opts: { head?:
     `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" version="1.1" ` +
       `width="${width}" height="${height}" viewBox="0 0 ${n(fig.widthPt)} ${n(fig.contentHeightPt)}" ` +
       `font-family="${FIGURE_FONT_FAMILY}">`,
+    `<title>${esc(fig.title)}</title>`,
     `<metadata id="${PROVENANCE_KEY}">${esc(JSON.stringify(provenance))}</metadata>`,
     opts.head ?? '',
     `<rect x="0" y="0" width="${n(fig.widthPt)}" height="${n(fig.contentHeightPt)}" fill="#fff"/>`,
@@ -61,7 +63,7 @@ export function figurePdf(fig: ComposedFigure, provenance: Provenance): Promise<
     size: [fig.widthPt, fig.heightPt],
     margin: 0,
     info: {
-      Title: 'Artiphys figure',
+      Title: fig.title,
       Creator: `Artiphys ${provenance.appVersion}`,
       Subject: `runs ${provenance.runIds.join(', ') || 'none'}; config ${provenance.configHash}`,
     },
@@ -102,17 +104,16 @@ export function figurePng(fig: ComposedFigure, dpi: number, provenance: Provenan
     background: '#ffffff',
   });
   const png = Buffer.from(resvg.render().asPng());
-  return withPngChunks(png, dpi, {
-    Software: `Artiphys ${provenance.appVersion}`,
-    [PROVENANCE_KEY]: JSON.stringify(provenance),
-  });
+  // Title and Software where viewers look for them (tEXt); the provenance JSON always as UTF-8 (iTXt).
+  return withPngChunks(png, dpi, { Title: fig.title, Software: `Artiphys ${provenance.appVersion}` }, { [PROVENANCE_KEY]: JSON.stringify(provenance) });
 }
 
 /**
  * The PNG with its resolution (pHYs, so page-layout programs place it at its printed size) and
- * text entries (uncompressed iTXt, UTF-8) added; both go right after the header chunk.
+ * text entries added, right after the header chunk: `text` as tEXt where it is Latin-1 (what
+ * most viewers show) and `utf8` as uncompressed iTXt, as is any text Latin-1 cannot hold.
  */
-function withPngChunks(png: Buffer, dpi: number, entries: Record<string, string>): Buffer {
+function withPngChunks(png: Buffer, dpi: number, text: Record<string, string>, utf8: Record<string, string>): Buffer {
   const IHDR_END = 8 + 12 + 13;
   const chunks: Buffer[] = [];
   if (!chunkTypes(png).includes('pHYs')) {
@@ -123,7 +124,12 @@ function withPngChunks(png: Buffer, dpi: number, entries: Record<string, string>
     phys[8] = 1; // unit: metre
     chunks.push(pngChunk('pHYs', phys));
   }
-  for (const [keyword, value] of Object.entries(entries)) {
+  const latin1 = (v: string) => /^[\x20-\x7e\xa0-\xff\n]*$/.test(v);
+  for (const [keyword, value] of Object.entries(text).filter(([, v]) => latin1(v))) {
+    chunks.push(pngChunk('tEXt', Buffer.concat([Buffer.from(keyword, 'latin1'), Buffer.from([0]), Buffer.from(value, 'latin1')])));
+  }
+  const international = { ...Object.fromEntries(Object.entries(text).filter(([, v]) => !latin1(v))), ...utf8 };
+  for (const [keyword, value] of Object.entries(international)) {
     // keyword, NUL, compression flag 0, method 0, empty language tag and translated keyword (NUL each), text
     chunks.push(pngChunk('iTXt', Buffer.concat([Buffer.from(keyword, 'latin1'), Buffer.from([0, 0, 0, 0, 0]), Buffer.from(value, 'utf8')])));
   }

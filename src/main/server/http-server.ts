@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ApiError, type CallAnswer } from '../../shared/api/contract';
 import type { Workbench } from '../services/workbench';
+import { removeServerFile, writeServerFile } from './server-file';
 
 export interface ServeOptions {
   host?: string;
@@ -72,6 +73,8 @@ export async function serve(wb: Workbench, opts: ServeOptions): Promise<RunningS
       throw new HttpError(400, 'the request URL cannot be read');
     }
     if (!authorized(req, url)) {
+      // A browser (a bare URL typed or bookmarked) gets a page saying how to get in; API clients get JSON.
+      if (req.method === 'GET' && /\btext\/html\b/.test(req.headers.accept ?? '')) return sendTokenPage(res, url.searchParams.has('token'));
       sendJson(res, 401, { ok: false, error: { code: 'unauthorized', message: 'missing or wrong token: open the URL that "artiphys serve" printed' } });
       return;
     }
@@ -102,12 +105,32 @@ export async function serve(wb: Workbench, opts: ServeOptions): Promise<RunningS
     server.listen(opts.port ?? 0, host, () => resolve());
   });
   port = (server.address() as AddressInfo).port;
+  // Beside the open project, where the CLI looks for it (a server on another interface is not announced).
+  const announce = host === '127.0.0.1' || host === 'localhost';
+  let announced: string | null = null;
+  const announceProject = (project: string) => {
+    if (!announce) return;
+    if (announced) removeServerFile(announced);
+    announced = null;
+    try {
+      writeServerFile({ pid: process.pid, url: `http://${host}:${port}`, token, project });
+      announced = project;
+    } catch {
+      // A folder the server cannot write beside the project: the CLI then reads the project read-only.
+    }
+  };
+  announceProject(wb.project.path);
+  const offProject = wb.onEvent((e) => {
+    if (e.type === 'project.changed') announceProject(e.path);
+  });
   return {
     url: `http://${host}:${port}/?token=${token}`,
     token,
     port,
     close: () =>
       new Promise<void>((resolve) => {
+        offProject();
+        if (announced) removeServerFile(announced);
         for (const c of wss.clients) c.terminate();
         wss.close();
         server.closeAllConnections();
@@ -195,6 +218,23 @@ async function readBody(req: http.IncomingMessage): Promise<unknown> {
   } catch {
     return undefined; // parseCall answers with a clear bad_request
   }
+}
+
+/** The 401 page for browsers: where the token comes from, with no project data. */
+function sendTokenPage(res: http.ServerResponse, wrongToken: boolean): void {
+  const page = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Artiphys: token needed</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:40em;margin:12vh auto;padding:0 1em;color:#222}code{background:#f1f3f5;padding:1px 4px;border-radius:3px}</style>
+</head><body>
+<h1>This Artiphys workbench needs its token</h1>
+<p>${wrongToken ? 'The token in this address is not the one this server expects.' : 'This address has no token.'} The server admits only the browser that opens the address it printed when it started, which carries a random token:</p>
+<p><code>Open http://127.0.0.1:PORT/?token=…</code></p>
+<p>Find that line in the terminal where <code>artiphys serve</code> runs (or start it again to get a new one), and open the whole address. After that, this browser keeps the token in a cookie until it closes.</p>
+</body></html>
+`;
+  res.writeHead(401, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+  res.end(page);
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown, close = false): void {

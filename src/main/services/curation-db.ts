@@ -5,6 +5,7 @@
 import type Database from 'better-sqlite3';
 import { ApiError } from '../../shared/api/contract';
 import type { CollectionSummary, CurationStep } from '../../shared/curation';
+import { plural } from '../../shared/plural';
 
 interface CollectionState {
   id: number;
@@ -32,7 +33,6 @@ const HISTORY_LIMIT = 1000;
 
 export const unitNoteTarget = (unitId: number) => `unit/${unitId}`;
 const now = () => new Date().toISOString();
-const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 export class CurationDb {
   constructor(private readonly db: Database.Database) {}

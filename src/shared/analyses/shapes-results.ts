@@ -193,3 +193,13 @@ export function sharedHistograms(sets: ArrayLike<number>[], bins: number): Histo
 export function rankStimuli(responses: ArrayLike<number>): number[] {
   return Array.from(responses, (_, k) => k).sort((a, b) => responses[b] - responses[a]);
 }
+
+/** Each unit's largest response to a shape (responses are [stimulus, channel]). */
+export function maxResponses(layer: LayerShapes): Float32Array {
+  const out = new Float32Array(layer.channels).fill(-Infinity);
+  for (let i = 0; i < layer.responses.length; i++) out[i % layer.channels] = Math.max(out[i % layer.channels], layer.responses[i]);
+  return out;
+}
+
+/** Whether a unit responds to no shape at all (its largest response is 0 or below): a silent unit. */
+export const isSilent = (max: Float32Array, unit: number): boolean => !(max[unit] > 0);

@@ -66,7 +66,7 @@ function line(xs: number[], ys: number[]): { slope: number; worst: number } {
 }
 
 describe('export.figure', () => {
-  it('a unit grid shows each unit\'s card images in the gallery\'s order, outlining places it has no image for', async () => {
+  it('a unit grid shows each unit\'s card images in the gallery\'s order, with no empty places', async () => {
     const units = cards().slice(0, 5);
     const svg = bytesOf(await exportFigure({ panels: [{ kind: 'units', unitIds: units.map((c) => c.unitId), imagesPerUnit: 4 }], format: 'svg' })).toString('utf8');
     const hrefs = elements(svg, 'image').map((a) => a['xlink:href']);
@@ -75,10 +75,11 @@ describe('export.figure', () => {
     expect(hrefs).toEqual(expected);
     for (const c of units) expect(svg).toContain(`>conv2 · ${c.channel}</text>`);
 
-    // Six places per unit, four images each: two outlined places per unit.
+    // Six asked, four images each: the layout has four places per unit, as wide as with four asked.
     const wide = bytesOf(await exportFigure({ panels: [{ kind: 'units', unitIds: units.map((c) => c.unitId), imagesPerUnit: 6 }], format: 'svg' })).toString('utf8');
     expect(elements(wide, 'image')).toHaveLength(units.length * 4);
-    expect(elements(wide, 'rect').filter((r) => r.stroke === '#ccc')).toHaveLength(units.length * 2);
+    expect(elements(wide, 'rect').filter((r) => r.fill === 'none')).toHaveLength(0);
+    expect(elements(wide, 'image').map((im) => [im.x, im.y, im.width])).toEqual(elements(svg, 'image').map((im) => [im.x, im.y, im.width]));
   });
 
   it('the PNG holds each unit image where the SVG places it, at the requested width in pixels', async () => {
@@ -120,6 +121,9 @@ describe('export.figure', () => {
     expect(y.slope, 'LC grows upwards').toBeLessThan(0);
     expect(Math.max(x.worst, y.worst), 'rounded to 0.01 pt').toBeLessThan(0.01);
     if (indexed.length < all.length) expect(svg).toContain(`${indexed.length} of ${all.length} units have SI and LC`);
+    // One unit is "1 unit", and the one point it has "has" them.
+    const one = bytesOf(await exportFigure({ panels: [{ kind: 'si-lc', unitIds: [indexed[0].unitId, all.find((c) => !indexed.includes(c))!.unitId] }], format: 'svg' })).toString('utf8');
+    expect(one).toContain('1 of 2 units has SI and LC');
     // The scatter draws the diverse run's values and nothing of the feature-vis run.
     expect(file.provenance.runIds).toEqual([fixture.diverseRunId]);
   });
@@ -198,6 +202,21 @@ describe('export.figure', () => {
     expect(JSON.parse(provenanceChunk.subarray('ArtiphysProvenance'.length + 5).toString('utf8'))).toEqual(pngFile.provenance);
     // Same runs, same settings: the same hash in every format.
     expect(new Set([svgFile, pdfFile, pngFile].map((f) => f.provenance.configHash)).size).toBe(1);
+  });
+
+  it('every format names the figure by its own title: SVG <title>, PDF Info Title, PNG Title text', async () => {
+    const panels: FigureSpec['panels'] = [{ kind: 'units', unitIds: allUnitIds().slice(0, 2) }];
+    const svg = bytesOf(await exportFigure({ title: 'Figure 3: texture & shape units', panels, format: 'svg' })).toString('utf8');
+    expect(/<svg\b[^>]*>\s*<title>([^<]*)<\/title>/.exec(svg)?.[1]).toBe('Figure 3: texture &amp; shape units');
+    const pdf = await PDFDocument.load(bytesOf(await exportFigure({ title: 'Figure 3: texture & shape units', panels, format: 'pdf' })), { updateMetadata: false });
+    expect(pdf.getTitle()).toBe('Figure 3: texture & shape units');
+    const png = bytesOf(await exportFigure({ title: 'Figure 3: texture & shape units', panels, format: 'png', dpi: 72 }));
+    const text = pngChunks(png).filter((c) => c.type === 'tEXt').map((c) => c.data.toString('latin1'));
+    expect(text).toContain('Title\0Figure 3: texture & shape units');
+    // A title Latin-1 cannot hold goes into an iTXt chunk, as UTF-8.
+    const greek = bytesOf(await exportFigure({ title: 'λ* units', panels, format: 'png', dpi: 72 }));
+    const itxt = pngChunks(greek).filter((c) => c.type === 'iTXt').map((c) => c.data);
+    expect(itxt.some((d) => d.toString('latin1').startsWith('Title\0') && d.subarray('Title'.length + 5).toString('utf8') === 'λ* units')).toBe(true);
   });
 
   it('a chart panel is nested as an svg element with its drawing and text, credited to its runs', async () => {

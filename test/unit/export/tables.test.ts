@@ -8,6 +8,7 @@ import { dataExportHandlers } from '../../../src/main/services/handlers/data-exp
 import { ProjectDb } from '../../../src/main/services/project-db';
 import type { ResultRecord, RunSummary } from '../../../src/shared/domain';
 import type { Provenance } from '../../../src/shared/figures';
+import { decodeFloat32 } from '../../../src/shared/float-codec';
 import { runTable, tableCsv, type Table } from '../../../src/shared/tables';
 import { tempDir } from '../../helpers/temp';
 import { projectContext } from './context';
@@ -77,7 +78,7 @@ beforeAll(async () => {
 afterAll(() => ctx.close());
 
 describe('export.table of a run', () => {
-  it('writes the shapes summary as CSV: provenance comments, a header of the summary columns, one record per layer', async () => {
+  it('writes the shapes run per unit as CSV: provenance comments, a header of the table columns, one record per channel of every layer', async () => {
     const out = path.join(dir, 'summary.csv');
     const file = await handlers['export.table']({ format: 'csv', runId: run.id, path: out });
     expect(file).toMatchObject({ path: out, fileName: 'summary.csv', mime: 'text/csv', base64: '' });
@@ -91,11 +92,21 @@ describe('export.table of a run', () => {
       `# config-hash: ${file.provenance.configHash}`,
       `# created: ${file.provenance.createdAt}`,
     ]);
-    const summary = ctx.project.listResults(run.id).find((r) => r.key === 'summary')!.data as { columns: string[]; table: Record<string, unknown>[] };
-    expect(records[0]).toEqual(summary.columns);
-    expect(records.slice(1)).toEqual(summary.table.map((row) => summary.columns.map((c) => expectedField(row[c]))));
-    expect(records.slice(1).map((r) => r[0])).toEqual(['subunits', 'response']);
-    expect(Number(records[1][1])).toBeGreaterThan(0); // median APC r of the subunits: a real number
+    expect(records[0].slice(0, 5)).toEqual(['layer', 'channel', 'maxResponse', 'silent', 'apcR']);
+    // One record per unit, read back against the stored arrays (not the 2-row per-layer medians).
+    const layers = ctx.project.listResults(run.id).filter((r) => r.key.startsWith('layer/'));
+    const expected = layers.flatMap((l) => {
+      const d = l.data as { layer: string; channels: number; responses: string; apc: { r: string } };
+      const responses = decodeFloat32(d.responses);
+      const r = decodeFloat32(d.apc.r);
+      return Array.from({ length: d.channels }, (_, c) => {
+        const max = Math.max(...responses.filter((_, i) => i % d.channels === c));
+        return [d.layer, String(c), String(max), String(max <= 0), Number.isFinite(r[c]) ? String(r[c]) : ''];
+      });
+    });
+    expect(expected.length).toBeGreaterThan(2);
+    expect(records.slice(1).map((rec) => rec.slice(0, 5))).toEqual(expected);
+    expect(new Set(records.slice(1).map((rec) => rec[0]))).toEqual(new Set(['subunits', 'response']));
   });
 
   it('writes the same table as JSON {provenance, columns, rows}, returned in memory without a path', async () => {
@@ -108,14 +119,10 @@ describe('export.table of a run', () => {
     };
     expect(doc.provenance).toEqual(file.provenance);
     expect(doc.provenance).toMatchObject({ app: 'Artiphys', project: db.path, runIds: [run.id] });
-    const summary = ctx.project.listResults(run.id).find((r) => r.key === 'summary')!.data as {
-      columns: string[];
-      labels: Record<string, string>;
-      table: Record<string, unknown>[];
-    };
-    expect(doc.columns).toEqual(summary.columns.map((key) => ({ key, label: summary.labels[key] ?? key })));
-    const finite = (v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v ?? null);
-    expect(doc.rows).toEqual(summary.table.map((row) => Object.fromEntries(summary.columns.map((c) => [c, finite(row[c])]))));
+    const table = runTable('shapes', ctx.project.listResults(run.id));
+    expect(doc.columns).toEqual(table.columns.map((key) => ({ key, label: table.labels[key] ?? key })));
+    expect(doc.columns.find((c) => c.key === 'apcR')?.label).toBe('APC r');
+    expect(doc.rows).toEqual(table.rows);
   });
 
   it('hashes the runs\' configuration: the same for the same run, different when the settings differ', async () => {

@@ -47,6 +47,21 @@ describe('artiphys serve', () => {
     expect((await call({ method: 'app.info' }, { authorization: 'Bearer nope' })).status).toBe(401);
   });
 
+  it('answers a browser without the token with a page that says how to get it, and API clients with JSON', async () => {
+    const html = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
+    const page = await fetch(`${base}/`, { headers: html });
+    expect(page.status).toBe(401);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    const text = await page.text();
+    expect(text).toContain('artiphys serve');
+    expect(text).toContain('?token=');
+    expect(text).not.toContain(server.token);
+    expect(await (await fetch(`${base}/?token=wrong`, { headers: html })).text()).toContain('not the one this server expects');
+    const api = await fetch(`${base}/`, { headers: { accept: 'application/json' } });
+    expect(api.status).toBe(401);
+    expect(await api.json()).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+  });
+
   it('serves the workbench with the token and sets a same-site cookie for its assets', async () => {
     const page = await fetch(server.url);
     expect(page.status).toBe(200);
