@@ -54,6 +54,16 @@ export interface SweepShard {
 
 export type ShardState = 'pending' | 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
+/** Where a shard stands: its state, run, tries, worker, error and step count. */
+export interface ShardStatus {
+  state: ShardState;
+  runId: number | null;
+  attempts: number;
+  worker: string | null;
+  error: string | null;
+  progress: { step: number; total: number };
+}
+
 /** A sweep as the project records it, with every shard's state (API `sweeps.list`). */
 export interface SweepSummary {
   id: number;
@@ -62,18 +72,7 @@ export interface SweepSummary {
   kind: SweepKind;
   state: ReturnType<typeof sweepState>;
   createdAt: string;
-  shards: {
-    index: number;
-    modelId: string;
-    layer: string;
-    units: number[] | null;
-    state: ShardState;
-    runId: number | null;
-    attempts: number;
-    worker: string | null;
-    error: string | null;
-    progress: { step: number; total: number };
-  }[];
+  shards: (Pick<SweepShard, 'index' | 'modelId' | 'layer' | 'units'> & ShardStatus)[];
 }
 
 /** A shard's finished run as it travels back to the owner (queue return value, shard project). */

@@ -4,18 +4,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { ApiError } from '../../shared/api/errors';
-import { canonicalJson, shardSweep, sweepState, type ShardOutcome, type ShardState, type SweepShard, type SweepSpec } from '../../shared/sweeps';
+import { canonicalJson, shardSweep, sweepState, type ShardOutcome, type ShardState, type ShardStatus, type SweepShard, type SweepSpec } from '../../shared/sweeps';
 import { APP_VERSION } from '../version';
 import type { ProjectDb } from './project-db';
 
-export interface StoredShard extends SweepShard {
+export interface StoredShard extends SweepShard, ShardStatus {
   digest: string;
-  state: ShardState;
-  runId: number | null;
-  attempts: number;
-  worker: string | null;
-  error: string | null;
-  progress: { step: number; total: number };
 }
 
 export interface SweepRecord {
