@@ -69,7 +69,7 @@ test('a preset, its time estimate on this backend, and the start (VGG-19 relu3_1
   await expect(time).toHaveText(/^≈ \d+ (s|min) on \w+/, { timeout: ESTIMATE_TIMEOUT_MS });
   const backend = (await apiCall<{ backend: { name: string } }>(page, target, 'app.info', {})).backend.name;
   await expect(time).toContainText(`on ${backend}`);
-  await expect(form.getByTestId('estimate-detail')).toContainText('100 steps × 1 unit × 4 lambdas + texture ×');
+  await expect(form.getByTestId('estimate-detail')).toContainText('100 steps × 1 unit × 4 passes (lambdas and texture) ×');
   // Timed when the unit was chosen (paper defaults, the same model, layer and batch), or now.
   await expect(form.getByTestId('estimate-detail')).toContainText(/per unit-step \((timed now|timing reused)\)/);
   const quickSeconds = Number(await time.getAttribute('data-seconds'));
@@ -78,7 +78,7 @@ test('a preset, its time estimate on this backend, and the start (VGG-19 relu3_1
   // Paper defaults: the METHODS sweep (12 lambdas, 1000 steps), priced with the timing just taken.
   await form.getByTestId('preset-paper').check();
   await expect(form.getByTestId('field-maxSteps')).toHaveValue('1000');
-  await expect(form.getByTestId('estimate-detail')).toContainText('1000 steps × 1 unit × 13 lambdas + texture ×', { timeout: 30_000 });
+  await expect(form.getByTestId('estimate-detail')).toContainText('1000 steps × 1 unit × 13 passes (lambdas and texture) ×', { timeout: 30_000 });
   await expect(form.getByTestId('estimate-detail')).toContainText('timing reused');
   const paperSeconds = Number(await time.getAttribute('data-seconds'));
   expect(paperSeconds / quickSeconds).toBeCloseTo((1000 * 13) / (100 * 4), 6);
@@ -89,7 +89,7 @@ test('a preset, its time estimate on this backend, and the start (VGG-19 relu3_1
   await expect(form.getByTestId('field-maxSteps')).toHaveValue('100');
   await form.getByTestId('field-maxSteps').fill('60');
   await expect(form.getByTestId('preset-custom')).toBeChecked();
-  await expect(form.getByTestId('estimate-detail')).toContainText('60 steps × 1 unit × 4 lambdas + texture ×', { timeout: 30_000 });
+  await expect(form.getByTestId('estimate-detail')).toContainText('60 steps × 1 unit × 4 passes (lambdas and texture) ×', { timeout: 30_000 });
 
   const before = await apiCall<RunInfo[]>(page, target, 'runs.list', {});
   await form.getByTestId('start-run').click();

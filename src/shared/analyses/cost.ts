@@ -51,7 +51,7 @@ export function runCost(kind: string, s: Record<string, unknown>): RunCost | nul
       factors: [
         { label: 'steps', value: steps },
         { label: 'units', value: units.length },
-        { label: s.indices ? 'lambdas + texture' : 'lambdas', value: passes },
+        { label: s.indices ? 'passes (lambdas and texture)' : 'lambdas', value: passes },
       ],
       unitSteps: steps * units.length * passes,
       layer: String(s.layer),

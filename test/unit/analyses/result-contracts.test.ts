@@ -148,11 +148,18 @@ describe('result contracts from real runs', () => {
     expect(ablTable.rows.map((r) => r.intactTop1)).toEqual(summary.intactTop1);
     expect(ablTable.rows.every((r) => r.randomSets === 2)).toBe(true);
 
-    for (const kind of ['diverse', 'shapes'] as const) {
-      const table = runTable(kind, db.listResults(runs[kind].id));
-      const stored = resultsOf(ANALYSES[kind].results, 'summary', db.listResults(runs[kind].id))[0].data;
-      expect(table.columns).toEqual(stored.columns);
-      expect(table.rows).toHaveLength(kind === 'shapes' ? 2 : 1);
+    const diverse = db.listResults(runs.diverse.id);
+    const diverseTable = runTable('diverse', diverse);
+    expect(diverseTable.columns).toEqual(resultsOf(ANALYSES.diverse.results, 'summary', diverse)[0].data.columns);
+    expect(diverseTable.rows).toHaveLength(1);
+
+    // Shapes: a row per unit of every stored layer, its APC r read from that layer's part.
+    const shapeLayers = layerResults(db.listResults(runs.shapes.id));
+    const shapesTable = runTable('shapes', db.listResults(runs.shapes.id));
+    expect(shapesTable.rows.map((r) => `${r.layer}/${r.channel}`)).toEqual(shapeLayers.flatMap((l) => Array.from({ length: l.channels }, (_, c) => `${l.layer}/${c}`)));
+    for (const l of shapeLayers) {
+      const rows = shapesTable.rows.filter((r) => r.layer === l.layer);
+      expect(rows.map((r) => r.apcR)).toEqual(Array.from(l.apc.r ?? [], (v) => (Number.isFinite(v) ? v : null)));
     }
     // Kinds without a table of their own: a row per result, keyed by its stored key.
     const maxTable = runTable('max-image', db.listResults(runs['max-image'].id));

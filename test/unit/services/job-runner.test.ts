@@ -166,7 +166,7 @@ describe('job runner with the engine process', () => {
     expect(first.factors).toEqual([
       { label: 'steps', value: 50 },
       { label: 'units', value: 1 },
-      { label: 'lambdas + texture', value: 4 },
+      { label: 'passes (lambdas and texture)', value: 4 },
     ]);
     expect(first.secondsPerUnitStep).toBeGreaterThan(0);
     expect(first.seconds).toBeCloseTo(first.secondsPerUnitStep! * 200, 9);
