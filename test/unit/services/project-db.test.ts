@@ -153,9 +153,10 @@ describe('project database', () => {
     ProjectDb.open(file, { create: true }).close();
     const holder = `
       import { ProjectDb } from ${JSON.stringify(path.resolve('src/main/services/project-db.ts'))};
-      ProjectDb.open(${JSON.stringify(file)});
+      // Kept referenced: a collected connection would be closed, and its lock with it.
+      const project = ProjectDb.open(${JSON.stringify(file)});
       console.log('open');
-      setInterval(() => {}, 1000);`;
+      setInterval(() => project.path, 1000);`;
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', holder], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
     return new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (d: Buffer) => {
