@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Page, Request } from '@playwright/test';
 import { createGalleryProject } from '../fixtures/gallery-project';
 import { electronBinary, expect, test } from './fixtures';
-import { apiCall, jobRow } from './workbench';
+import { apiCall, jobRow, openProjectPage } from './workbench';
 import type { CollectionSummary, GalleryPage } from '../../src/shared/curation';
 
 test.describe.configure({ mode: 'serial' });
@@ -177,10 +177,8 @@ test('a 5,000-unit layer scrolls without fetching more than the visible cards’
   };
   let switched = false;
   try {
-    await apiCall(page, target, 'project.open', { path: file });
     switched = true;
-    await page.reload();
-    await expect(page.locator('.shell[data-ready="true"]')).toBeVisible();
+    await openProjectPage(page, target, file);
     page.on('request', onRequest);
     await openGallery(page, made.modelId, made.layer);
     const grid = page.getByTestId('unit-grid');

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { electronBinary, expect, test } from './fixtures';
-import { apiCall } from './workbench';
+import { apiCall, openProjectPage } from './workbench';
 
 const desktop = electronBinary();
 test.skip(({ target }) => target === 'desktop' && 'reason' in desktop, 'reason' in desktop ? desktop.reason : '');
@@ -20,8 +20,7 @@ test('shows a sweep with its shards\' states, and a done shard opens its run', a
     '--lambdas', '0,1', '--steps', '3', '--indices', 'false', '--seed', '1', '--title', 'subunit sweep', '--project', file]);
   artiphys(['sweep', 'run', '1', '--project', file]);
   try {
-    await apiCall(page, target, 'project.open', { path: file });
-    await page.reload();
+    await openProjectPage(page, target, file);
     const sweep = page.locator('[data-testid="sweep"][data-sweep-id="1"]');
     await expect(sweep).toHaveAttribute('data-state', 'done');
     await expect(sweep).toContainText('subunit sweep');
@@ -44,8 +43,7 @@ test('the New sweep form records a sweep, runs it on this machine and exports it
   const slurmDir = path.join(scratchDir, `slurm-${target}`);
   artiphys(['project', 'create', file]);
   try {
-    await apiCall(page, target, 'project.open', { path: file });
-    await page.reload();
+    await openProjectPage(page, target, file);
     const fill = async (where: 'local' | 'slurm') => {
       await page.getByTestId('new-sweep').click();
       const form = page.getByTestId('new-sweep-form');

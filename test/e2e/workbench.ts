@@ -36,6 +36,16 @@ export async function openAdvanced(page: Page): Promise<void> {
   await expect(advanced).toHaveAttribute('open', '');
 }
 
+/**
+ * Opens a project through the API and loads the page afresh without its address's route: a
+ * reload would keep the route's `project=` and open the previous project again.
+ */
+export async function openProjectPage(page: Page, target: string, file: string): Promise<void> {
+  await apiCall(page, target, 'project.open', { path: file });
+  await page.goto(page.url().split('#')[0]);
+  await expect(page.locator('.shell[data-ready="true"]')).toBeVisible();
+}
+
 export function jobRow(page: Page, runId: number): Locator {
   return page.locator(`[data-testid="job"][data-run-id="${runId}"]`);
 }
