@@ -7,6 +7,7 @@ import { inputConventionSchema } from '../../../shared/api/contract';
 import type { InputConvention, ModelFormat } from '../../../shared/domain';
 import { ModelFormatError } from '../errors';
 import { parseOnnx } from '../formats/onnx';
+import { readTfjsGraphModel } from '../formats/tfjs-graph';
 import { GraphModel, describeLayers } from '../graph/executor';
 import type { GraphDescription } from '../graph/ir';
 import { planGraph, type Plan } from '../graph/plan';
@@ -56,6 +57,8 @@ export async function inspectModelFile(file: string): Promise<InspectedModel> {
 }
 
 function modelName(file: string): string {
+  // TensorFlow.js models are all called model.json: their folder names them.
+  if (path.basename(file) === 'model.json') return path.basename(path.dirname(path.resolve(file)));
   return path.basename(file).replace(/\.[^.]+$/, '');
 }
 
@@ -78,11 +81,32 @@ async function readModel(file: string, opts: LoadOptions): Promise<ReadModel> {
     }
     case 'keras-h5':
       throw new ModelFormatError(`${file} is a Keras HDF5 file; Keras models are not supported yet (export the model to ONNX)`);
-    case 'tfjs':
-      throw new ModelFormatError(`${file} is a TensorFlow.js model.json; TensorFlow.js models are not supported yet (export the model to ONNX)`);
+    case 'tfjs': {
+      const json = parseJson(bytes, file);
+      if (json.format === 'graph-model' || (isObject(json.modelTopology) && Array.isArray(json.modelTopology.node))) {
+        const desc = await readTfjsGraphModel(json, file);
+        return { format: 'tfjs', plan: planGraph(desc), ...convention(desc, opts) };
+      }
+      throw new ModelFormatError(`${file} is a TensorFlow.js layers model; those are not supported yet (convert it to a graph model or export it to ONNX)`);
+    }
     default:
       throw new ModelFormatError(`${file} is not a model file the engine can read: ${kind}. Supported: ONNX (.onnx)`);
   }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function parseJson(bytes: Uint8Array, file: string): Record<string, unknown> {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (err) {
+    throw new ModelFormatError(`${file}: not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (!isObject(json)) throw new ModelFormatError(`${file}: the JSON is not an object, so not a TensorFlow.js model`);
+  return json;
 }
 
 /** The format by content; for files that are no model at all, a short description of what they are. */
