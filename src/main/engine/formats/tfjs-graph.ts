@@ -8,7 +8,8 @@ import type { AttrValue, ConstTensor, GraphDescription, GraphInput, GraphNode } 
 import { readTfjsWeights, type TfjsWeight } from './tfjs-weights';
 
 /** What a TF tensor is at conversion time: a constant, or a computed tensor of known rank. */
-type Value = { kind: 'const'; value: TfjsWeight } | { kind: 'tensor'; name: string; rank: number };
+type Value = { kind: 'const'; value: TfjsWeight } | Computed;
+type Computed = { kind: 'tensor'; name: string; rank: number };
 
 interface TfNode {
   name: string;
@@ -205,7 +206,7 @@ function boolAttr(node: TfNode, name: string): boolean {
 }
 
 /** NHWC per-axis attribute values (strides, ksize, dilations) → the [H, W] pair; N and C must be 1. */
-function spatialPair(node: TfNode, name: string, dflt: number[]): number[] {
+function spatialPair(node: TfNode, name: string, dflt?: number[]): number[] {
   const v = intsAttr(node, name, dflt);
   if (v.length !== 4 || v[0] !== 1 || v[3] !== 1) throw nodeError(node, `${name} [${v.join(', ')}] must be [1, h, w, 1]`);
   return [v[1], v[2]];
@@ -283,7 +284,7 @@ class Converter {
   }
 
   /** Input i, which must be computed (depend on the image). */
-  tensor(node: TfNode, i: number): { name: string; rank: number } {
+  tensor(node: TfNode, i: number): Computed {
     const v = this.value(node, i);
     if (v.kind === 'const') throw nodeError(node, `input ${i} is a constant; constant subgraphs are not supported`);
     return v;
@@ -309,7 +310,7 @@ class Converter {
     return name;
   }
 
-  private emit(op: string, name: string, inputs: string[], rank: number, attrs: Record<string, AttrValue> = {}): Value {
+  private emit(op: string, name: string, inputs: string[], rank: number, attrs: Record<string, AttrValue> = {}): Computed {
     this.nodes.push({ name, op, inputs, outputs: [name], attrs });
     return { kind: 'tensor', name, rank };
   }
@@ -330,7 +331,7 @@ class Converter {
     return ops;
   }
 
-  conv(node: TfNode, depthwise: boolean, fused: string[]): Value {
+  conv(node: TfNode, depthwise: boolean, fused: string[]): Computed {
     const x = this.tensor(node, 0);
     if (x.rank !== 4) throw nodeError(node, `the input has rank ${x.rank}; expected a rank-4 feature map`);
     if (stringAttr(node, 'data_format', 'NHWC') !== 'NHWC') throw nodeError(node, 'only the NHWC data format is supported');
@@ -377,7 +378,7 @@ class Converter {
     return { pads: { kind: 'ints', value: [p[2], p[4], p[3], p[5]] } };
   }
 
-  activation(node: TfNode, tfOp: string, x: { name: string; rank: number }, name = node.name): Value {
+  activation(node: TfNode, tfOp: string, x: Computed, name = node.name): Computed {
     const op = ACTIVATIONS[tfOp];
     if (tfOp === 'Relu6') {
       const lo = this.initializer(`${name}/min`, [], [0]);
@@ -388,7 +389,7 @@ class Converter {
   }
 
   /** An elementwise op; a constant operand is reordered to broadcast in NCHW as it did in NHWC. */
-  binary(node: TfNode, op: string): Value {
+  binary(node: TfNode, op: string): Computed {
     const [a, b] = [this.value(node, 0), this.value(node, 1)];
     if (a.kind === 'const' && b.kind === 'const') throw nodeError(node, 'both operands are constants; constant subgraphs are not supported');
     const rank = Math.max(a.kind === 'tensor' ? a.rank : 0, b.kind === 'tensor' ? b.rank : 0);
@@ -409,7 +410,7 @@ class Converter {
     return this.emit(op, node.name, [operand(a, 0), operand(b, 1)], rank);
   }
 
-  matMul(node: TfNode, fused: string[]): Value {
+  matMul(node: TfNode, fused: string[]): Computed {
     const a = this.tensor(node, 0);
     if (a.rank !== 2) throw nodeError(node, `the input has rank ${a.rank}; only [batch, features] inputs are supported`);
     const b = this.floats(node, 1, 'the weight matrix', 2);
@@ -426,7 +427,7 @@ class Converter {
     return fused.length > 1 ? this.activation(node, fused[1], out, name('act')) : out;
   }
 
-  pool(node: TfNode, op: 'MaxPool' | 'AveragePool'): Value {
+  pool(node: TfNode, op: 'MaxPool' | 'AveragePool'): Computed {
     const x = this.tensor(node, 0);
     if (x.rank !== 4) throw nodeError(node, `the input has rank ${x.rank}; expected a rank-4 feature map`);
     if (stringAttr(node, 'data_format', 'NHWC') !== 'NHWC') throw nodeError(node, 'only the NHWC data format is supported');
@@ -439,14 +440,14 @@ class Converter {
     return this.emit(op, node.name, [x.name], 4, attrs);
   }
 
-  batchNorm(node: TfNode): Value {
+  batchNorm(node: TfNode): Computed {
     if (boolAttr(node, 'is_training')) throw nodeError(node, 'training mode is not supported (export the model for inference)');
     if (stringAttr(node, 'data_format', 'NHWC') !== 'NHWC') throw nodeError(node, 'only the NHWC data format is supported');
     return this.batchNormOf(node, this.tensor(node, 0), 1, node.name);
   }
 
   /** BatchNormalization of `x` with scale, offset, mean, variance at inputs first.. of the TF node. */
-  private batchNormOf(node: TfNode, x: { name: string; rank: number }, first: number, name: string): Value {
+  private batchNormOf(node: TfNode, x: Computed, first: number, name: string): Computed {
     const params = ['scale', 'offset', 'mean', 'variance'].map((what, k) => {
       const c = this.floats(node, first + k, `the ${what}`, 1);
       return this.initializer(`${name}/${what}`, c.shape, c.data);
@@ -456,12 +457,12 @@ class Converter {
   }
 
   /** Global average pooling: the mean over H and W. */
-  mean(node: TfNode): Value {
+  mean(node: TfNode): Computed {
     const x = this.tensor(node, 0);
     const axes = Array.from(this.constant(node, 1, 'the axes', 'int32').data, (a) => (a < 0 ? a + x.rank : a)).sort();
     if (x.rank !== 4 || axes.join() !== '1,2') throw nodeError(node, `a mean over axes [${axes.join(', ')}] of a rank-${x.rank} tensor is not supported (only over H and W of a feature map)`);
     if (boolAttr(node, 'keep_dims')) return this.emit('GlobalAveragePool', node.name, [x.name], 4);
-    const pooled = this.emit('GlobalAveragePool', `${node.name}/pool`, [x.name], 4) as { name: string };
+    const pooled = this.emit('GlobalAveragePool', `${node.name}/pool`, [x.name], 4);
     return this.emit('Flatten', node.name, [pooled.name], 2);
   }
 
@@ -469,12 +470,12 @@ class Converter {
    * A feature map flattened to [N, C]: the same in NHWC and NCHW only when H = W = 1, which a
    * reshape to [N, C, 1, 1] checks when shapes are inferred (it fails for any other size).
    */
-  private flattenPixel(node: TfNode, x: { name: string }, target: number[]): Value {
-    const check = this.emit('Reshape', `${node.name}/expects_1x1`, [x.name, this.initializer(`${node.name}/1x1`, [4], [0, 0, 1, 1], 'int64')], 4) as { name: string };
+  private flattenPixel(node: TfNode, x: Computed, target: number[]): Computed {
+    const check = this.emit('Reshape', `${node.name}/expects_1x1`, [x.name, this.initializer(`${node.name}/1x1`, [4], [0, 0, 1, 1], 'int64')], 4);
     return this.emit('Reshape', node.name, [check.name, this.initializer(`${node.name}/shape`, [target.length], target, 'int64')], target.length);
   }
 
-  reshape(node: TfNode): Value {
+  reshape(node: TfNode): Computed {
     const x = this.tensor(node, 0);
     const target = Array.from(this.constant(node, 1, 'the target shape', 'int32').data);
     if (target.some((d) => d === 0 || d < -1)) throw nodeError(node, `target shape [${target.join(', ')}] is not supported`);
@@ -491,14 +492,14 @@ class Converter {
     return this.emit('Reshape', node.name, [x.name, this.initializer(`${node.name}/shape`, [target.length], target, 'int64')], target.length);
   }
 
-  squeeze(node: TfNode): Value {
+  squeeze(node: TfNode): Computed {
     const x = this.tensor(node, 0);
     const dims = intsAttr(node, 'squeeze_dims', []).map((a) => (a < 0 ? a + x.rank : a)).sort();
     if (x.rank !== 4 || dims.join() !== '1,2') throw nodeError(node, `squeezing axes [${dims.join(', ')}] of a rank-${x.rank} tensor is not supported (only H and W of a 1x1 feature map)`);
     return this.flattenPixel(node, x, [0, -1]);
   }
 
-  pad(node: TfNode): Value {
+  pad(node: TfNode): Computed {
     const x = this.tensor(node, 0);
     const paddings = this.constant(node, 1, 'the paddings', 'int32');
     if (paddings.shape.join() !== `${x.rank},2`) throw nodeError(node, `paddings have shape [${paddings.shape.join(', ')}] for a rank-${x.rank} input`);
@@ -518,7 +519,7 @@ class Converter {
     return this.emit('Pad', node.name, inputs, x.rank, { mode: { kind: 'string', value: mode } });
   }
 
-  concat(node: TfNode): Value {
+  concat(node: TfNode): Computed {
     const parts = node.inputs.slice(0, -1).map((_, i) => this.tensor(node, i));
     const axisValue = this.constant(node, node.inputs.length - 1, 'the axis', 'int32').data;
     const rank = parts[0]?.rank;
@@ -528,7 +529,7 @@ class Converter {
     return this.emit('Concat', node.name, parts.map((p) => p.name), rank, { axis: { kind: 'int', value: rank === 4 ? (NHWC_TO_NCHW_AXIS[axis] ?? axis) : axis } });
   }
 
-  softmax(node: TfNode): Value {
+  softmax(node: TfNode): Computed {
     const x = this.tensor(node, 0);
     // TF normalizes the last axis: channels, which NCHW keeps at axis 1.
     return this.emit('Softmax', node.name, [x.name], x.rank, { axis: { kind: 'int', value: x.rank === 4 ? 1 : -1 } });
