@@ -79,7 +79,7 @@ export function buildGraphModel(spec: GraphModelSpec, shardName = 'group1-shard1
   }));
   const placeholder = { name: 'x', op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: { dim: spec.input.map((d) => ({ size: String(d) })) } } } };
   const encoded = Object.entries(spec.consts).map(([name, c]) => ({ name, c, ...encode(c) }));
-  const weights = encoded.map(({ name, c, quantization }) => ({ name, shape: c.shape, dtype: c.dtype ?? 'float32', ...(quantization ? { quantization } : {}) }));
+  const weights = encoded.map(({ name, c, quantization }) => ({ name, shape: c.shape, dtype: (c.dtype ?? 'float32') as string, ...(quantization ? { quantization } : {}) }));
   const shard = new Uint8Array(encoded.reduce((a, e) => a + e.bytes.length, 0));
   let offset = 0;
   for (const e of encoded) {
@@ -91,7 +91,7 @@ export function buildGraphModel(spec: GraphModelSpec, shardName = 'group1-shard1
     format: 'graph-model',
     generatedBy: '2.x',
     convertedBy: 'artiphys test builder',
-    modelTopology: { node: [placeholder, ...constNodes, ...spec.nodes], library: {}, versions: { producer: 1808 } },
+    modelTopology: { node: [placeholder, ...constNodes, ...spec.nodes] as TfNodeSpec[], library: {}, versions: { producer: 1808 } },
     signature: { outputs: Object.fromEntries(outputs.map((o) => [`${o}:0`, { name: `${o}:0`, dtype: 'DT_FLOAT' }])) },
     weightsManifest: [{ paths: [shardName], weights }],
   };
