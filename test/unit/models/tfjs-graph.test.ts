@@ -64,7 +64,7 @@ export const MOBILE: GraphModelSpec = {
     { name: 'flat', op: 'Reshape', input: ['gap2', 'flat_shape'] },
     { name: 'fc3', op: 'MatMul', input: ['flat', 'fc3_w'], attr: { transpose_b: b(true) } },
     { name: 'sum', op: 'AddV2', input: ['fc', 'fc2'] },
-    { name: 'sum3', op: 'Add', input: ['sum', 'fc3'] },
+    { name: 'sum3', op: 'AddN', input: ['sum', 'fc3', 'fc'] },
     { name: 'logits', op: 'BiasAdd', input: ['sum3', 'out_b'] },
     { name: 'probs', op: 'Softmax', input: ['logits'] },
     { name: 'Identity', op: 'Identity', input: ['probs'] },
@@ -72,7 +72,7 @@ export const MOBILE: GraphModelSpec = {
 };
 
 /** Layers compared with the reference: one per TF node that is a layer here. */
-const COMPARED = ['relu6_1', 'dw', 'dw2', 'pw', 'bn', 'dil', 'add', 'leaky', 'mp', 'ap', 'cat', 'divc', 'padded', 'mirror', 'gate', 'fc', 'fc2', 'fc3', 'logits', 'probs'];
+const COMPARED = ['relu6_1', 'dw', 'dw2', 'pw', 'bn', 'dil', 'add', 'leaky', 'mp', 'ap', 'cat', 'divc', 'padded', 'mirror', 'gate', 'fc', 'fc2', 'fc3', 'sum3', 'logits', 'probs'];
 
 /** Pixels go in unchanged: the tests feed the graph input directly. */
 const RAW: InputConvention = { channelOrder: 'RGB', scale: 255, mean: [0, 0, 0], std: [1, 1, 1], inputSize: 16 };
@@ -171,12 +171,40 @@ describe('TensorFlow.js graph models', () => {
     }
   });
 
-  it('flattening a feature map larger than 1x1 is refused with the node named (its NHWC order differs)', async () => {
+  it('a flattened feature map feeds a dense layer as in TensorFlow (its weight rows reordered from HWC to CHW)', async () => {
     const spec: GraphModelSpec = {
-      input: [1, 8, 8, 3],
-      consts: { shape: int32s([1, -1]) },
-      nodes: [{ name: 'flatten', op: 'Reshape', input: ['x', 'shape'] }],
+      input: [-1, 5, 5, 3],
+      consts: { w: floats([3, 3, 3, 6], 31), shape: int32s([-1, 150]), fc: floats([150, 7], 32), fct: floats([7, 150], 33) },
+      nodes: [
+        { name: 'conv', op: 'Conv2D', input: ['x', 'w'], attr: { ...same, ...undilated, strides: listI([1, 1, 1, 1]) } },
+        { name: 'flatten', op: 'Reshape', input: ['conv', 'shape'] },
+        { name: 'dense', op: 'MatMul', input: ['flatten', 'fc'] },
+        { name: 'dense_t', op: 'MatMul', input: ['flatten', 'fct'], attr: { transpose_b: b(true) } },
+      ],
+      outputs: ['dense', 'dense_t'],
     };
-    await expect(loadModelFile(writeGraphModel(path.join(dir, 'flatten'), spec))).rejects.toThrow(/node flatten\/expects_1x1 \(Reshape\): cannot reshape \[1, 3, 8, 8\]/);
+    const model = await loadModelFile(writeGraphModel(path.join(dir, 'flatten'), spec), { inputConvention: { ...RAW, inputSize: 5 } });
+    const reference = await referenceModel(spec);
+    try {
+      const errors = compare(model, reference, ['dense', 'dense_t'], ['dense', 'dense_t'], [2, 5, 5], 5);
+      for (const [layer, err] of Object.entries(errors)) expect(err, layer).toBeLessThan(1e-5);
+    } finally {
+      model.dispose();
+      reference.dispose();
+    }
+  });
+
+  it('a flattened feature map read by anything but a MatMul, or split into pixel rows, is refused naming the node', async () => {
+    const base: GraphModelSpec = {
+      input: [1, 8, 8, 3],
+      consts: { shape: int32s([1, -1]), rows: int32s([-1, 3]) },
+      nodes: [
+        { name: 'flatten', op: 'Reshape', input: ['x', 'shape'] },
+        { name: 'act', op: 'Relu', input: ['flatten'] },
+      ],
+    };
+    await expect(loadModelFile(writeGraphModel(path.join(dir, 'flatten-relu'), base))).rejects.toThrow(/node act \(Relu\): input 0 is a flattened feature map, which only a MatMul may read/);
+    const rows = { ...base, nodes: [{ name: 'pixels', op: 'Reshape', input: ['x', 'rows'] }] };
+    await expect(loadModelFile(writeGraphModel(path.join(dir, 'pixel-rows'), rows))).rejects.toThrow(/node pixels \(Reshape\): cannot reshape \[1, 3, 8, 8\] to \[0, 3\]/);
   });
 });

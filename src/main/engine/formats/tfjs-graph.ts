@@ -9,7 +9,19 @@ import { readTfjsWeights, type TfjsWeight } from './tfjs-weights';
 
 /** What a TF tensor is at conversion time: a constant, or a computed tensor of known rank. */
 type Value = { kind: 'const'; value: TfjsWeight } | Computed;
-type Computed = { kind: 'tensor'; name: string; rank: number };
+type Computed = { kind: 'tensor'; name: string } & Layout;
+
+/** What the translation must know of a computed tensor's layout. */
+interface Layout {
+  rank: number;
+  /** Channels of a rank-4 feature map, when known (needed to reorder a flattened one). */
+  channels?: number;
+  /**
+   * Set on a feature map flattened to [N, H*W*C]: its columns are in NCHW order (c, y, x) where
+   * TensorFlow has (y, x, c); the value is C. Only a MatMul may read it, with its rows reordered.
+   */
+  flattenedChannels?: number;
+}
 
 interface TfNode {
   name: string;
@@ -24,7 +36,7 @@ const PASS_THROUGH = new Set(['Identity', 'StopGradient', 'Snapshot']);
 const NHWC_TO_NCHW_AXIS = [0, 2, 3, 1];
 /** The TF activations a node may end with (alone or fused), by ONNX op. */
 const ACTIVATIONS: Record<string, string> = { Relu: 'Relu', Relu6: 'Clip', Sigmoid: 'Sigmoid', Tanh: 'Tanh', LeakyRelu: 'LeakyRelu' };
-const BINARY: Record<string, string> = { Add: 'Add', AddV2: 'Add', BiasAdd: 'Add', Sub: 'Sub', Mul: 'Mul', RealDiv: 'Div' };
+const ELEMENTWISE: Record<string, string> = { Add: 'Add', AddV2: 'Add', AddN: 'Add', BiasAdd: 'Add', Sub: 'Sub', Mul: 'Mul', RealDiv: 'Div' };
 const CONVERTERS: Record<string, (c: Converter, n: TfNode) => Value> = {
   Conv2D: (c, n) => c.conv(n, false, []),
   DepthwiseConv2dNative: (c, n) => c.conv(n, true, []),
@@ -33,7 +45,7 @@ const CONVERTERS: Record<string, (c: Converter, n: TfNode) => Value> = {
   MatMul: (c, n) => c.matMul(n, []),
   _FusedMatMul: (c, n) => c.matMul(n, c.fusedOps(n)),
   ...Object.fromEntries(Object.keys(ACTIVATIONS).map((op) => [op, (c: Converter, n: TfNode) => c.activation(n, op, c.tensor(n, 0))])),
-  ...Object.fromEntries(Object.keys(BINARY).map((op) => [op, (c: Converter, n: TfNode) => c.binary(n, BINARY[op])])),
+  ...Object.fromEntries(Object.keys(ELEMENTWISE).map((op) => [op, (c: Converter, n: TfNode) => c.elementwise(n, ELEMENTWISE[op])])),
   MaxPool: (c, n) => c.pool(n, 'MaxPool'),
   AvgPool: (c, n) => c.pool(n, 'AveragePool'),
   FusedBatchNorm: (c, n) => c.batchNorm(n),
@@ -270,7 +282,7 @@ class Converter {
       return size > 0 ? size : null;
     });
     this.inputs.push({ name: node.name, shape: [n, c, h, w] });
-    this.values.set(node.name, { kind: 'tensor', name: node.name, rank: 4 });
+    this.values.set(node.name, { kind: 'tensor', name: node.name, rank: 4, channels: c ?? undefined });
   }
 
   private value(node: TfNode, i: number): Value {
@@ -284,9 +296,10 @@ class Converter {
   }
 
   /** Input i, which must be computed (depend on the image). */
-  tensor(node: TfNode, i: number): Computed {
+  tensor(node: TfNode, i: number, flattenedOk = false): Computed {
     const v = this.value(node, i);
     if (v.kind === 'const') throw nodeError(node, `input ${i} is a constant; constant subgraphs are not supported`);
+    if (v.flattenedChannels && !flattenedOk) throw nodeError(node, `input ${i} is a flattened feature map, which only a MatMul may read (its element order differs between NHWC and NCHW)`);
     return v;
   }
 
@@ -310,9 +323,9 @@ class Converter {
     return name;
   }
 
-  private emit(op: string, name: string, inputs: string[], rank: number, attrs: Record<string, AttrValue> = {}): Computed {
+  private emit(op: string, name: string, inputs: string[], layout: Layout, attrs: Record<string, AttrValue> = {}): Computed {
     this.nodes.push({ name, op, inputs, outputs: [name], attrs });
-    return { kind: 'tensor', name, rank };
+    return { kind: 'tensor', name, rank: layout.rank, channels: layout.channels, flattenedChannels: layout.flattenedChannels };
   }
 
   /** Names the ONNX nodes a TF node becomes: the last one carries the TF name (its layer), the others a suffix. */
@@ -362,7 +375,7 @@ class Converter {
       ...this.padding(node),
     };
     if (depthwise) attrs.group = { kind: 'int', value: cin };
-    let out = this.emit('Conv', convName, inputs, 4, attrs);
+    let out = this.emit('Conv', convName, inputs, { rank: 4, channels: outChannels }, attrs);
     if (fused[0] === 'FusedBatchNorm') out = this.batchNormOf(node, out, 2, name('bn'));
     return fused.length > 1 ? this.activation(node, fused[1], out, name('act')) : out;
   }
@@ -382,49 +395,79 @@ class Converter {
     const op = ACTIVATIONS[tfOp];
     if (tfOp === 'Relu6') {
       const lo = this.initializer(`${name}/min`, [], [0]);
-      return this.emit(op, name, [x.name, lo, this.initializer(`${name}/max`, [], [6])], x.rank);
+      return this.emit(op, name, [x.name, lo, this.initializer(`${name}/max`, [], [6])], x);
     }
     const attrs: Record<string, AttrValue> = tfOp === 'LeakyRelu' ? { alpha: { kind: 'float', value: floatAttr(node, tfOp === node.op ? 'alpha' : 'leakyrelu_alpha', 0.2) } } : {};
-    return this.emit(op, name, [x.name], x.rank, attrs);
+    return this.emit(op, name, [x.name], x, attrs);
   }
 
-  /** An elementwise op; a constant operand is reordered to broadcast in NCHW as it did in NHWC. */
-  binary(node: TfNode, op: string): Computed {
-    const [a, b] = [this.value(node, 0), this.value(node, 1)];
-    if (a.kind === 'const' && b.kind === 'const') throw nodeError(node, 'both operands are constants; constant subgraphs are not supported');
-    const rank = Math.max(a.kind === 'tensor' ? a.rank : 0, b.kind === 'tensor' ? b.rank : 0);
-    const operand = (v: Value, i: number): string => {
+  /**
+   * An elementwise op over two operands (AddN: a chain of Adds over all of them); a constant
+   * operand is reordered to broadcast in NCHW as it did in NHWC.
+   */
+  elementwise(node: TfNode, op: string): Computed {
+    if (node.op === 'BiasAdd' && stringAttr(node, 'data_format', 'NHWC') !== 'NHWC') throw nodeError(node, 'only the NHWC data format is supported');
+    if (node.inputs.length < 2 || (op !== 'Add' && node.inputs.length !== 2)) throw nodeError(node, `${node.inputs.length} operands`);
+    const values = node.inputs.map((_, i) => this.value(node, i));
+    const tensors = values.flatMap((v, i) => (v.kind === 'tensor' ? [this.tensor(node, i)] : []));
+    if (tensors.length === 0) throw nodeError(node, 'all operands are constants; constant subgraphs are not supported');
+    const rank = Math.max(...tensors.map((t) => t.rank));
+    const operands = values.map((v, i): string => {
       if (v.kind === 'tensor') {
         if (v.rank !== rank && rank === 4) throw nodeError(node, `operand ${i} has rank ${v.rank} against a rank-4 feature map; only constants broadcast across layouts`);
         return v.name;
       }
       if (v.value.dtype !== 'float32') throw nodeError(node, `operand ${i} holds integers`);
       const shape = v.value.shape;
-      if (shape.length > rank) throw nodeError(node, `the constant operand [${shape.join(', ')}] has a higher rank than the other operand`);
+      if (shape.length > rank) throw nodeError(node, `the constant operand [${shape.join(', ')}] has a higher rank than the other operands`);
       if (rank !== 4 || shape.length === 0) return this.initializer(`${node.name}/operand${i}`, shape, v.value.data);
       const nhwc = [...new Array<number>(4 - shape.length).fill(1), ...shape];
       const [n, h, w, c] = nhwc;
       return this.initializer(`${node.name}/operand${i}`, [n, c, h, w], nhwcToNchw(v.value.data, nhwc));
-    };
-    if (node.op === 'BiasAdd' && stringAttr(node, 'data_format', 'NHWC') !== 'NHWC') throw nodeError(node, 'only the NHWC data format is supported');
-    return this.emit(op, node.name, [operand(a, 0), operand(b, 1)], rank);
+    });
+    const layout = { rank, channels: tensors.find((t) => t.rank === rank)!.channels };
+    const name = this.namer(node, operands.length - 1);
+    let out = this.emit(op, name('sum1'), operands.slice(0, 2), layout);
+    for (let k = 2; k < operands.length; k++) out = this.emit(op, name(`sum${k}`), [out.name, operands[k]], layout);
+    return out;
   }
 
   matMul(node: TfNode, fused: string[]): Computed {
-    const a = this.tensor(node, 0);
+    const a = this.tensor(node, 0, true);
     if (a.rank !== 2) throw nodeError(node, `the input has rank ${a.rank}; only [batch, features] inputs are supported`);
-    const b = this.floats(node, 1, 'the weight matrix', 2);
+    const transB = boolAttr(node, 'transpose_b');
+    const b = a.flattenedChannels ? this.nchwRows(node, this.floats(node, 1, 'the weight matrix', 2), a.flattenedChannels, transB) : this.floats(node, 1, 'the weight matrix', 2);
     const name = this.namer(node, fused.length > 1 ? 2 : 1);
     const gemmName = name('matmul');
     const inputs = [a.name, this.initializer(`${gemmName}/weight`, b.shape, b.data)];
-    const units = boolAttr(node, 'transpose_b') ? b.shape[0] : b.shape[1];
+    const units = transB ? b.shape[0] : b.shape[1];
     if (fused[0] === 'BiasAdd') inputs.push(this.initializer(`${gemmName}/bias`, [units], this.floats(node, 2, 'the bias', 1).data));
     const attrs: Record<string, AttrValue> = {
       transA: { kind: 'int', value: boolAttr(node, 'transpose_a') ? 1 : 0 },
-      transB: { kind: 'int', value: boolAttr(node, 'transpose_b') ? 1 : 0 },
+      transB: { kind: 'int', value: transB ? 1 : 0 },
     };
-    const out = this.emit('Gemm', gemmName, inputs, 2, attrs);
+    const out = this.emit('Gemm', gemmName, inputs, { rank: 2 }, attrs);
     return fused.length > 1 ? this.activation(node, fused[1], out, name('act')) : out;
+  }
+
+  /**
+   * The weights of a MatMul on a flattened feature map, with the input rows (columns when
+   * transposed) moved from TensorFlow's (y, x, c) order to the (c, y, x) order they arrive in.
+   */
+  private nchwRows(node: TfNode, w: TfjsWeight & { dtype: 'float32' }, channels: number, transposed: boolean): TfjsWeight & { dtype: 'float32' } {
+    const [rows, cols] = transposed ? [w.shape[1], w.shape[0]] : w.shape;
+    if (rows % channels !== 0) throw nodeError(node, `${rows} weight rows do not fit a flattened feature map of ${channels} channels`);
+    const pixels = rows / channels;
+    const data = new Float32Array(w.data.length);
+    for (let p = 0; p < pixels; p++) {
+      for (let c = 0; c < channels; c++) {
+        const from = p * channels + c;
+        const to = c * pixels + p;
+        if (transposed) for (let j = 0; j < cols; j++) data[j * rows + to] = w.data[j * rows + from];
+        else data.set(w.data.subarray(from * cols, (from + 1) * cols), to * cols);
+      }
+    }
+    return { ...w, data };
   }
 
   pool(node: TfNode, op: 'MaxPool' | 'AveragePool'): Computed {
@@ -437,7 +480,7 @@ class Converter {
       ...this.padding(node),
     };
     // TF's average excludes the padding (count_include_pad 0, ONNX's default).
-    return this.emit(op, node.name, [x.name], 4, attrs);
+    return this.emit(op, node.name, [x.name], x, attrs);
   }
 
   batchNorm(node: TfNode): Computed {
@@ -453,7 +496,7 @@ class Converter {
       return this.initializer(`${name}/${what}`, c.shape, c.data);
     });
     // TensorFlow's default epsilon is 1e-4 (ONNX's 1e-5), so it is always written out.
-    return this.emit('BatchNormalization', name, [x.name, ...params], x.rank, { epsilon: { kind: 'float', value: floatAttr(node, 'epsilon', 1e-4) } });
+    return this.emit('BatchNormalization', name, [x.name, ...params], x, { epsilon: { kind: 'float', value: floatAttr(node, 'epsilon', 1e-4) } });
   }
 
   /** Global average pooling: the mean over H and W. */
@@ -461,18 +504,9 @@ class Converter {
     const x = this.tensor(node, 0);
     const axes = Array.from(this.constant(node, 1, 'the axes', 'int32').data, (a) => (a < 0 ? a + x.rank : a)).sort();
     if (x.rank !== 4 || axes.join() !== '1,2') throw nodeError(node, `a mean over axes [${axes.join(', ')}] of a rank-${x.rank} tensor is not supported (only over H and W of a feature map)`);
-    if (boolAttr(node, 'keep_dims')) return this.emit('GlobalAveragePool', node.name, [x.name], 4);
-    const pooled = this.emit('GlobalAveragePool', `${node.name}/pool`, [x.name], 4);
-    return this.emit('Flatten', node.name, [pooled.name], 2);
-  }
-
-  /**
-   * A feature map flattened to [N, C]: the same in NHWC and NCHW only when H = W = 1, which a
-   * reshape to [N, C, 1, 1] checks when shapes are inferred (it fails for any other size).
-   */
-  private flattenPixel(node: TfNode, x: Computed, target: number[]): Computed {
-    const check = this.emit('Reshape', `${node.name}/expects_1x1`, [x.name, this.initializer(`${node.name}/1x1`, [4], [0, 0, 1, 1], 'int64')], 4);
-    return this.emit('Reshape', node.name, [check.name, this.initializer(`${node.name}/shape`, [target.length], target, 'int64')], target.length);
+    if (boolAttr(node, 'keep_dims')) return this.emit('GlobalAveragePool', node.name, [x.name], x);
+    const pooled = this.emit('GlobalAveragePool', `${node.name}/pool`, [x.name], x);
+    return this.emit('Flatten', node.name, [pooled.name], { rank: 2 });
   }
 
   reshape(node: TfNode): Computed {
@@ -480,23 +514,29 @@ class Converter {
     const target = Array.from(this.constant(node, 1, 'the target shape', 'int32').data);
     if (target.some((d) => d === 0 || d < -1)) throw nodeError(node, `target shape [${target.join(', ')}] is not supported`);
     const unsupported = () => nodeError(node, `reshaping a rank-${x.rank} tensor to [${target.join(', ')}] is not supported (the NHWC and NCHW element orders differ)`);
+    const shape = (dims: number[]) => this.initializer(`${node.name}/shape`, [dims.length], dims, 'int64');
     if (x.rank === 4) {
       if (target.length !== 2) throw unsupported();
-      return this.flattenPixel(node, x, target);
+      // Flattening: [0, K] keeps the batch, so shape inference refuses any other split of the
+      // elements. Only a 1x1 map (K = C) has the same element order in both layouts.
+      const flat = target[1] !== -1 && target[1] === x.channels ? {} : { flattenedChannels: x.channels };
+      if ('flattenedChannels' in flat && x.channels === undefined) throw nodeError(node, 'flattening a feature map of unknown channel count is not supported');
+      return this.emit('Reshape', node.name, [x.name, shape([0, target[1]])], { rank: 2, ...flat });
     }
     if (target.length === 4) {
       // A [N, C] vector back to a 1x1 feature map: [N, 1, 1, C] in NHWC.
       if (target[1] !== 1 || target[2] !== 1) throw unsupported();
-      return this.emit('Reshape', node.name, [x.name, this.initializer(`${node.name}/shape`, [4], [target[0], target[3], 1, 1], 'int64')], 4);
+      return this.emit('Reshape', node.name, [x.name, shape([target[0], target[3], 1, 1])], { rank: 4, channels: target[3] });
     }
-    return this.emit('Reshape', node.name, [x.name, this.initializer(`${node.name}/shape`, [target.length], target, 'int64')], target.length);
+    return this.emit('Reshape', node.name, [x.name, shape(target)], { rank: target.length });
   }
 
+  /** Squeezing H and W, which TensorFlow allows only when both are 1. */
   squeeze(node: TfNode): Computed {
     const x = this.tensor(node, 0);
     const dims = intsAttr(node, 'squeeze_dims', []).map((a) => (a < 0 ? a + x.rank : a)).sort();
     if (x.rank !== 4 || dims.join() !== '1,2') throw nodeError(node, `squeezing axes [${dims.join(', ')}] of a rank-${x.rank} tensor is not supported (only H and W of a 1x1 feature map)`);
-    return this.flattenPixel(node, x, [0, -1]);
+    return this.emit('Flatten', node.name, [x.name], { rank: 2 });
   }
 
   pad(node: TfNode): Computed {
@@ -516,7 +556,7 @@ class Converter {
       if (stringAttr(node, 'mode') !== 'REFLECT') throw nodeError(node, `mode ${stringAttr(node, 'mode')} is not supported (REFLECT is)`);
       mode = 'reflect';
     }
-    return this.emit('Pad', node.name, inputs, x.rank, { mode: { kind: 'string', value: mode } });
+    return this.emit('Pad', node.name, inputs, x, { mode: { kind: 'string', value: mode } });
   }
 
   concat(node: TfNode): Computed {
@@ -526,12 +566,14 @@ class Converter {
     if (rank === undefined || parts.some((p) => p.rank !== rank)) throw nodeError(node, 'the inputs must be tensors of one rank');
     if (axisValue.length !== 1) throw nodeError(node, 'the axis must be a single integer');
     const axis = axisValue[0] < 0 ? axisValue[0] + rank : axisValue[0];
-    return this.emit('Concat', node.name, parts.map((p) => p.name), rank, { axis: { kind: 'int', value: rank === 4 ? (NHWC_TO_NCHW_AXIS[axis] ?? axis) : axis } });
+    const onnxAxis = rank === 4 ? (NHWC_TO_NCHW_AXIS[axis] ?? axis) : axis;
+    const channels = rank === 4 && onnxAxis !== 1 ? parts[0].channels : parts.reduce<number | undefined>((sum, p) => (sum === undefined || p.channels === undefined ? undefined : sum + p.channels), 0);
+    return this.emit('Concat', node.name, parts.map((p) => p.name), { rank, channels }, { axis: { kind: 'int', value: onnxAxis } });
   }
 
   softmax(node: TfNode): Computed {
     const x = this.tensor(node, 0);
     // TF normalizes the last axis: channels, which NCHW keeps at axis 1.
-    return this.emit('Softmax', node.name, [x.name], x.rank, { axis: { kind: 'int', value: x.rank === 4 ? 1 : -1 } });
+    return this.emit('Softmax', node.name, [x.name], x, { axis: { kind: 'int', value: x.rank === 4 ? 1 : -1 } });
   }
 }
