@@ -1,13 +1,16 @@
 // TensorFlow.js graph models (model.json + weight shards) read into the graph IR: each built here
 // as the tfjs converter writes it and checked against tfjs-converter's own loadGraphModel, which
 // runs the TensorFlow graph natively in NHWC (an independent implementation of every op).
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/main/engine/backend';
 import type { NetworkModel } from '../../../src/main/engine/model';
 import { inspectModelFile, loadModelFile } from '../../../src/main/engine/models/load';
-import type { InputConvention } from '../../../src/shared/domain';
+import { forkEngine } from '../../../src/main/services/engine-process';
+import { Workbench } from '../../../src/main/services/workbench';
+import type { InputConvention, ModelDetail, ModelSummary } from '../../../src/shared/domain';
 import { tempDir } from '../../helpers/temp';
 import { randomArray } from './onnx-builder';
 import { b, buildGraphModel, f, floats, int32s, listI, listS, s, writeGraphModel, type GraphModelSpec } from './tfjs-graph-builder';
@@ -207,4 +210,21 @@ describe('TensorFlow.js graph models', () => {
     const rows = { ...base, nodes: [{ name: 'pixels', op: 'Reshape', input: ['x', 'rows'] }] };
     await expect(loadModelFile(writeGraphModel(path.join(dir, 'pixel-rows'), rows))).rejects.toThrow(/node pixels \(Reshape\): cannot reshape \[1, 3, 8, 8\] to \[0, 3\]/);
   });
+
+  it('"models import" takes a model.json (its shards read beside it); a missing shard is a bad_model error naming both', async () => {
+    const wb = Workbench.open({ launcher: forkEngine, projectPath: path.join(dir, 'import.artiphys'), create: true, backend: 'cpu' });
+    const call = <T>(method: string, params: unknown) => wb.call({ method, params }) as Promise<T>;
+    try {
+      const file = writeGraphModel(path.join(dir, 'imported'), { ...MOBILE, input: [-1, 64, 64, 3] });
+      const imported = await call<ModelSummary>('models.import', { path: file });
+      expect(imported).toMatchObject({ format: 'tfjs', name: 'imported', source: file, conventionGuessed: true, inputConvention: { inputSize: 64 } });
+      const detail = await call<ModelDetail>('models.get', { modelId: imported.id });
+      expect(detail.layers.find((l) => l.name === 'probs')).toEqual({ name: 'probs', op: 'Softmax', shape: [10] });
+      const broken = writeGraphModel(path.join(dir, 'no-shard'), MOBILE);
+      rmSync(path.join(dir, 'no-shard', 'group1-shard1of1.bin'));
+      await expect(call('models.import', { path: broken })).rejects.toThrow(/model\.json: shard file group1-shard1of1\.bin of weight group 0 is missing/);
+    } finally {
+      wb.close();
+    }
+  }, 120_000);
 });

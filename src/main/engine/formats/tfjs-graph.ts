@@ -5,7 +5,7 @@
 // translated, and constants that broadcast against a feature map are reordered to NCHW.
 import { ModelFormatError } from '../errors';
 import type { AttrValue, ConstTensor, GraphDescription, GraphInput, GraphNode } from '../graph/ir';
-import { readTfjsWeights, type TfjsWeight } from './tfjs-weights';
+import { isObject, readTfjsWeights, type TfjsWeight } from './tfjs-weights';
 
 /** What a TF tensor is at conversion time: a constant, or a computed tensor of known rank. */
 type Value = { kind: 'const'; value: TfjsWeight } | Computed;
@@ -89,10 +89,6 @@ export function convertTfjsGraph(json: Record<string, unknown>, weights: Map<str
   const user = json.userDefinedMetadata;
   if (isObject(user)) for (const [k, v] of Object.entries(user)) if (typeof v === 'string') metadata[k] = v;
   return { source, opset: 13, inputs: converter.inputs, outputs, nodes: converter.nodes, initializers: converter.initializers, metadata };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function tfNode(raw: unknown, i: number, fail: (m: string) => never): TfNode {

@@ -56,7 +56,8 @@ export async function readTfjsWeights(modelJsonPath: string, manifest: unknown):
   return weights;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
+/** A JSON object (not null, not an array). */
+export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 

@@ -8,6 +8,7 @@ import type { InputConvention, ModelFormat } from '../../../shared/domain';
 import { ModelFormatError } from '../errors';
 import { parseOnnx } from '../formats/onnx';
 import { readTfjsGraphModel } from '../formats/tfjs-graph';
+import { isObject } from '../formats/tfjs-weights';
 import { GraphModel, describeLayers } from '../graph/executor';
 import type { GraphDescription } from '../graph/ir';
 import { planGraph, type Plan } from '../graph/plan';
@@ -92,10 +93,6 @@ async function readModel(file: string, opts: LoadOptions): Promise<ReadModel> {
     default:
       throw new ModelFormatError(`${file} is not a model file the engine can read: ${kind}. Supported: ONNX (.onnx)`);
   }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function parseJson(bytes: Uint8Array, file: string): Record<string, unknown> {
