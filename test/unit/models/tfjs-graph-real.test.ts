@@ -59,7 +59,7 @@ describe.skipIf(!index)(`Keras applications as TF.js graph models (fixtures: ${D
   });
 
   for (const [name, entry] of Object.entries(index?.models ?? {})) {
-    it(`${name} (${entry.ops.filter((o) => !['Const', 'Identity', 'Placeholder'].includes(o)).join(', ')}) matches TensorFlow and tfjs-converter`, async () => {
+    it(`${name} (${entry.ops.filter((o) => !['Const', 'Identity', 'Placeholder'].includes(o)).join(', ')}) matches tfjs-converter on every layer and TensorFlow's output`, async () => {
       const folder = path.join(DIR, name);
       const [n, h, w, c] = index!.input.shape;
       const model = await loadModelFile(path.join(folder, 'model.json'), {
