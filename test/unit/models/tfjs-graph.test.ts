@@ -174,15 +174,23 @@ describe('TensorFlow.js graph models', () => {
     }
   });
 
-  it('a flattened feature map feeds a dense layer as in TensorFlow (its weight rows reordered from HWC to CHW)', async () => {
+  it('a flattened feature map (constant or batch-dependent target shape) feeds a dense layer as in TensorFlow (its weight rows reordered from HWC to CHW)', async () => {
     const spec: GraphModelSpec = {
       input: [-1, 5, 5, 3],
-      consts: { w: floats([3, 3, 3, 6], 31), shape: int32s([-1, 150]), fc: floats([150, 7], 32), fct: floats([7, 150], 33) },
+      consts: {
+        w: floats([3, 3, 3, 6], 31), shape: int32s([-1, 150]), fc: floats([150, 7], 32), fct: floats([7, 150], 33),
+        zero: int32s([0]), one: int32s([1]), features: int32s([150], []),
+      },
       nodes: [
         { name: 'conv', op: 'Conv2D', input: ['x', 'w'], attr: { ...same, ...undilated, strides: listI([1, 1, 1, 1]) } },
         { name: 'flatten', op: 'Reshape', input: ['conv', 'shape'] },
         { name: 'dense', op: 'MatMul', input: ['flatten', 'fc'] },
-        { name: 'dense_t', op: 'MatMul', input: ['flatten', 'fct'], attr: { transpose_b: b(true) } },
+        // Keras 3's Flatten with a dynamic batch: reshape to [shape(x)[0], H*W*C].
+        { name: 'flatten_dyn/Shape', op: 'Shape', input: ['conv'], attr: { out_type: { type: 'DT_INT32' } } },
+        { name: 'flatten_dyn/batch', op: 'StridedSlice', input: ['flatten_dyn/Shape', 'zero', 'one', 'one'], attr: { shrink_axis_mask: { i: '1' }, begin_mask: { i: '0' }, end_mask: { i: '0' }, ellipsis_mask: { i: '0' }, new_axis_mask: { i: '0' } } },
+        { name: 'flatten_dyn/shape', op: 'Pack', input: ['flatten_dyn/batch', 'features'], attr: { N: { i: '2' }, axis: { i: '0' } } },
+        { name: 'flatten_dyn', op: 'Reshape', input: ['conv', 'flatten_dyn/shape'] },
+        { name: 'dense_t', op: 'MatMul', input: ['flatten_dyn', 'fct'], attr: { transpose_b: b(true) } },
       ],
       outputs: ['dense', 'dense_t'],
     };

@@ -7,8 +7,13 @@ import { ModelFormatError } from '../errors';
 import type { AttrValue, ConstTensor, GraphDescription, GraphInput, GraphNode } from '../graph/ir';
 import { isObject, readTfjsWeights, type TfjsWeight } from './tfjs-weights';
 
-/** What a TF tensor is at conversion time: a constant, or a computed tensor of known rank. */
-type Value = { kind: 'const'; value: TfjsWeight } | Computed;
+/**
+ * What a TF tensor is at conversion time: a constant, a computed tensor of known rank, or a
+ * shape computed from a tensor's shape (Shape, StridedSlice, Pack), which only Reshape may read.
+ */
+type Value = { kind: 'const'; value: TfjsWeight } | Computed | { kind: 'dims'; dims: Dim[]; scalar: boolean };
+/** A dimension: known, or axis `axis` (NHWC) of a computed tensor. */
+type Dim = number | { axis: number };
 type Computed = { kind: 'tensor'; name: string } & Layout;
 
 /** What the translation must know of a computed tensor's layout. */
@@ -59,6 +64,9 @@ const CONVERTERS: Record<string, (c: Converter, n: TfNode) => Value> = {
   MirrorPad: (c, n) => c.pad(n),
   ConcatV2: (c, n) => c.concat(n),
   Softmax: (c, n) => c.softmax(n),
+  Shape: (c, n) => c.shape(n),
+  StridedSlice: (c, n) => c.stridedSlice(n),
+  Pack: (c, n) => c.pack(n),
 };
 
 export const SUPPORTED_TF_OPS = ['Placeholder', 'Const', 'NoOp', ...PASS_THROUGH, ...Object.keys(CONVERTERS)].sort();
@@ -263,7 +271,7 @@ class Converter {
     const v = this.values.get(name);
     if (!v) throw new ModelFormatError(`${this.source}: the graph output "${ref}" is no node of the graph`);
     if (index !== 0) throw new ModelFormatError(`${this.source}: the graph output "${ref}" is an extra output of its node, which is not supported`);
-    if (v.kind === 'const') throw new ModelFormatError(`${this.source}: the graph output "${ref}" is a constant`);
+    if (v.kind !== 'tensor') throw new ModelFormatError(`${this.source}: the graph output "${ref}" is a constant or a shape`);
     return v.name;
   }
 
@@ -291,9 +299,16 @@ class Converter {
     return v;
   }
 
+  /** Input i, a constant or a computed tensor (not a shape). */
+  private data(node: TfNode, i: number): Exclude<Value, { kind: 'dims' }> {
+    const v = this.value(node, i);
+    if (v.kind === 'dims') throw nodeError(node, `input ${i} is a shape computation, which only Reshape may read`);
+    return v;
+  }
+
   /** Input i, which must be computed (depend on the image). */
   tensor(node: TfNode, i: number, flattenedOk = false): Computed {
-    const v = this.value(node, i);
+    const v = this.data(node, i);
     if (v.kind === 'const') throw nodeError(node, `input ${i} is a constant; constant subgraphs are not supported`);
     if (v.flattenedChannels && !flattenedOk) throw nodeError(node, `input ${i} is a flattened feature map, which only a MatMul may read (its element order differs between NHWC and NCHW)`);
     return v;
@@ -301,7 +316,7 @@ class Converter {
 
   /** Input i, which must be a constant. */
   constant(node: TfNode, i: number, what: string, dtype?: 'float32' | 'int32'): TfjsWeight {
-    const v = this.value(node, i);
+    const v = this.data(node, i);
     if (v.kind !== 'const') throw nodeError(node, `${what} (input ${i}) must be a constant`);
     if (dtype && v.value.dtype !== dtype) throw nodeError(node, `${what} must hold ${dtype === 'int32' ? 'integers' : 'floats'}`);
     return v.value;
@@ -404,7 +419,7 @@ class Converter {
   elementwise(node: TfNode, op: string): Computed {
     if (node.op === 'BiasAdd' && stringAttr(node, 'data_format', 'NHWC') !== 'NHWC') throw nodeError(node, 'only the NHWC data format is supported');
     if (node.inputs.length < 2 || (op !== 'Add' && node.inputs.length !== 2)) throw nodeError(node, `${node.inputs.length} operands`);
-    const values = node.inputs.map((_, i) => this.value(node, i));
+    const values = node.inputs.map((_, i) => this.data(node, i));
     const tensors = values.flatMap((v, i) => (v.kind === 'tensor' ? [this.tensor(node, i)] : []));
     if (tensors.length === 0) throw nodeError(node, 'all operands are constants; constant subgraphs are not supported');
     const rank = Math.max(...tensors.map((t) => t.rank));
@@ -507,8 +522,7 @@ class Converter {
 
   reshape(node: TfNode): Computed {
     const x = this.tensor(node, 0);
-    const target = Array.from(this.constant(node, 1, 'the target shape', 'int32').data);
-    if (target.some((d) => d === 0 || d < -1)) throw nodeError(node, `target shape [${target.join(', ')}] is not supported`);
+    const target = this.reshapeTarget(node);
     const unsupported = () => nodeError(node, `reshaping a rank-${x.rank} tensor to [${target.join(', ')}] is not supported (the NHWC and NCHW element orders differ)`);
     const shape = (dims: number[]) => this.initializer(`${node.name}/shape`, [dims.length], dims, 'int64');
     if (x.rank === 4) {
@@ -525,6 +539,60 @@ class Converter {
       return this.emit('Reshape', node.name, [x.name, shape([target[0], target[3], 1, 1])], { rank: 4, channels: target[3] });
     }
     return this.emit('Reshape', node.name, [x.name, shape(target)], { rank: target.length });
+  }
+
+  /** TF's target shape, with 0 (ONNX: copy the input's) for a batch size read from a tensor's shape. */
+  private reshapeTarget(node: TfNode): number[] {
+    const v = this.value(node, 1);
+    const dims: Dim[] = v.kind === 'dims' ? v.dims : Array.from(this.constant(node, 1, 'the target shape', 'int32').data);
+    const shown = dims.map((d) => (typeof d === 'number' ? d : '?')).join(', ');
+    return dims.map((d, k) => {
+      if (typeof d !== 'number') {
+        if (k !== 0 || d.axis !== 0) throw nodeError(node, `target shape [${shown}] depends on the input's spatial size, which is not supported`);
+        return 0;
+      }
+      if (d === 0 || d < -1) throw nodeError(node, `target shape [${shown}] is not supported`);
+      return d;
+    });
+  }
+
+  /** The shape of a computed tensor, as far as known (the channels of a feature map). */
+  shape(node: TfNode): Value {
+    const x = this.tensor(node, 0, true);
+    const dims = Array.from({ length: x.rank }, (_, axis): Dim => (x.rank === 4 && axis === 3 && x.channels !== undefined ? x.channels : { axis }));
+    return { kind: 'dims', dims, scalar: false };
+  }
+
+  /** A slice of a shape, as Keras takes the batch size: shape[0] or shape[0:1]. */
+  stridedSlice(node: TfNode): Value {
+    const v = this.value(node, 0);
+    if (v.kind !== 'dims' || v.scalar) throw nodeError(node, 'only slices of a shape (Shape) are supported');
+    const [begin, end, strides] = [1, 2, 3].map((i) => Array.from(this.constant(node, i, ['the begin', 'the end', 'the strides'][i - 1], 'int32').data));
+    const mask = (name: string) => toInt(node, name, attrOf(node, name)?.i ?? 0);
+    if (begin.length !== 1 || end.length !== 1 || strides[0] !== 1 || mask('ellipsis_mask') || mask('new_axis_mask')) {
+      throw nodeError(node, 'only a unit-stride slice of a shape is supported');
+    }
+    const n = v.dims.length;
+    const clamp = (i: number) => Math.min(n, Math.max(0, i < 0 ? i + n : i));
+    const from = mask('begin_mask') & 1 ? 0 : clamp(begin[0]);
+    if (mask('shrink_axis_mask') & 1) {
+      if (from >= n) throw nodeError(node, `index ${begin[0]} is outside a shape of ${n} dimensions`);
+      return { kind: 'dims', dims: [v.dims[from]], scalar: true };
+    }
+    return { kind: 'dims', dims: v.dims.slice(from, mask('end_mask') & 1 ? n : clamp(end[0])), scalar: false };
+  }
+
+  /** Scalars (shape entries or constants) packed into a shape vector. */
+  pack(node: TfNode): Value {
+    if (toInt(node, 'axis', attrOf(node, 'axis')?.i ?? 0) !== 0) throw nodeError(node, 'only packing along axis 0 is supported');
+    const dims = node.inputs.map((_, i): Dim => {
+      const v = this.value(node, i);
+      if (v.kind === 'dims' && v.scalar) return v.dims[0];
+      const c = v.kind === 'const' ? v.value : undefined;
+      if (!c || c.dtype !== 'int32' || c.shape.length !== 0) throw nodeError(node, `input ${i} is neither a shape entry nor an integer constant`);
+      return c.data[0];
+    });
+    return { kind: 'dims', dims, scalar: false };
   }
 
   /** Squeezing H and W, which TensorFlow allows only when both are 1. */
