@@ -232,7 +232,11 @@ function spatialPair(node: TfNode, name: string, dflt?: number[]): number[] {
 function nhwcToNchw(data: Float32Array, [n, h, w, c]: readonly number[]): Float32Array {
   const out = new Float32Array(data.length);
   let k = 0;
-  for (let a = 0; a < n; a++) for (let ch = 0; ch < c; ch++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[k++] = data[((a * h + y) * w + x) * c + ch];
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[k++] = data[((b * h + y) * w + x) * c + ch];
+    }
+  }
   return out;
 }
 
@@ -364,12 +368,12 @@ class Converter {
     // TF kernels are [kh, kw, in, out] (depthwise: [kh, kw, in, multiplier]); ONNX wants OIHW.
     const outChannels = depthwise ? cin * cout : cout;
     const weight = new Float32Array(filter.data.length);
-    for (let y = 0; y < kh; y++) {
-      for (let x2 = 0; x2 < kw; x2++) {
+    for (let row = 0; row < kh; row++) {
+      for (let col = 0; col < kw; col++) {
         for (let i = 0; i < cin; i++) {
           for (let o = 0; o < cout; o++) {
-            const from = ((y * kw + x2) * cin + i) * cout + o;
-            const to = depthwise ? ((i * cout + o) * kh + y) * kw + x2 : ((o * cin + i) * kh + y) * kw + x2;
+            const from = ((row * kw + col) * cin + i) * cout + o;
+            const to = depthwise ? ((i * cout + o) * kh + row) * kw + col : ((o * cin + i) * kh + row) * kw + col;
             weight[to] = filter.data[from];
           }
         }
