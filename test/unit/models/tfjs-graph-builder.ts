@@ -3,6 +3,7 @@
 // the Const nodes' values in the weightsManifest, optionally quantized.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
 import { randomArray } from './onnx-builder';
 
 type Quantization = 'uint8' | 'uint16' | 'float16';
@@ -106,4 +107,21 @@ export function writeGraphModel(dir: string, spec: GraphModelSpec): string {
   const file = path.join(dir, 'model.json');
   writeFileSync(file, JSON.stringify(json));
   return file;
+}
+
+/** Largest |ours - reference| relative to the largest |reference|; shapes (sizes, for raw data) must agree. */
+export function relativeError(ours: tf.Tensor, ref: tf.Tensor | Float32Array): number {
+  const refShape = ref instanceof Float32Array ? [ref.length] : ref.shape;
+  if (ref instanceof Float32Array ? ours.size !== ref.length : ours.shape.join() !== refShape.join()) {
+    throw new Error(`shape [${ours.shape.join(', ')}] vs reference [${refShape.join(', ')}]`);
+  }
+  const a = ours.dataSync();
+  const r = ref instanceof Float32Array ? ref : ref.dataSync();
+  let maxRef = 0;
+  let maxDiff = 0;
+  for (let i = 0; i < r.length; i++) {
+    maxRef = Math.max(maxRef, Math.abs(r[i]));
+    maxDiff = Math.max(maxDiff, Math.abs(a[i] - r[i]));
+  }
+  return maxDiff / Math.max(maxRef, 1e-30);
 }

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/main/engine/backend';
 import { loadModelFile } from '../../../src/main/engine/models/load';
+import { relativeError } from './tfjs-graph-builder';
 
 const DIR = process.env.ARTIPHYS_TFJS_GRAPH_FIXTURES ?? path.join(os.homedir(), '.cache/artiphys-fixtures/tfjs-graph');
 const INDEX = path.join(DIR, 'index.json');
@@ -38,19 +39,6 @@ async function referenceModel(folder: string): Promise<{ model: tf.GraphModel; n
     tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: group.weights, weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength), format: 'graph-model' }),
   );
   return { model, nodeNames: new Set(json.modelTopology.node.map((n: { name: string }) => n.name)) };
-}
-
-function relativeError(ours: tf.Tensor, ref: tf.Tensor | Float32Array): number {
-  const a = ours.dataSync();
-  const r = ref instanceof Float32Array ? ref : ref.dataSync();
-  expect(a.length).toBe(r.length);
-  let maxRef = 0;
-  let maxDiff = 0;
-  for (let i = 0; i < r.length; i++) {
-    maxRef = Math.max(maxRef, Math.abs(r[i]));
-    maxDiff = Math.max(maxDiff, Math.abs(a[i] - r[i]));
-  }
-  return maxDiff / Math.max(maxRef, 1e-30);
 }
 
 describe.skipIf(!index)(`Keras applications as TF.js graph models (fixtures: ${DIR}; make them with test/fixtures/make-tfjs-graph-models.py)`, () => {

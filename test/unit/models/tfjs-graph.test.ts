@@ -13,7 +13,7 @@ import { Workbench } from '../../../src/main/services/workbench';
 import type { InputConvention, ModelDetail, ModelSummary } from '../../../src/shared/domain';
 import { tempDir } from '../../helpers/temp';
 import { randomArray } from './onnx-builder';
-import { b, buildGraphModel, f, floats, int32s, listI, listS, s, writeGraphModel, type GraphModelSpec } from './tfjs-graph-builder';
+import { b, buildGraphModel, f, floats, int32s, listI, listS, relativeError, s, writeGraphModel, type GraphModelSpec } from './tfjs-graph-builder';
 
 const same = { padding: s('SAME') };
 /** Convolutions: the converter always writes dilations. */
@@ -83,20 +83,6 @@ const RAW: InputConvention = { channelOrder: 'RGB', scale: 255, mean: [0, 0, 0],
 async function referenceModel(spec: GraphModelSpec): Promise<tf.GraphModel> {
   const { json, shard, weights } = buildGraphModel(spec);
   return tf.loadGraphModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: weights as tf.io.WeightsManifestEntry[], weightData: shard.slice().buffer, format: 'graph-model' }));
-}
-
-/** Largest |ours - reference| relative to the largest |reference| (both NHWC or [N, C]). */
-function relativeError(ours: tf.Tensor, ref: tf.Tensor): number {
-  expect(ours.shape).toEqual(ref.shape);
-  const a = ours.dataSync();
-  const r = ref.dataSync();
-  let maxRef = 0;
-  let maxDiff = 0;
-  for (let i = 0; i < r.length; i++) {
-    maxRef = Math.max(maxRef, Math.abs(r[i]));
-    maxDiff = Math.max(maxDiff, Math.abs(a[i] - r[i]));
-  }
-  return maxDiff / Math.max(maxRef, 1e-30);
 }
 
 /** Our output and the reference's for each layer, on seeded pixels of the given batch and size. */
