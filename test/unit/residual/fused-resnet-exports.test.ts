@@ -1,6 +1,7 @@
 // Residual blocks of standard ResNet-18 and ResNet-50 exports from PyTorch's classic exporter
 // (batch norms folded into the convs), made by test/fixtures/make-resnet-exports.py with the
 // scratch venv. Without PyTorch the files are absent and these tests are skipped with the reason.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,11 +14,21 @@ import { applyInputConvention } from '../../../src/main/engine/model';
 import { inspectModelFile, loadModelFile } from '../../../src/main/engine/models/load';
 import type { ResidualBlock } from '../../../src/main/engine/residual/blocks';
 import { ortSession, relativeError, runOrt, withExtraOutputs } from '../models/reference';
+import { tempDir } from '../../helpers/temp';
 import { memoryContext } from './tiny-models';
 
 const FIXTURES = path.join(os.homedir(), '.cache/artiphys-fixtures');
 const RESNET18 = path.join(FIXTURES, 'resnet18-bnfused.onnx');
 const RESNET50 = path.join(FIXTURES, 'resnet50-bnfused.onnx');
+
+const ROOT = path.resolve(__dirname, '../../..');
+const home = tempDir('artiphys-fused-resnet-');
+
+/** The built command line (`npx artiphys`), in a home of its own. */
+function artiphys(args: string[]): string {
+  const env = { ...process.env, ARTIPHYS_HOME: home, ARTIPHYS_BACKEND: 'cpu' };
+  return execFileSync(process.execPath, [path.join(ROOT, 'bin/artiphys.js'), ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 300_000 });
+}
 
 function needs(ctx: TestContext, file: string): void {
   if (!existsSync(file)) ctx.skip(`${file} is absent: make it with PyTorch, /work/venv/bin/python test/fixtures/make-resnet-exports.py`);
@@ -93,5 +104,18 @@ describe('standard BN-fused ResNet exports', () => {
     expect(run.emitted.map((e) => e.key)).toEqual(['channel/layer2.0/0', 'channel/layer2.0/1', 'block/layer2.0']);
     expect(run.emitted[0].data.layers).toEqual({ in: roles[0], pre: roles[1], post: roles[2] });
     expect(run.emitted[2].data).toMatchObject({ block: 'layer2.0', tested: 2, channels: 128 });
+  });
+
+  it('ResNet-18 on the command line: models inspect lists 8 blocks, and scale invariance runs on the file', { timeout: 600_000 }, (ctx) => {
+    needs(ctx, RESNET18);
+    const text = artiphys(['models', 'inspect', RESNET18]);
+    expect(text).toContain('residual blocks (8)');
+    expect(text).toMatch(/^ {2}layer2\.0 +128 ch {2}in \/layer2\/layer2\.0\/downsample\/downsample\.0\/Conv_output_0 {2}pre \/layer2\/layer2\.0\/conv2\/Conv_output_0 {2}post \/layer2\/layer2\.0\/Add_output_0$/m);
+    const doc = JSON.parse(artiphys(['run', 'scale-invariance', '--model', RESNET18, '--blocks', 'layer1.0', '--channels', '0', '--size', '32', '--steps', '4', '--gallery-visualizations', 'false', '--json'])) as {
+      run: { status: string };
+      results: { key: string }[];
+    };
+    expect(doc.run.status).toBe('done');
+    expect(doc.results.map((r) => r.key)).toEqual(['channel/layer1.0/0', 'block/layer1.0']);
   });
 });
