@@ -10,14 +10,14 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/main/engine/backend';
-import { applyInputConvention, type NetworkModel } from '../../../src/main/engine/model';
+import type { NetworkModel } from '../../../src/main/engine/model';
 import { inspectModelFile, loadModelFile } from '../../../src/main/engine/models/load';
 import { findResidualBlocks, type ResidualBlock } from '../../../src/main/engine/residual/blocks';
 import { ProjectDb } from '../../../src/main/services/project-db';
 import { tempDir } from '../../helpers/temp';
 import { runInto } from '../gallery/helpers';
 import { buildModel, ints, weights, type InitSpec, type NodeSpec } from '../models/onnx-builder';
-import { ortSession, relativeError, runOrt, withExtraOutputs } from '../models/reference';
+import { layerErrorsAgainstOrt } from './against-ort';
 
 const dir = tempDir('fused-blocks-');
 
@@ -127,14 +127,9 @@ describe('residual blocks of a BN-fused ResNet export', () => {
   it('computes each block\'s In, Pre and Post as onnxruntime does', { timeout: 60_000 }, async () => {
     const names = [...new Set(EXPECTED.flatMap((b) => [b.inAfterRelu, b.pre, b.postBeforeRelu, b.postAfterRelu!]))];
     const pixels = tf.randomUniform([2, 48, 48, 3], 0, 255, 'float32', 3) as tf.Tensor4D;
-    const ours = tf.tidy(() => {
-      const out = model.forward(pixels, names);
-      return names.map((n) => ({ data: out[n].dataSync() as Float32Array, shape: out[n].shape }));
-    });
-    const input = tf.tidy(() => applyInputConvention(pixels, model.inputConvention).dataSync() as Float32Array);
+    const errors = await layerErrorsAgainstOrt(model, fusedResNet(true), names, pixels);
     pixels.dispose();
-    const ref = await runOrt(await ortSession(withExtraOutputs(fusedResNet(true), names)), input, [2, 48, 48, 3], names);
-    names.forEach((n, i) => expect(relativeError(ours[i], ref[n]), n).toBeLessThan(1e-5));
+    for (const n of names) expect(errors[n], n).toBeLessThan(1e-5);
   });
 
   it('runs a scale-invariance analysis on the projection block and stores its results', { timeout: 120_000 }, async () => {

@@ -10,11 +10,10 @@ import { beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { scaleInvarianceSettings } from '../../../src/shared/analyses/scale-invariance';
 import { scaleInvariance } from '../../../src/main/engine/analyses/scale-invariance';
 import { initBackend } from '../../../src/main/engine/backend';
-import { applyInputConvention } from '../../../src/main/engine/model';
 import { inspectModelFile, loadModelFile } from '../../../src/main/engine/models/load';
 import type { ResidualBlock } from '../../../src/main/engine/residual/blocks';
-import { ortSession, relativeError, runOrt, withExtraOutputs } from '../models/reference';
 import { tempDir } from '../../helpers/temp';
+import { layerErrorsAgainstOrt } from './against-ort';
 import { memoryContext } from './tiny-models';
 
 const FIXTURES = path.join(os.homedir(), '.cache/artiphys-fixtures');
@@ -86,16 +85,10 @@ describe('standard BN-fused ResNet exports', () => {
     const roles = ['/layer2/layer2.0/downsample/downsample.0/Conv_output_0', '/layer2/layer2.0/conv2/Conv_output_0', '/layer2/layer2.0/Add_output_0'];
     // The export's input is static, 224 px.
     const pixels = tf.randomUniform([1, 224, 224, 3], 0, 255, 'float32', 5) as tf.Tensor4D;
-    const ours = tf.tidy(() => {
-      const out = model.forward(pixels, roles);
-      return roles.map((n) => ({ data: out[n].dataSync() as Float32Array, shape: out[n].shape }));
-    });
-    const input = tf.tidy(() => applyInputConvention(pixels, model.inputConvention).dataSync() as Float32Array);
+    const errors = await layerErrorsAgainstOrt(model, new Uint8Array(readFileSync(RESNET18)), roles, pixels);
     pixels.dispose();
     model.dispose();
-    const session = await ortSession(withExtraOutputs(new Uint8Array(readFileSync(RESNET18)), roles));
-    const ref = await runOrt(session, input, [1, 224, 224, 3], roles);
-    roles.forEach((n, i) => expect(relativeError(ours[i], ref[n]), n).toBeLessThan(1e-4));
+    for (const n of roles) expect(errors[n], n).toBeLessThan(1e-4);
 
     const run = memoryContext(() => loadModelFile(RESNET18));
     const before = tf.memory().numTensors;
