@@ -37,8 +37,8 @@ export function roleLayer(b: ResidualBlock, role: BlockRole, relu: { in: ReluCho
 function ancestorDistances(start: string, producer: ReadonlyMap<string, GraphNodeInfo>): Map<string, number> {
   const dist = new Map([[start, 0]]);
   const queue = [start];
-  while (queue.length) {
-    const t = queue.shift()!;
+  for (let next = 0; next < queue.length; next++) {
+    const t = queue[next];
     for (const i of producer.get(t)?.inputs ?? []) {
       if (dist.has(i)) continue;
       dist.set(i, dist.get(t)! + 1);
