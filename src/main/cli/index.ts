@@ -36,7 +36,7 @@ Usage: artiphys <command> [options]    (every command takes --json)
   serve [--project P] [--port N] [--host 127.0.0.1]
                                  the workbench in a browser: prints http://127.0.0.1:N/?token=...
   models list [--project P]      built-in and project models with the ids --model takes
-  models inspect <file>          format, input convention, layers with shape and RF
+  models inspect <file>          format, input convention, layers with shape and RF, residual blocks
   models import <file> --project P
   models randomize <model-id> --seed N --project P
                                  adds a random-weights copy (same architecture and convention)
@@ -254,6 +254,8 @@ async function models(sub: string | undefined, args: ParsedArgs): Promise<number
       [
         `${m.name} (${m.format}), input ${m.inputConvention.inputSize} px ${m.inputConvention.channelOrder}${m.conventionGuessed ? ' (convention guessed: check it)' : ''}`,
         ...m.layers.map((l) => `  ${l.name.padEnd(56)} ${l.op.padEnd(20)} [${l.shape.join(', ')}]${l.rf ? `  rf ${l.rf.size} jump ${l.rf.jump} offset ${l.rf.offset}` : ''}`),
+        ...(m.blocks.length ? [`residual blocks (${m.blocks.length}): In, Pre, Post (METHODS §7)`] : []),
+        ...m.blocks.map((b) => `  ${b.name.padEnd(12)} ${String(b.channels).padStart(5)} ch  in ${b.inAfterRelu}  pre ${b.pre}  post ${b.postBeforeRelu}`),
       ].join('\n'),
     );
     return 0;

@@ -1,5 +1,6 @@
 // Messages between the service (which owns the project database) and the engine process.
 import type { BackendDiagnostics, BackendInfo, InputConvention, LayerInfo, ModelFormat, RunProgress } from '../../shared/domain';
+import type { ResidualBlock } from './residual/blocks';
 
 export interface ModelRef {
   /** File the model is loaded from. */
@@ -40,6 +41,8 @@ export interface InspectedModel {
   /** True when the file did not say its convention and a default was filled in. */
   conventionGuessed: boolean;
   layers: LayerInfo[];
+  /** Residual blocks of the graph (METHODS §7), in order; empty for networks without any. */
+  blocks: ResidualBlock[];
 }
 
 export type FromEngine =

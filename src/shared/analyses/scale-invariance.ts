@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { lucidSettings } from './feature-vis';
 import { datasetScanResults } from './dataset-scan';
-import { nameList } from './lists';
+import { intList, nameList } from './lists';
 import { int, keyFunction, part, real, text } from './result-contract';
 
 export const scaleInvarianceSettings = z.object({
@@ -14,7 +14,7 @@ export const scaleInvarianceSettings = z.object({
   /** Post: the sum before or after the block's ReLU. */
   postRelu: z.enum(['before', 'after']).default('before'),
   /** Channels of each block; null: all. */
-  channels: z.array(z.number().int().min(0)).nullable().default(null),
+  channels: intList.nullable().default(null),
   /** Also the channel-objective visualizations and the Post neuron one, for the 3 x 3 gallery. */
   galleryVisualizations: z.boolean().default(true),
   /** A folder of images for the gallery's top-9 row (a dataset scan of In, Pre, Post); empty: none. */

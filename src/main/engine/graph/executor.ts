@@ -64,6 +64,14 @@ export function describeLayers(plan: Plan, inputSize: number): { shapes: Map<str
   return { shapes, layers };
 }
 
+/** The plan's nodes that compute layers, with only their image-dependent inputs. */
+export function graphNodesOf(plan: Plan, layers: readonly LayerInfo[]): GraphNodeInfo[] {
+  const fromImage = new Set(layers.map((l) => l.name).concat(plan.input));
+  return plan.nodes
+    .filter((n) => fromImage.has(n.outputs[0]))
+    .map((n) => ({ op: n.op, inputs: n.inputs.filter((i) => fromImage.has(i)), output: n.outputs[0] }));
+}
+
 export class GraphModel implements NetworkModel {
   readonly name: string;
   readonly format: ModelFormat;
@@ -136,10 +144,7 @@ export class GraphModel implements NetworkModel {
   }
 
   graphNodes(): readonly GraphNodeInfo[] {
-    const fromImage = new Set(this.layers.map((l) => l.name).concat(this.plan.input));
-    return this.plan.nodes
-      .filter((n) => fromImage.has(n.outputs[0]))
-      .map((n) => ({ op: n.op, inputs: n.inputs.filter((i) => fromImage.has(i)), output: n.outputs[0] }));
+    return graphNodesOf(this.plan, this.layers);
   }
 
   private run(pixels: tf.Tensor4D, layers: readonly string[]): Record<string, tf.Tensor> {

@@ -9,11 +9,12 @@ import { ModelFormatError } from '../errors';
 import { parseOnnx } from '../formats/onnx';
 import { readTfjsGraphModel } from '../formats/tfjs-graph';
 import { isObject } from '../formats/tfjs-weights';
-import { GraphModel, describeLayers } from '../graph/executor';
+import { GraphModel, describeLayers, graphNodesOf } from '../graph/executor';
 import type { GraphDescription } from '../graph/ir';
 import { planGraph, type Plan } from '../graph/plan';
 import type { NetworkModel } from '../model';
 import type { InspectedModel } from '../protocol';
+import { residualBlocksOf } from '../residual/blocks';
 
 /**
  * Used when a file does not say how it wants its input: the classic Caffe / Keras ImageNet
@@ -50,11 +51,12 @@ export async function loadModelFile(file: string, opts: LoadOptions = {}): Promi
   return new GraphModel(m.plan, { name: modelName(file), format: m.format, inputConvention: m.inputConvention });
 }
 
-/** Format, convention and layers (shapes and RFs at the usual input size), without loading tensors. */
+/** Format, convention, layers (shapes and RFs at the usual input size) and residual blocks, without loading tensors. */
 export async function inspectModelFile(file: string): Promise<InspectedModel> {
   const m = await readModel(file, {});
   const { layers } = describeLayers(m.plan, m.inputConvention.inputSize);
-  return { format: m.format, name: modelName(file), inputConvention: m.inputConvention, conventionGuessed: m.conventionGuessed, layers };
+  const blocks = residualBlocksOf(graphNodesOf(m.plan, layers), layers);
+  return { format: m.format, name: modelName(file), inputConvention: m.inputConvention, conventionGuessed: m.conventionGuessed, layers, blocks };
 }
 
 function modelName(file: string): string {

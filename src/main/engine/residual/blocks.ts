@@ -1,8 +1,11 @@
-// Residual blocks found in a network's graph (METHODS §7): an Add node with two image inputs, one
-// of them a residual branch that ends in a BatchNormalization, the other the skip path. When both
-// end in a batch norm (a first block with a projection shortcut), the skip is the shorter path
-// back to where the two paths split. For each block the three layers In, Pre and Post are named,
-// with the before/after-ReLU variants where the graph has them.
+// Residual blocks found in a network's graph (METHODS §7): an Add node whose two inputs have the
+// same shape and split from one tensor earlier in the graph. Of the two paths back to the split,
+// the shorter is the skip (nothing for an identity shortcut, the downsample conv and batch norm of
+// a projection shortcut) and the longer the residual branch. The branch is found by the graph's
+// shape alone, not by its ops, so exports whose batch norms are folded into the convolutions
+// (PyTorch's classic exporter) have the same blocks as unfused ones. For each block the three
+// layers In, Pre and Post are named, with the before/after-ReLU variants where the graph has them.
+import type { LayerInfo } from '../../../shared/domain';
 import type { GraphNodeInfo, NetworkModel } from '../model';
 
 export interface ResidualBlock {
@@ -12,7 +15,7 @@ export interface ResidualBlock {
   inAfterRelu: string;
   /** The same before that ReLU (the previous Add), or null when there is no such distinction. */
   inBeforeRelu: string | null;
-  /** The residual branch's last batch norm. */
+  /** The residual branch's output: its last batch norm, or the conv that batch norm was folded into. */
   pre: string;
   /** The sum (the Add output). */
   postBeforeRelu: string;
@@ -34,8 +37,8 @@ export function roleLayer(b: ResidualBlock, role: BlockRole, relu: { in: ReluCho
 function ancestorDistances(start: string, producer: ReadonlyMap<string, GraphNodeInfo>): Map<string, number> {
   const dist = new Map([[start, 0]]);
   const queue = [start];
-  while (queue.length) {
-    const t = queue.shift()!;
+  for (let next = 0; next < queue.length; next++) {
+    const t = queue[next];
     for (const i of producer.get(t)?.inputs ?? []) {
       if (dist.has(i)) continue;
       dist.set(i, dist.get(t)! + 1);
@@ -47,36 +50,37 @@ function ancestorDistances(start: string, producer: ReadonlyMap<string, GraphNod
 
 export function findResidualBlocks(model: NetworkModel): ResidualBlock[] {
   if (!model.graphNodes) throw new Error(`model ${model.name} exposes no graph; residual blocks can only be found in graph models`);
-  const nodes = model.graphNodes();
+  return residualBlocksOf(model.graphNodes(), model.layers);
+}
+
+/** The residual blocks of a graph given as its image-dependent nodes and layers (in execution order). */
+export function residualBlocksOf(nodes: readonly GraphNodeInfo[], layers: readonly LayerInfo[]): ResidualBlock[] {
   const producer = new Map(nodes.map((n) => [n.output, n]));
   const consumers = new Map<string, GraphNodeInfo[]>();
   for (const n of nodes) for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n]);
-  const channelsOf = (t: string) => model.layers.find((l) => l.name === t)?.shape.at(-1) ?? 0;
+  const shapes = new Map(layers.map((l) => [l.name, l.shape]));
+  const sameShape = (a: string, b: string) => shapes.get(a)?.join() === shapes.get(b)?.join();
   const blocks: ResidualBlock[] = [];
+  const names = new Set<string>();
   for (const add of nodes) {
     if ((add.op !== 'Add' && add.op !== 'Sum') || add.inputs.length !== 2) continue;
     const [a, b] = add.inputs;
-    const isBn = (t: string) => producer.get(t)?.op === 'BatchNormalization';
-    if (!isBn(a) && !isBn(b)) continue;
-    let skip: string;
-    let branch: string;
-    if (isBn(a) !== isBn(b)) {
-      [branch, skip] = isBn(a) ? [a, b] : [b, a];
-    } else {
-      const da = ancestorDistances(a, producer);
-      const db = ancestorDistances(b, producer);
-      let best: [number, number] = [Infinity, Infinity];
-      for (const [t, d] of da) {
-        const e = db.get(t);
-        if (e !== undefined && d + e < best[0] + best[1]) best = [d, e];
-      }
-      [skip, branch] = best[0] <= best[1] ? [a, b] : [b, a];
+    if (a === b || !sameShape(a, b)) continue;
+    // The split: the common ancestor nearest to the Add (an identity skip is itself that ancestor).
+    const da = ancestorDistances(a, producer);
+    const db = ancestorDistances(b, producer);
+    let best: [number, number] = [Infinity, Infinity];
+    for (const [t, d] of da) {
+      const e = db.get(t);
+      if (e !== undefined && d + e < best[0] + best[1]) best = [d, e];
     }
+    if (best[0] === Infinity) continue;
+    const [skip, branch] = best[0] <= best[1] ? [a, b] : [b, a];
     const skipProducer = producer.get(skip);
     const beforeRelu = skipProducer?.op === 'Relu' && producer.get(skipProducer.inputs[0])?.op === 'Add' ? skipProducer.inputs[0] : null;
     const relu = (consumers.get(add.output) ?? []).find((n) => n.op === 'Relu');
-    const path = add.output.split('/').filter(Boolean);
-    const name = path.length >= 2 ? path[path.length - 2] : `block-${blocks.length}`;
+    const name = blockName(add.output, names, blocks.length);
+    names.add(name);
     blocks.push({
       name,
       inAfterRelu: skip,
@@ -84,10 +88,22 @@ export function findResidualBlocks(model: NetworkModel): ResidualBlock[] {
       pre: branch,
       postBeforeRelu: add.output,
       postAfterRelu: relu?.output ?? null,
-      channels: channelsOf(add.output),
+      channels: shapes.get(add.output)?.at(-1) ?? 0,
     });
   }
   return blocks;
+}
+
+/**
+ * The scope of the sum as PyTorch's classic exporter writes it (`/layer2/layer2.0/Add_output_0`:
+ * `layer2.0`, torchvision's module name); the scope and the sum's own name where a scope holds
+ * several sums; `block-<i>` (by order) for graphs without scoped names.
+ */
+function blockName(sum: string, taken: ReadonlySet<string>, index: number): string {
+  const path = sum.split('/').filter(Boolean);
+  if (path.length < 2) return `block-${index}`;
+  const scope = path[path.length - 2];
+  return taken.has(scope) ? `${scope}/${path[path.length - 1].replace(/_output_\d+$/, '')}` : scope;
 }
 
 export function findBlock(model: NetworkModel, name: string): ResidualBlock {
