@@ -6,9 +6,11 @@ import path from 'node:path';
 import { inputConventionSchema } from '../../../shared/api/contract';
 import type { InputConvention, ModelFormat } from '../../../shared/domain';
 import { ModelFormatError } from '../errors';
+import { parseKerasH5 } from '../formats/keras-h5';
 import { parseOnnx } from '../formats/onnx';
+import { parseTfjsLayers } from '../formats/tfjs-layers';
 import { GraphModel, describeLayers } from '../graph/executor';
-import type { GraphDescription } from '../graph/ir';
+import { CONVENTION_METADATA_KEY, type GraphDescription } from '../graph/ir';
 import { planGraph, type Plan } from '../graph/plan';
 import type { NetworkModel } from '../model';
 import type { InspectedModel } from '../protocol';
@@ -25,10 +27,9 @@ export const DEFAULT_CONVENTION: InputConvention = {
   inputSize: 224,
 };
 
-/** ONNX metadata key whose value (JSON of an InputConvention) states the model's convention. */
-export const CONVENTION_METADATA_KEY = 'artiphys.input_convention';
+export { CONVENTION_METADATA_KEY } from '../graph/ir';
 
-/** Files above this size cannot be self-contained ONNX (protobuf's 2 GiB limit). */
+/** Files above this size cannot be self-contained ONNX (protobuf's 2 GiB limit) nor one Node buffer. */
 const MAX_FILE_BYTES = 2 ** 31 - 1;
 
 export interface LoadOptions {
@@ -65,28 +66,26 @@ async function readModel(file: string, opts: LoadOptions): Promise<ReadModel> {
   });
   if (!info.isFile()) throw new ModelFormatError(`${file} is not a file`);
   if (info.size === 0) throw new ModelFormatError(`${file} is empty`);
-  if (info.size > MAX_FILE_BYTES) throw new ModelFormatError(`${file} is larger than 2 GiB, which a single ONNX file cannot be`);
+  if (info.size > MAX_FILE_BYTES) throw new ModelFormatError(`${file} is larger than 2 GiB, which a single model file cannot be`);
   // A view of the Buffer read, not a copy of it: the file is held in memory once.
   const buffer = await readFile(file);
   const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   const kind = sniff(bytes);
   switch (kind) {
-    case 'onnx': {
-      const desc = parseOnnx(bytes, file);
-      const plan = planGraph(desc);
-      return { format: 'onnx', plan, ...convention(desc, opts) };
-    }
+    case 'onnx':
     case 'keras-h5':
-      throw new ModelFormatError(`${file} is a Keras HDF5 file; Keras models are not supported yet (export the model to ONNX)`);
-    case 'tfjs':
-      throw new ModelFormatError(`${file} is a TensorFlow.js model.json; TensorFlow.js models are not supported yet (export the model to ONNX)`);
+    case 'tfjs': {
+      const desc = kind === 'onnx' ? parseOnnx(bytes, file) : kind === 'keras-h5' ? parseKerasH5(bytes, file) : await parseTfjsLayers(bytes, file);
+      const plan = planGraph(desc);
+      return { format: kind, plan, ...convention(desc, opts) };
+    }
     default:
-      throw new ModelFormatError(`${file} is not a model file the engine can read: ${kind}. Supported: ONNX (.onnx)`);
+      throw new ModelFormatError(`${file} is not a model file the engine can read: ${kind}. Supported: ONNX (.onnx), Keras HDF5 (.h5), TensorFlow.js layers models (model.json)`);
   }
 }
 
 /** The format by content; for files that are no model at all, a short description of what they are. */
-function sniff(bytes: Uint8Array): 'onnx' | 'keras-h5' | 'tfjs' | string {
+function sniff(bytes: Uint8Array): ModelFormat | string {
   const starts = (...sig: number[]) => sig.every((b, i) => bytes[i] === b);
   if (starts(0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a)) return 'keras-h5';
   if (starts(0xff, 0xd8, 0xff)) return 'it is a JPEG image';
