@@ -59,6 +59,9 @@ def layer_config(config):
 
 def as_keras2(model):
     cfg = model.get_config()
+    if isinstance(model, keras.Sequential):
+        layers = [{"class_name": layer["class_name"], "config": layer_config(layer["config"])} for layer in cfg["layers"]]
+        return {"class_name": "Sequential", "config": {"name": cfg["name"], "layers": layers}}
     layers = []
     for layer in cfg["layers"]:
         nodes = [history(node["args"], []) for node in layer["inbound_nodes"]]

@@ -155,7 +155,7 @@ function matchArchitecture(layers: H5Layer[], fail: Fail): Match {
 
 function fits(layer: KerasLayer, weights: LayerWeights): boolean {
   const c = layer.config;
-  const kernel = weights.get(layer.className === 'DepthwiseConv2D' ? 'depthwise_kernel' : 'kernel');
+  const kernel = weights.get(layer.className === 'DepthwiseConv2D' && weights.has('depthwise_kernel') ? 'depthwise_kernel' : 'kernel');
   switch (layer.className) {
     case 'BatchNormalization':
       return weights.size === 2 + (c.center === false ? 0 : 1) + (c.scale === false ? 0 : 1);

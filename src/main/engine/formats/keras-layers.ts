@@ -289,7 +289,8 @@ function bias(ctx: LayerCtx, channels: number): string[] {
 function conv2D(ctx: LayerCtx): TensorInfo {
   const x = spatial(ctx);
   const depthwise = ctx.layer.className === 'DepthwiseConv2D';
-  const k = weight(ctx, depthwise ? 'depthwise_kernel' : 'kernel', 4);
+  // Keras 3 names the depthwise kernel "kernel" too.
+  const k = weight(ctx, depthwise && ctx.weights.has('depthwise_kernel') ? 'depthwise_kernel' : 'kernel', 4);
   const [kh, kw, cin, cout] = k.shape;
   const kernel = pair(ctx, 'kernel_size');
   if (kernel[0] !== kh || kernel[1] !== kw) ctx.fail(`kernel_size [${kernel.join(', ')}] does not match the kernel's shape [${k.shape.join(', ')}]`);
