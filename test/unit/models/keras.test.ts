@@ -12,7 +12,7 @@ import { readKerasModel } from '../../../src/main/engine/formats/keras-layers';
 import { inspectModelFile, loadModelFile } from '../../../src/main/engine/models/load';
 import { REPO } from './reference';
 
-export const KERAS_FIXTURES = path.join(REPO, 'test/fixtures/keras');
+const KERAS_FIXTURES = path.join(REPO, 'test/fixtures/keras');
 
 interface Stored {
   shape: number[];

@@ -65,6 +65,7 @@ export function readKerasModel(modelConfig: unknown, fail: (msg: string) => neve
   if (!isObject(modelConfig)) return fail('the model config is not a JSON object');
   const cls = String(modelConfig.class_name ?? '');
   const cfg = modelConfig.config;
+  if (!cls) return fail('the model config has no class_name; it is no Keras model');
   if (cls === 'Sequential') return readSequential(cfg, fail);
   if (cls !== 'Model' && cls !== 'Functional') return fail(`the model class "${cls}" is not supported (Sequential and Functional models are)`);
   if (!isObject(cfg) || !Array.isArray(cfg.layers)) return fail('the model config has no layer list');
