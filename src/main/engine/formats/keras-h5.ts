@@ -6,8 +6,8 @@
 // the graph through ./keras-layers.ts.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as hdf5 from 'jsfive';
+import { findResource } from '../../resources';
 import { ModelFormatError } from '../errors';
 import { CONVENTION_METADATA_KEY, MAX_TENSOR_ELEMENTS, elementCount, type GraphDescription } from '../graph/ir';
 import { WEIGHTED_LAYERS, kerasToGraph, readKerasModel, type KerasArray, type KerasLayer, type KerasModel, type LayerWeights } from './keras-layers';
@@ -173,7 +173,8 @@ let cachedArchitectures: Architecture[] | null = null;
 
 function architectures(): Architecture[] {
   if (cachedArchitectures) return cachedArchitectures;
-  const dir = resourceDir();
+  const dir = findResource(ARCHITECTURES);
+  if (!dir) throw new Error(`the Keras architectures (${ARCHITECTURES}) are missing from this installation`);
   cachedArchitectures = fs
     .readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
@@ -186,16 +187,4 @@ function architectures(): Architecture[] {
       return { application: doc.application, model, inputConvention: doc.inputConvention };
     });
   return cachedArchitectures;
-}
-
-/** The shipped architectures, from the source tree (tests) or the built bundle (out/main) alike. */
-function resourceDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = path.join(dir, ARCHITECTURES);
-    if (fs.existsSync(candidate)) return candidate;
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error(`the Keras architectures (${ARCHITECTURES}) are missing from this installation`);
-    dir = up;
-  }
 }

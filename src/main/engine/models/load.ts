@@ -57,7 +57,9 @@ export async function inspectModelFile(file: string): Promise<InspectedModel> {
 }
 
 function modelName(file: string): string {
-  return path.basename(file).replace(/\.[^.]+$/, '');
+  // A TensorFlow.js model is a folder with a model.json in it: the folder names it.
+  const base = path.basename(file) === 'model.json' ? path.basename(path.dirname(file)) : path.basename(file);
+  return base.replace(/\.[^.]+$/, '');
 }
 
 async function readModel(file: string, opts: LoadOptions): Promise<ReadModel> {
