@@ -35,7 +35,7 @@ async function expectKerasOutputs(file: string, fixture: string): Promise<void> 
     for (const name of names) {
       const want = outputs[name];
       expect(got[name].shape, name).toEqual(want.shape); // both channels-last
-      const scale = Math.max(...want.data.map(Math.abs));
+      const scale = want.data.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
       const worst = want.data.reduce((m, v, i) => Math.max(m, Math.abs(v - got[name].data[i])), 0);
       expect(worst / scale, `${name} of ${path.basename(file)}`).toBeLessThan(1e-4);
     }
