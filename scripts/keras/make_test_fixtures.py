@@ -10,7 +10,8 @@ the Artiphys readers with Keras without needing Python:
 - tiny-keras3.h5: the same model as Keras 3 writes an .h5 (`model.save`, Keras 3 config format);
 - tiny-tfjs/: the same model as a TensorFlow.js layers model (model.json + one shard);
 - sequential.h5: a Sequential model whose Flatten feeds a Dense (channels-last flattening order);
-- weights-only.h5 (tiny's weights without an architecture) and not-keras.h5, for the error tests.
+- weights-only.h5 (tiny's weights without an architecture), keras3.weights.h5 (Keras 3's own
+  weights format) and not-keras.h5, for the error tests.
 
     KERAS_BACKEND=jax /work/venv/bin/python scripts/keras/make_test_fixtures.py
 """
@@ -150,6 +151,7 @@ def main():
             f.attrs[key] = value
         for name in full["model_weights"]:
             full.copy(full["model_weights"][name], f, name)
+    seq.save_weights(os.path.join(OUT, "keras3.weights.h5"))
     with h5py.File(os.path.join(OUT, "not-keras.h5"), "w") as f:
         f.create_dataset("temperature", data=np.arange(12, dtype="float32").reshape(3, 4))
     with open(os.path.join(OUT, "reference.json"), "w") as f:

@@ -70,6 +70,7 @@ describe('bad Keras files', () => {
 
   it('H5 files without Keras weights, or with weights of an unknown architecture', async () => {
     await expectFormatError(path.join(KERAS_FIXTURES, 'not-keras.h5'), /no Keras weights \(no layer_names attribute\)/);
+    await expectFormatError(path.join(KERAS_FIXTURES, 'keras3.weights.h5'), /Keras 3 weights file \(\.weights\.h5\), which is not supported/);
     await expectFormatError(path.join(KERAS_FIXTURES, 'weights-only.h5'), /holds only weights \(\d+ weighted layers, no model_config\).*match none of the known architectures \(.*resnet50/);
   });
 

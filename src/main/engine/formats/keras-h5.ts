@@ -84,7 +84,11 @@ function stringList(v: unknown, what: string, fail: Fail): string[] {
 
 /** Every layer listed in `layer_names`, with its arrays keyed by short name (kernel, bias, gamma...). */
 function readWeights(g: hdf5.Group, bytes: Uint8Array, fail: Fail): H5Layer[] {
-  if (g.attrs.layer_names === undefined) fail('it holds no Keras weights (no layer_names attribute); is it a Keras file?');
+  if (g.attrs.layer_names === undefined) {
+    // Keras 3's .weights.h5 keeps unnamed variables under layers/<name>/vars/<i>.
+    if (g.keys.includes('layers') && g.keys.includes('vars')) fail("it is a Keras 3 weights file (.weights.h5), which is not supported; save the model with model.save('model.h5')");
+    fail('it holds no Keras weights (no layer_names attribute); is it a Keras file?');
+  }
   const names = stringList(g.attrs.layer_names, 'the layer_names attribute', fail);
   return names.map((name) => {
     if (!g.keys.includes(name)) fail(`layer_names lists "${name}" but the file has no group for it`);
