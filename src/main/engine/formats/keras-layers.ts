@@ -148,6 +148,7 @@ export function kerasToGraph(model: KerasModel, weightsOf: (layer: string) => La
   for (const layer of model.layers) {
     const what = `layer ${layer.name} (${layer.className})`;
     const lfail = (msg: string): never => fail(`${what}: ${msg}`);
+    if (info.has(layer.name)) lfail('a layer of that name comes earlier; layer names must be unique');
     for (const i of layer.inbound) if (!info.has(i)) lfail(`reads layer "${i}", which is not defined before it`);
     const ins = layer.inbound.map((i) => ({ ...info.get(i)!, name: i }));
     if (layer.className === 'InputLayer') {
@@ -244,7 +245,8 @@ function spatial(ctx: LayerCtx): TensorInfo & { name: string } {
 function activation(ctx: LayerCtx, pre: string, fn: unknown, rank: number): void {
   const name = ctx.layer.name;
   const b = ctx.b;
-  const kind = isObject(fn) ? fn.class_name ?? fn.config : fn; // Keras 3 may serialize it as an object
+  // Keras 3 may serialize it as {class_name: 'function', config: 'relu'}.
+  const kind = isObject(fn) ? (typeof fn.config === 'string' ? fn.config : fn.class_name) : fn;
   switch (kind ?? 'linear') {
     case 'linear':
       b.node('Identity', [pre], name);
@@ -388,7 +390,7 @@ function relu(ctx: LayerCtx): TensorInfo {
 function pool(ctx: LayerCtx): TensorInfo {
   const x = spatial(ctx);
   const size = pair(ctx, 'pool_size', [2, 2]);
-  const strides = ctx.layer.config.strides === null ? size : pair(ctx, 'strides', size);
+  const strides = pair(ctx, 'strides', size); // null (the default) means the pool size
   const op = ctx.layer.className === 'MaxPooling2D' ? 'MaxPool' : 'AveragePool';
   // Keras averages over the window's positions inside the input only (count_include_pad 0).
   ctx.b.node(op, [x.name], ctx.layer.name, { kernel_shape: ints(size), strides: ints(strides), ...paddingAttrs(ctx) });
