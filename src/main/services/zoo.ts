@@ -4,10 +4,10 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ApiError, inputConventionSchema } from '../../shared/api/contract';
 import type { ZooEntry, ZooProgress } from '../../shared/domain';
+import { findResource } from '../resources';
 
 const MANIFEST = 'resources/zoo/manifest.json';
 /** A host that has not answered by then is treated as unreachable. */
@@ -32,16 +32,10 @@ const entrySchema = z.object({
 });
 const manifestSchema = z.object({ version: z.literal(1), entries: z.array(entrySchema) });
 
-/** Finds the manifest from the source tree (tests) or the built bundle (out/main) alike. */
 function manifestPath(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = path.join(dir, MANIFEST);
-    if (fs.existsSync(candidate)) return candidate;
-    const up = path.dirname(dir);
-    if (up === dir) throw new ApiError('internal', `the model zoo manifest (${MANIFEST}) is missing from this installation`);
-    dir = up;
-  }
+  const found = findResource(MANIFEST);
+  if (!found) throw new ApiError('internal', `the model zoo manifest (${MANIFEST}) is missing from this installation`);
+  return found;
 }
 
 export function zooEntries(file = manifestPath()): ZooEntry[] {

@@ -62,3 +62,12 @@ export function relativeError(ours: { data: Float32Array | Int32Array | Uint8Arr
   }
   return maxDiff / Math.max(maxRef, 1e-30);
 }
+
+/** The index of the largest value of each row of a [rows, cols] matrix (top-1 classes of logits). */
+export function argmaxRows(data: ArrayLike<number>, rows: number, cols: number): number[] {
+  return Array.from({ length: rows }, (_, r) => {
+    let best = 0;
+    for (let c = 1; c < cols; c++) if (data[r * cols + c] > data[r * cols + best]) best = c;
+    return best;
+  });
+}

@@ -9,18 +9,10 @@ import { initBackend } from '../../../src/main/engine/backend';
 import { loadImageBatch } from '../../../src/main/engine/images';
 import type { NetworkModel } from '../../../src/main/engine/model';
 import { loadModelFile } from '../../../src/main/engine/models/load';
-import { RESNET_FILE, SAMPLES, ortSession, runOrt } from './reference';
+import { RESNET_FILE, SAMPLES, argmaxRows, ortSession, runOrt } from './reference';
 
 const MEAN = [123.68, 116.779, 103.939];
 const BATCH = 25;
-
-function argmaxRows(data: ArrayLike<number>, rows: number, cols: number): number[] {
-  return Array.from({ length: rows }, (_, r) => {
-    let best = 0;
-    for (let c = 1; c < cols; c++) if (data[r * cols + c] > data[r * cols + best]) best = c;
-    return best;
-  });
-}
 
 describe('ResNet-50 top-1 on the 250 sample images', () => {
   let model: NetworkModel;

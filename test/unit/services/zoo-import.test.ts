@@ -1,6 +1,6 @@
 // zoo.download through the workbench, against a local HTTP server: a real ONNX file arrives with
-// progress events and is imported with the manifest's convention (not marked guessed); a Keras
-// HDF5 file, which cannot be imported yet, is kept and the answer says so.
+// progress events and is imported with the manifest's convention (not marked guessed), and so is a
+// Keras HDF5 file; a damaged HDF5 file, which cannot be imported, is kept and the answer says so.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -16,7 +16,8 @@ import { tempDir } from '../../helpers/temp';
 const dir = tempDir();
 const VGG = path.resolve(import.meta.dirname, '../../../../shared/models/vgg19_features_to_pool3_caffe_rgb.onnx');
 const onnx = fs.readFileSync(VGG);
-// The 8-byte HDF5 signature followed by filler: enough for the engine to see a Keras file.
+const keras = fs.readFileSync(path.resolve(import.meta.dirname, '../../fixtures/keras/tiny.h5'));
+// The 8-byte HDF5 signature followed by filler: enough for the engine to see a (damaged) Keras file.
 const h5 = Buffer.concat([Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(4096, 7)]);
 const convention: InputConvention = { channelOrder: 'RGB', scale: 255, mean: [123.68, 116.779, 103.939], std: [1, 1, 1], inputSize: 224 };
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
@@ -27,7 +28,7 @@ const events: ApiEvent[] = [];
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
-    const body = req.url === '/vgg.onnx' ? onnx : req.url === '/weights.h5' ? h5 : null;
+    const body = req.url === '/vgg.onnx' ? onnx : req.url === '/weights.h5' ? h5 : req.url === '/tiny.h5' ? keras : null;
     if (!body) return void res.writeHead(404).end();
     res.writeHead(200, { 'content-length': String(body.length) });
     res.end(body);
@@ -51,7 +52,7 @@ beforeAll(async () => {
     manifest,
     JSON.stringify({
       version: 1,
-      entries: [entry('local-vgg', 'vgg.onnx', 'onnx', onnx), entry('local-keras', 'weights.h5', 'keras-h5', h5)],
+      entries: [entry('local-vgg', 'vgg.onnx', 'onnx', onnx), entry('local-keras', 'tiny.h5', 'keras-h5', keras), entry('local-broken', 'weights.h5', 'keras-h5', h5)],
     }),
   );
   wb = Workbench.open({
@@ -75,6 +76,7 @@ describe('zoo.download', () => {
     expect((await call('zoo.list', {})).map((z) => [z.name, z.downloaded])).toEqual([
       ['local-vgg', false],
       ['local-keras', false],
+      ['local-broken', false],
     ]);
     const r = await call('zoo.download', { name: 'local-vgg' });
     expect(r.importError).toBeNull();
@@ -86,12 +88,18 @@ describe('zoo.download', () => {
     expect((await call('zoo.list', {})).find((z) => z.name === 'local-vgg')!.downloaded).toBe(true);
   }, 120_000);
 
-  it('keeps a file it cannot import yet and says so', async () => {
+  it('imports a Keras HDF5 entry with the manifest convention', async () => {
     const r = await call('zoo.download', { name: 'local-keras' });
+    expect(r.importError).toBeNull();
+    expect(r.model).toMatchObject({ format: 'keras-h5', inputConvention: convention, source: r.file });
+  }, 60_000);
+
+  it('keeps a file it cannot import and says so', async () => {
+    const r = await call('zoo.download', { name: 'local-broken' });
     expect(r.model).toBeNull();
     expect(fs.existsSync(r.file)).toBe(true);
     expect(r.importError).toContain(`downloaded to ${r.file}, but it cannot be imported yet`);
-    expect(r.importError).toMatch(/Keras HDF5/);
+    expect(r.importError).toMatch(/not a readable HDF5 file/);
   }, 60_000);
 
   it('names the entries when the name is unknown', async () => {

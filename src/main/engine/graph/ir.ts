@@ -47,6 +47,9 @@ export interface GraphDescription {
   metadata: Record<string, string>;
 }
 
+/** Metadata key whose value (JSON of an InputConvention) states the model's input convention. */
+export const CONVENTION_METADATA_KEY = 'artiphys.input_convention';
+
 /** Largest element count any one tensor may have (1 GiB of float32). */
 export const MAX_TENSOR_ELEMENTS = 2 ** 28;
 

@@ -6,11 +6,13 @@ import path from 'node:path';
 import { inputConventionSchema } from '../../../shared/api/contract';
 import type { InputConvention, ModelFormat } from '../../../shared/domain';
 import { ModelFormatError } from '../errors';
+import { parseKerasH5 } from '../formats/keras-h5';
 import { parseOnnx } from '../formats/onnx';
 import { readTfjsGraphModel } from '../formats/tfjs-graph';
+import { readTfjsLayersModel } from '../formats/tfjs-layers';
 import { isObject } from '../formats/tfjs-weights';
 import { GraphModel, describeLayers, graphNodesOf } from '../graph/executor';
-import type { GraphDescription } from '../graph/ir';
+import { CONVENTION_METADATA_KEY, type GraphDescription } from '../graph/ir';
 import { planGraph, type Plan } from '../graph/plan';
 import type { NetworkModel } from '../model';
 import type { InspectedModel } from '../protocol';
@@ -28,10 +30,9 @@ export const DEFAULT_CONVENTION: InputConvention = {
   inputSize: 224,
 };
 
-/** ONNX metadata key whose value (JSON of an InputConvention) states the model's convention. */
-export const CONVENTION_METADATA_KEY = 'artiphys.input_convention';
+export { CONVENTION_METADATA_KEY } from '../graph/ir';
 
-/** Files above this size cannot be self-contained ONNX (protobuf's 2 GiB limit). */
+/** Files above this size cannot be self-contained ONNX (protobuf's 2 GiB limit) nor one Node buffer. */
 const MAX_FILE_BYTES = 2 ** 31 - 1;
 
 export interface LoadOptions {
@@ -71,30 +72,30 @@ async function readModel(file: string, opts: LoadOptions): Promise<ReadModel> {
   });
   if (!info.isFile()) throw new ModelFormatError(`${file} is not a file`);
   if (info.size === 0) throw new ModelFormatError(`${file} is empty`);
-  if (info.size > MAX_FILE_BYTES) throw new ModelFormatError(`${file} is larger than 2 GiB, which a single ONNX file cannot be`);
+  if (info.size > MAX_FILE_BYTES) throw new ModelFormatError(`${file} is larger than 2 GiB, which a single model file cannot be`);
   // A view of the Buffer read, not a copy of it: the file is held in memory once.
   const buffer = await readFile(file);
   const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   const kind = sniff(bytes);
   switch (kind) {
-    case 'onnx': {
-      const desc = parseOnnx(bytes, file);
-      const plan = planGraph(desc);
-      return { format: 'onnx', plan, ...convention(desc, opts) };
-    }
+    case 'onnx':
     case 'keras-h5':
-      throw new ModelFormatError(`${file} is a Keras HDF5 file; Keras models are not supported yet (export the model to ONNX)`);
     case 'tfjs': {
-      const json = parseJson(bytes, file);
-      if (json.format === 'graph-model' || (isObject(json.modelTopology) && Array.isArray(json.modelTopology.node))) {
-        const desc = await readTfjsGraphModel(json, file);
-        return { format: 'tfjs', plan: planGraph(desc), ...convention(desc, opts) };
-      }
-      throw new ModelFormatError(`${file} is a TensorFlow.js layers model; those are not supported yet (convert it to a graph model or export it to ONNX)`);
+      const desc = await graphOf(kind, bytes, file);
+      return { format: kind, plan: planGraph(desc), ...convention(desc, opts) };
     }
     default:
-      throw new ModelFormatError(`${file} is not a model file the engine can read: ${kind}. Supported: ONNX (.onnx)`);
+      throw new ModelFormatError(`${file} is not a model file the engine can read: ${kind}. Supported: ONNX (.onnx), Keras HDF5 (.h5), TensorFlow.js layers and graph models (model.json)`);
   }
+}
+
+function graphOf(kind: 'onnx' | 'keras-h5' | 'tfjs', bytes: Uint8Array, file: string): GraphDescription | Promise<GraphDescription> {
+  if (kind === 'onnx') return parseOnnx(bytes, file);
+  if (kind === 'keras-h5') return parseKerasH5(bytes, file);
+  // A model.json is a graph model (a TensorFlow GraphDef) or a layers model (a Keras config).
+  const json = parseJson(bytes, file);
+  const isGraphModel = json.format === 'graph-model' || (isObject(json.modelTopology) && Array.isArray(json.modelTopology.node));
+  return isGraphModel ? readTfjsGraphModel(json, file) : readTfjsLayersModel(json, file);
 }
 
 function parseJson(bytes: Uint8Array, file: string): Record<string, unknown> {
@@ -109,7 +110,7 @@ function parseJson(bytes: Uint8Array, file: string): Record<string, unknown> {
 }
 
 /** The format by content; for files that are no model at all, a short description of what they are. */
-function sniff(bytes: Uint8Array): 'onnx' | 'keras-h5' | 'tfjs' | string {
+function sniff(bytes: Uint8Array): ModelFormat | string {
   const starts = (...sig: number[]) => sig.every((b, i) => bytes[i] === b);
   if (starts(0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a)) return 'keras-h5';
   if (starts(0xff, 0xd8, 0xff)) return 'it is a JPEG image';
