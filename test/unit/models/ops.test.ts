@@ -26,7 +26,7 @@ async function compare(spec: ModelSpec, h = 13, w = 10): Promise<Record<string, 
   // Graphs whose constants fit one input size only are square; the usual size is then that size.
   const model = (await loadModelFile(file, { inputConvention: { ...RAW, inputSize: h } })) as GraphModel;
   try {
-    const outputs = spec.outputs ?? spec.nodes.filter((n) => n.op !== 'Constant').map((n) => n.output);
+    const outputs = spec.outputs ?? spec.nodes.filter((n) => n.op !== 'Constant').flatMap((n) => n.output);
     const shape = [2, h, w, 3];
     const x = randomArray(2 * h * w * 3, 99, 2);
     const ref = await runOrt(await ortSession(bytes), x, shape, outputs);

@@ -12,7 +12,7 @@ import { recordingGradients } from './ops/pointwise';
 import { batchNormAffine } from './ops/norm';
 import { convChains } from './fusion';
 import type { CompiledOp } from './ops/types';
-import { inferShapes, nodeContext, type Plan } from './plan';
+import { dataOutputs, inferShapes, nodeContext, type Plan } from './plan';
 import { randomizedPlan } from './random-weights';
 import { receptiveFields, type PlanarRF } from './receptive-fields';
 import type { GraphNode } from './ir';
@@ -56,10 +56,11 @@ export function describeLayers(plan: Plan, inputSize: number): { shapes: Map<str
   const layers: LayerInfo[] = [];
   for (const node of plan.nodes) {
     if (!node.inputs.some((i) => fromImage.has(i))) continue;
-    const out = node.outputs[0];
-    fromImage.add(out);
-    const rf = rfs.get(out);
-    layers.push({ name: out, op: node.op, shape: layerShape(shapes.get(out)!), ...(rf ? { rf: squareRF(rf) } : {}) });
+    for (const out of dataOutputs(node)) {
+      fromImage.add(out);
+      const rf = rfs.get(out);
+      layers.push({ name: out, op: node.op, shape: layerShape(shapes.get(out)!), ...(rf ? { rf: squareRF(rf) } : {}) });
+    }
   }
   return { shapes, layers };
 }
@@ -137,9 +138,11 @@ export class GraphModel implements NetworkModel {
 
   graphNodes(): readonly GraphNodeInfo[] {
     const fromImage = new Set(this.layers.map((l) => l.name).concat(this.plan.input));
-    return this.plan.nodes
-      .filter((n) => fromImage.has(n.outputs[0]))
-      .map((n) => ({ op: n.op, inputs: n.inputs.filter((i) => fromImage.has(i)), output: n.outputs[0] }));
+    return this.plan.nodes.flatMap((n) =>
+      dataOutputs(n)
+        .filter((o) => fromImage.has(o))
+        .map((output) => ({ op: n.op, inputs: n.inputs.filter((i) => fromImage.has(i)), output })),
+    );
   }
 
   private run(pixels: tf.Tensor4D, layers: readonly string[]): Record<string, tf.Tensor> {
@@ -182,9 +185,14 @@ export class GraphModel implements NetworkModel {
     const wanted = new Set(layers);
     for (const s of schedule) {
       const xs = s.reads.map((r) => values.get(r) ?? this.stored.get(r)!);
-      let y = s.op.run(xs);
-      if (xs.includes(y)) y = tf.clone(y);
-      values.set(s.node.outputs[0], y);
+      const ys = [s.op.run(xs)].flat();
+      ys.forEach((out, k) => {
+        const y = xs.includes(out) ? tf.clone(out) : out;
+        const name = s.node.outputs[k];
+        // An output of a multi-output op that nothing here reads is freed at once.
+        if (!uses.has(name) && !wanted.has(name)) y.dispose();
+        else values.set(name, y);
+      });
       for (const r of s.reads) {
         const left = uses.get(r)! - 1;
         uses.set(r, left);
@@ -217,7 +225,7 @@ export class GraphModel implements NetworkModel {
 
   /** The nodes the requested layers depend on, in plan order. */
   private neededNodes(layers: readonly string[], given: ReadonlySet<string> = new Set()): GraphNode[] {
-    const producer = new Map(this.steps.map((s) => [s.node.outputs[0], s]));
+    const producer = new Map(this.steps.flatMap((s) => dataOutputs(s.node).map((o) => [o, s] as const)));
     const needed = new Set<Step>();
     const visit = (name: string) => {
       if (given.has(name)) return;

@@ -10,7 +10,8 @@ import {
   type AxisRF,
 } from '../../../shared/math/receptive-field';
 import { OPS } from './ops';
-import { nodeContext, type Plan } from './plan';
+import type { GraphNode } from './ir';
+import { dataOutputs, nodeContext, type Plan } from './plan';
 
 export interface PlanarRF {
   y: AxisRF;
@@ -21,32 +22,29 @@ export interface PlanarRF {
 export function receptiveFields(plan: Plan, shapes: ReadonlyMap<string, readonly number[]>): Map<string, PlanarRF | null> {
   const rfs = new Map<string, PlanarRF | null>([[plan.input, { y: PIXEL_RF, x: PIXEL_RF }]]);
   for (const node of plan.nodes) {
-    const out = node.outputs[0];
-    // Constants have no receptive field; a computed input without one makes the output global.
-    const ins = node.inputs.filter((i) => i && !plan.constants.has(i)).map((i) => rfs.get(i) ?? null);
-    if (shapes.get(out)?.length !== 4 || ins.length === 0 || ins.some((r) => r === null)) {
-      rfs.set(out, null);
-      continue;
-    }
-    const src = ins as PlanarRF[];
-    const step = OPS[node.op].rf(nodeContext(plan, node, shapes));
-    switch (step.kind) {
-      case 'pointwise':
-        rfs.set(out, src.length === 1 ? src[0] : { y: mergeRFs(src.map((r) => r.y)), x: mergeRFs(src.map((r) => r.x)) });
-        break;
-      case 'window':
-        rfs.set(out, { y: throughWindow(src[0].y, step.y), x: throughWindow(src[0].x, step.x) });
-        break;
-      case 'transposed-window':
-        rfs.set(out, { y: throughTransposedWindow(src[0].y, step.y), x: throughTransposedWindow(src[0].x, step.x) });
-        break;
-      case 'pad':
-        rfs.set(out, { y: throughPad(src[0].y, step.y), x: throughPad(src[0].x, step.x) });
-        break;
-      case 'global':
-        rfs.set(out, null);
-        break;
-    }
+    const rf = nodeRF(plan, node, shapes, rfs);
+    for (const out of dataOutputs(node)) rfs.set(out, rf);
   }
   return rfs;
+}
+
+/** The RF of a node's outputs (all alike: a multi-output op splits along channels or not at all). */
+function nodeRF(plan: Plan, node: GraphNode, shapes: ReadonlyMap<string, readonly number[]>, rfs: ReadonlyMap<string, PlanarRF | null>): PlanarRF | null {
+  // Constants have no receptive field; a computed input without one makes the output global.
+  const ins = node.inputs.filter((i) => i && !plan.constants.has(i)).map((i) => rfs.get(i) ?? null);
+  if (shapes.get(node.outputs[0])?.length !== 4 || ins.length === 0 || ins.some((r) => r === null)) return null;
+  const src = ins as PlanarRF[];
+  const step = OPS[node.op].rf(nodeContext(plan, node, shapes));
+  switch (step.kind) {
+    case 'pointwise':
+      return src.length === 1 ? src[0] : { y: mergeRFs(src.map((r) => r.y)), x: mergeRFs(src.map((r) => r.x)) };
+    case 'window':
+      return { y: throughWindow(src[0].y, step.y), x: throughWindow(src[0].x, step.x) };
+    case 'transposed-window':
+      return { y: throughTransposedWindow(src[0].y, step.y), x: throughTransposedWindow(src[0].x, step.x) };
+    case 'pad':
+      return { y: throughPad(src[0].y, step.y), x: throughPad(src[0].x, step.x) };
+    case 'global':
+      return null;
+  }
 }

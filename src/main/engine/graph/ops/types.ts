@@ -23,7 +23,8 @@ export type Own = <T extends tf.Tensor>(t: T) => T;
 export interface CompiledOp {
   /** Indices of the node inputs the run function receives, in order. */
   readonly inputs: readonly number[];
-  run(xs: tf.Tensor[]): tf.Tensor;
+  /** The output, or one tensor per output for an op with several (Split). */
+  run(xs: tf.Tensor[]): tf.Tensor | tf.Tensor[];
 }
 
 /** How a node maps its input units' receptive fields to its output units'. */
@@ -39,6 +40,11 @@ export type RFStep =
 export interface OpDef {
   /** Logical output shape; throws ModelFormatError on anything invalid. */
   infer(ctx: NodeCtx): number[];
+  /**
+   * For an op whose node outputs all carry data (Split): the logical shape of each. Ops without
+   * it have one output; their extra outputs (BN statistics, MaxPool indices) may not be read.
+   */
+  inferOutputs?(ctx: NodeCtx): number[][];
   compile(ctx: NodeCtx, own: Own): CompiledOp;
   rf(ctx: NodeCtx): RFStep;
 }
