@@ -83,8 +83,8 @@ describe('bad model files', () => {
   });
 
   it('an unsupported operator is named with its node', async () => {
-    const spec: ModelSpec = { ...SMALL, nodes: [...SMALL.nodes, { op: 'Resize', inputs: ['relu'], output: 'up' }] };
-    await expectFormatError(buildModel(spec), /node resize_8 \(Resize\): operator "Resize" is not supported/);
+    const spec: ModelSpec = { ...SMALL, nodes: [...SMALL.nodes, { op: 'GridSample', inputs: ['relu', 'relu'], output: 'up' }] };
+    await expectFormatError(buildModel(spec), /node gridsample_8 \(GridSample\): operator "GridSample" is not supported/);
   });
 
   it('huge, negative or inconsistent dimensions are refused before anything is allocated', async () => {

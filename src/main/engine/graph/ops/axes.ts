@@ -43,6 +43,8 @@ function transposePerm(ctx: NodeCtx, rank: number): number[] {
   if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((a, i) => a !== i)) {
     throw nodeError(ctx.node, `perm [${perm.join(', ')}] is not a permutation of the ${rank} axes`);
   }
+  // The executor runs batches: the batch must stay the first axis.
+  if (perm[0] !== 0) throw nodeError(ctx.node, `perm [${perm.join(', ')}] moves the batch axis, which is not supported`);
   return perm;
 }
 
@@ -103,13 +105,13 @@ function reshaping(shapeOf: (ctx: NodeCtx, shape: readonly number[]) => number[]
 export const squeeze = reshaping(squeezed);
 export const unsqueeze = reshaping(unsqueezed);
 
-/** Gather's constant indices, made non-negative, with their shape. */
+/** Gather's constant indices, checked against an axis of size `dim`; negative ones count from the end. */
 function gatherIndices(ctx: NodeCtx, dim: number): { values: number[]; shape: number[] } {
   const c = ctx.constant(1);
   if (!c) throw nodeError(ctx.node, 'the indices (input 1) must be a constant');
   if (c.dtype !== 'int64') throw nodeError(ctx.node, 'the indices must be integers');
-  const values = Array.from(c.data, (i) => (i < 0 ? i + dim : i));
-  if (values.some((i) => !(i >= 0 && i < dim))) throw nodeError(ctx.node, `an index is out of range for an axis of size ${dim}`);
+  const values = Array.from(c.data);
+  if (values.some((i) => !(i >= -dim && i < dim))) throw nodeError(ctx.node, `an index is out of range for an axis of size ${dim}`);
   return { values, shape: c.shape };
 }
 
@@ -121,16 +123,17 @@ export const gather: OpDef = {
     if (!ANY_RANK.includes(out.length)) throw nodeError(ctx.node, `results of rank ${out.length} are not supported`);
     return out;
   },
-  compile(ctx, own) {
+  compile(ctx) {
     const axis = offBatchAxis(ctx);
     const { values, shape } = gatherIndices(ctx, ctx.shapes[0][axis]);
-    const indices = own(tf.tensor1d(values, 'int32'));
     return {
       inputs: [0],
       run: ([x]) => {
         const logical = toLogical(x);
         const s = logical.shape;
-        return fromLogical(tf.reshape(tf.gather(logical, indices, axis), [...s.slice(0, axis), ...shape, ...s.slice(axis + 1)]));
+        // The axis may be H or W, whose size (for negative indices) is known at run time only.
+        const picked = tf.gather(logical, values.map((i) => (i < 0 ? i + s[axis] : i)), axis);
+        return fromLogical(tf.reshape(picked, [...s.slice(0, axis), ...shape, ...s.slice(axis + 1)]));
       },
     };
   },

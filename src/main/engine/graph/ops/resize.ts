@@ -34,7 +34,8 @@ function spatialPair(ctx: NodeCtx, what: string, values: readonly number[], keep
     axes.forEach((a, k) => (v[a] = values[k]));
   }
   if (v.length !== 4) throw nodeError(ctx.node, `${v.length} ${what} for a rank-4 input`);
-  if (v[0] !== keep[0] || v[1] !== keep[1]) throw nodeError(ctx.node, `resizing the batch or channel axis (${what} [${v.join(', ')}]) is not supported`);
+  // Sizes name the batch of the export, which the batch of each run replaces.
+  if ((what === 'scales' && v[0] !== keep[0]) || v[1] !== keep[1]) throw nodeError(ctx.node, `resizing the batch or channel axis (${what} [${v.join(', ')}]) is not supported`);
   if (!(v[2] > 0 && v[3] > 0)) throw nodeError(ctx.node, `${what} [${v.join(', ')}] must be positive`);
   return [v[2], v[3]];
 }
