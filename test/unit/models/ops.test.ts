@@ -497,6 +497,35 @@ describe('operators match onnxruntime-node', () => {
     }
   });
 
+  it('a channel picked out and put back keeps its receptive field; tokens and permuted maps have none', async () => {
+    const file = path.join(dir, 'rf-transform.onnx');
+    writeFileSync(file, buildModel({
+      nodes: [
+        { op: 'Gather', inputs: ['x', 'zero'], output: 'red', attrs: { axis: int(1) } },
+        { op: 'Mul', inputs: ['red', 'two'], output: 'scaled' },
+        { op: 'Unsqueeze', inputs: ['scaled', 'one'], output: 'back' },
+        { op: 'Concat', inputs: ['back', 'x'], output: 'joined', attrs: { axis: int(1) } },
+        { op: 'Conv', inputs: ['joined', 'w'], output: 'conv', attrs: { kernel_shape: ints([3, 3]) } },
+        { op: 'Slice', inputs: ['conv', 'starts', 'ends', 'axes', 'steps'], output: 'cropped' },
+        { op: 'Transpose', inputs: ['conv'], output: 'nhwc', attrs: { perm: ints([0, 2, 3, 1]) } },
+        { op: 'Reshape', inputs: ['conv', 'toSeq'], output: 'tokens' },
+      ],
+      inits: {
+        zero: scalarIndex(0), two: { shape: [], floats: [2] }, one: i64(1), w: weights([4, 4, 3, 3], 130),
+        starts: i64(1, 1), ends: i64(100, 100), axes: i64(2, 3), steps: i64(2, 1), toSeq: i64(0, 4, -1),
+      },
+    }));
+    const model = await loadModelFile(file, { inputConvention: { ...RAW, inputSize: 9 } });
+    const rf = (name: string) => model.layers.find((l) => l.name === name)?.rf;
+    expect(rf('back')).toEqual({ size: 1, jump: 1, offset: 0 });
+    expect(rf('conv')).toEqual({ size: 3, jump: 1, offset: 1 });
+    // Every other row from row 1, every column from column 1: the square RF reports the larger jump.
+    expect(rf('cropped')).toEqual({ size: 3, jump: 2, offset: 2 });
+    expect(rf('nhwc')).toBeUndefined();
+    expect(rf('tokens')).toBeUndefined();
+    model.dispose();
+  });
+
   it('Slice: steps, negative bounds, reversal, clamped ends, attribute form (opset 9)', async () => {
     await expectMatch(
       chain(6, [

@@ -58,7 +58,8 @@ export function describeLayers(plan: Plan, inputSize: number): { shapes: Map<str
     if (!node.inputs.some((i) => fromImage.has(i))) continue;
     for (const out of dataOutputs(node)) {
       fromImage.add(out);
-      const rf = rfs.get(out);
+      // Units of a layer are channels at positions of a rank-4 tensor; other ranks report no RF.
+      const rf = shapes.get(out)!.length === 4 ? rfs.get(out) : undefined;
       layers.push({ name: out, op: node.op, shape: layerShape(shapes.get(out)!), ...(rf ? { rf: squareRF(rf) } : {}) });
     }
   }

@@ -32,7 +32,11 @@ export function receptiveFields(plan: Plan, shapes: ReadonlyMap<string, readonly
 function nodeRF(plan: Plan, node: GraphNode, shapes: ReadonlyMap<string, readonly number[]>, rfs: ReadonlyMap<string, PlanarRF | null>): PlanarRF | null {
   // Constants have no receptive field; a computed input without one makes the output global.
   const ins = node.inputs.filter((i) => i && !plan.constants.has(i)).map((i) => rfs.get(i) ?? null);
-  if (shapes.get(node.outputs[0])?.length !== 4 || ins.length === 0 || ins.some((r) => r === null)) return null;
+  // Rank 3 carries an RF only as [N, H, W], one channel picked out (GoogLeNet's transform_input):
+  // only the ops that make such a tensor from a rank-4 one give it an RF, and ops on it keep it
+  // only where they act per position.
+  const rank = shapes.get(node.outputs[0])?.length;
+  if ((rank !== 4 && rank !== 3) || ins.length === 0 || ins.some((r) => r === null)) return null;
   const src = ins as PlanarRF[];
   const step = OPS[node.op].rf(nodeContext(plan, node, shapes));
   switch (step.kind) {

@@ -81,7 +81,7 @@ function unsqueezed(ctx: NodeCtx, shape: readonly number[]): number[] {
 }
 
 /** Squeeze and Unsqueeze: a reshape of the logical tensor, worked out again for each batch size. */
-function reshaping(shapeOf: (ctx: NodeCtx, shape: readonly number[]) => number[]): OpDef {
+function reshaping(shapeOf: (ctx: NodeCtx, shape: readonly number[]) => number[], rf: OpDef['rf']): OpDef {
   return {
     infer(ctx) {
       const out = shapeOf(ctx, activation(ctx));
@@ -97,13 +97,23 @@ function reshaping(shapeOf: (ctx: NodeCtx, shape: readonly number[]) => number[]
         },
       };
     },
-    // The rank changes, so a rank-4 result comes from a tensor without an RF (or goes to one).
-    rf: () => ({ kind: 'global' }),
+    rf,
   };
 }
 
-export const squeeze = reshaping(squeezed);
-export const unsqueeze = reshaping(unsqueezed);
+/**
+ * Dropping or adding the channel axis between [N, 1, H, W] and [N, H, W] keeps each position's
+ * RF (see receptive-fields.ts); any other change of rank leaves no spatial layout.
+ */
+const channelAxisOnly = (ctx: NodeCtx, ranks: [number, number], shapeOf: (ctx: NodeCtx, shape: readonly number[]) => number[]): RFStep => {
+  const x = ctx.shapes[0];
+  const out = shapeOf(ctx, x);
+  const kept = x.length === ranks[0] && out.length === ranks[1] && [0, -2, -1].every((a) => x.at(a) === out.at(a));
+  return kept ? { kind: 'pointwise' } : { kind: 'global' };
+};
+
+export const squeeze = reshaping(squeezed, (ctx) => channelAxisOnly(ctx, [4, 3], squeezed));
+export const unsqueeze = reshaping(unsqueezed, (ctx) => channelAxisOnly(ctx, [3, 4], unsqueezed));
 
 /** Gather's constant indices, checked against an axis of size `dim`; negative ones count from the end. */
 function gatherIndices(ctx: NodeCtx, dim: number): { values: number[]; shape: number[] } {
@@ -137,8 +147,9 @@ export const gather: OpDef = {
       },
     };
   },
-  // Picking channels of a rank-4 tensor (GoogLeNet's transform_input) keeps the positions.
-  rf: (ctx) => (ctx.shapes[0].length === 4 && offBatchAxis(ctx) === 1 && gatherIndices(ctx, ctx.shapes[0][1]).shape.length === 1 ? { kind: 'pointwise' } : { kind: 'global' }),
+  // Picking channels of a rank-4 tensor (GoogLeNet's transform_input picks one, giving [N, H, W])
+  // keeps the positions.
+  rf: (ctx) => (ctx.shapes[0].length === 4 && offBatchAxis(ctx) === 1 && gatherIndices(ctx, ctx.shapes[0][1]).shape.length <= 1 ? { kind: 'pointwise' } : { kind: 'global' }),
 };
 
 interface SliceAxis {

@@ -55,7 +55,7 @@ function reduction(reduce: Reducer, axesInputSince: number): OpDef {
       const axes = reducedAxes(ctx, axesInputSince);
       // Over channels only (with keepdims), each position keeps its RF; over H or W, units see everything.
       if (!axes) return { kind: 'pointwise' };
-      return axes.length === 1 && axes[0] === 1 && keepDims(ctx) ? { kind: 'pointwise' } : { kind: 'global' };
+      return ctx.shapes[0].length === 4 && axes.length === 1 && axes[0] === 1 && keepDims(ctx) ? { kind: 'pointwise' } : { kind: 'global' };
     },
   };
 }
