@@ -622,5 +622,57 @@ describe('operators match onnxruntime-node', () => {
     expect(model.layers.map((l) => l.name)).toEqual(expect.arrayContaining(['left', 'right', 'grouped']));
     model.dispose();
   });
+
+  it('a graph made for one image (batch fixed at 1, moved off axis 0) runs image by image, gradients too', async () => {
+    const spec: ModelSpec = {
+      input: [1, 3, 8, 8],
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'w'], output: 'conv', attrs: { kernel_shape: ints([2, 2]), strides: ints([2, 2]) } },
+        { op: 'Reshape', inputs: ['conv', 'toSeq'], output: 'seq' },
+        // [T, 1, C], as PyTorch's exporters lay out attention for a static batch of 1.
+        { op: 'Transpose', inputs: ['seq'], output: 'tokens', attrs: { perm: ints([2, 0, 1]) } },
+        { op: 'MatMul', inputs: ['tokens', 'wqk'], output: 'qk' },
+        { op: 'Split', inputs: ['qk'], output: ['q', 'k'], attrs: { axis: int(2), num_outputs: int(2) } },
+        { op: 'Mul', inputs: ['q', 'k'], output: 'mixed' },
+        { op: 'Gather', inputs: ['mixed', 'first'], output: 'firstToken', attrs: { axis: int(0) } },
+        { op: 'Transpose', inputs: ['mixed'], output: 'batchFirst', attrs: { perm: ints([1, 0, 2]) } },
+        { op: 'Reshape', inputs: ['batchFirst', 'flat'], output: 'flattened' },
+        { op: 'Gemm', inputs: ['flattened', 'fc'], output: 'logits', attrs: { transB: int(1) } },
+      ],
+      inits: {
+        w: weights([4, 3, 2, 2], 140), toSeq: i64(1, 4, 16), wqk: weights([4, 6], 141), first: scalarIndex(0),
+        flat: i64(1, 48), fc: weights([5, 48], 142, 0.2),
+      },
+      opset: 18,
+    };
+    const outputs = ['firstToken', 'logits'];
+    const bytes = buildModel({ ...spec, outputs });
+    const file = path.join(dir, 'single-image.onnx');
+    writeFileSync(file, bytes);
+    const model = (await loadModelFile(file, { inputConvention: { ...RAW, inputSize: 8 } })) as GraphModel;
+    const session = await ortSession(bytes);
+    const images = [0, 1, 2].map((k) => randomArray(8 * 8 * 3, 150 + k, 2));
+    const batch = tf.tensor4d(Float32Array.from(images.flatMap((x) => [...x])), [3, 8, 8, 3]);
+    const ours = model.forward(batch, outputs);
+    for (const [k, x] of images.entries()) {
+      const ref = await runOrt(session, x, [1, 8, 8, 3], outputs);
+      for (const o of outputs) {
+        const mine = tf.tidy(() => tf.slice(ours[o], k, 1));
+        expect(relativeError({ data: (await mine.data()) as Float32Array, shape: mine.shape }, ref[o]), `${o}, image ${k}`).toBeLessThan(1e-5);
+        mine.dispose();
+      }
+    }
+    // Continuing from a layer of the batch gives the same as the whole pass.
+    const conv = model.forward(batch, ['conv']).conv;
+    const resumed = model.forwardFrom({ conv }, ['logits']).logits;
+    expect(await tf.tidy(() => tf.max(tf.abs(tf.sub(resumed, ours.logits)))).data()).toEqual(new Float32Array([0]));
+    // The input gradient of the batch is each image's own.
+    const objective = (x: tf.Tensor) => tf.sum(tf.square(model.forward(x as tf.Tensor4D, ['logits']).logits));
+    const whole = tf.grad(objective)(batch);
+    const single = tf.tidy(() => tf.concat([0, 1, 2].map((k) => tf.grad(objective)(tf.slice(batch, k, 1)))));
+    expect(await tf.tidy(() => tf.max(tf.abs(tf.sub(whole, single)))).data()).toEqual(new Float32Array([0]));
+    tf.dispose([batch, conv, resumed, whole, single, ...Object.values(ours)]);
+    model.dispose();
+  });
 });
 

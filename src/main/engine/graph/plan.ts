@@ -128,12 +128,12 @@ export function nodeContext(plan: Plan, node: GraphNode, shapes: ReadonlyMap<str
 }
 
 /**
- * Logical (NCHW) shape of every computed tensor for one image of `height` x `width` (of `nodes`, a
- * subset of the plan closed under inputs, in plan order, when given). Throws a
- * ModelFormatError naming the file and node when a node is invalid or the input does not fit.
+ * Logical (NCHW) shape of every computed tensor for one image (or `batch` images) of `height` x
+ * `width` (of `nodes`, a subset of the plan closed under inputs, in plan order, when given). Throws
+ * a ModelFormatError naming the file and node when a node is invalid or the input does not fit.
  */
-export function inferShapes(plan: Plan, height: number, width: number, nodes: readonly GraphNode[] = plan.nodes): Map<string, number[]> {
-  const shapes = new Map<string, number[]>([[plan.input, [1, 3, height, width]]]);
+export function inferShapes(plan: Plan, height: number, width: number, nodes: readonly GraphNode[] = plan.nodes, batch = 1): Map<string, number[]> {
+  const shapes = new Map<string, number[]>([[plan.input, [batch, 3, height, width]]]);
   for (const node of nodes) {
     let outs: number[][];
     try {

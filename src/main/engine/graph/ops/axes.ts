@@ -27,11 +27,13 @@ function distinctAxes(ctx: NodeCtx, axes: readonly number[], rank: number): numb
   return out;
 }
 
-/** Split and Gather work off the batch axis, whose size the shapes inferred at batch 1 do not know. */
-function offBatchAxis(ctx: NodeCtx): number {
-  const axis = normAxis(ctx, intAttr(ctx.node, 'axis', 0), ctx.shapes[0].length);
-  if (axis === 0) throw nodeError(ctx.node, 'working along the batch axis (axis 0) is not supported');
-  return axis;
+/**
+ * The axis Split and Gather work along. Axis 0 is the batch only in graphs that take batches; in
+ * one made for a single image (PyTorch's attention picks q, k, v off axis 0) the executor runs
+ * each image alone, so the sizes inferred at batch 1 hold.
+ */
+function opAxis(ctx: NodeCtx): number {
+  return normAxis(ctx, intAttr(ctx.node, 'axis', 0), ctx.shapes[0].length);
 }
 
 /** A rank-4 result that keeps N, H and W where they were has the same RF as its input. */
@@ -43,8 +45,6 @@ function transposePerm(ctx: NodeCtx, rank: number): number[] {
   if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((a, i) => a !== i)) {
     throw nodeError(ctx.node, `perm [${perm.join(', ')}] is not a permutation of the ${rank} axes`);
   }
-  // The executor runs batches: the batch must stay the first axis.
-  if (perm[0] !== 0) throw nodeError(ctx.node, `perm [${perm.join(', ')}] moves the batch axis, which is not supported`);
   return perm;
 }
 
@@ -128,13 +128,13 @@ function gatherIndices(ctx: NodeCtx, dim: number): { values: number[]; shape: nu
 export const gather: OpDef = {
   infer(ctx) {
     const x = activation(ctx, 'the data');
-    const axis = offBatchAxis(ctx);
+    const axis = opAxis(ctx);
     const out = [...x.slice(0, axis), ...gatherIndices(ctx, x[axis]).shape, ...x.slice(axis + 1)];
     if (!ANY_RANK.includes(out.length)) throw nodeError(ctx.node, `results of rank ${out.length} are not supported`);
     return out;
   },
   compile(ctx) {
-    const axis = offBatchAxis(ctx);
+    const axis = opAxis(ctx);
     const { values, shape } = gatherIndices(ctx, ctx.shapes[0][axis]);
     return {
       inputs: [0],
@@ -149,7 +149,7 @@ export const gather: OpDef = {
   },
   // Picking channels of a rank-4 tensor (GoogLeNet's transform_input picks one, giving [N, H, W])
   // keeps the positions.
-  rf: (ctx) => (ctx.shapes[0].length === 4 && offBatchAxis(ctx) === 1 && gatherIndices(ctx, ctx.shapes[0][1]).shape.length <= 1 ? { kind: 'pointwise' } : { kind: 'global' }),
+  rf: (ctx) => (ctx.shapes[0].length === 4 && opAxis(ctx) === 1 && gatherIndices(ctx, ctx.shapes[0][1]).shape.length <= 1 ? { kind: 'pointwise' } : { kind: 'global' }),
 };
 
 interface SliceAxis {
@@ -247,7 +247,7 @@ function splitSizes(ctx: NodeCtx, dim: number): number[] {
 
 function splitShapes(ctx: NodeCtx): number[][] {
   const x = activation(ctx);
-  const axis = offBatchAxis(ctx);
+  const axis = opAxis(ctx);
   return splitSizes(ctx, x[axis]).map((d) => x.map((e, a) => (a === axis ? d : e)));
 }
 
@@ -256,10 +256,10 @@ export const split: OpDef = {
   inferOutputs: splitShapes,
   compile(ctx) {
     const rank = ctx.shapes[0].length;
-    const axis = offBatchAxis(ctx);
+    const axis = opAxis(ctx);
     const sizes = splitSizes(ctx, ctx.shapes[0][axis]);
     return { inputs: [0], run: ([x]) => tf.split(x, sizes, runtimeAxis(axis, rank)) };
   },
   // Channel groups (ShuffleNet's chunk) keep the positions; a split along H or W shifts them.
-  rf: (ctx) => (ctx.shapes[0].length === 4 && offBatchAxis(ctx) === 1 ? { kind: 'pointwise' } : { kind: 'global' }),
+  rf: (ctx) => (ctx.shapes[0].length === 4 && opAxis(ctx) === 1 ? { kind: 'pointwise' } : { kind: 'global' }),
 };
