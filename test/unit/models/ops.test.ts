@@ -497,7 +497,7 @@ describe('operators match onnxruntime-node', () => {
     }
   });
 
-  it('a channel picked out and put back keeps its receptive field; tokens and permuted maps have none', async () => {
+  it('receptive fields survive a channel picked out and put back, and a permuted detour of per-position ops; tokens have none', async () => {
     const file = path.join(dir, 'rf-transform.onnx');
     writeFileSync(file, buildModel({
       nodes: [
@@ -508,11 +508,18 @@ describe('operators match onnxruntime-node', () => {
         { op: 'Conv', inputs: ['joined', 'w'], output: 'conv', attrs: { kernel_shape: ints([3, 3]) } },
         { op: 'Slice', inputs: ['conv', 'starts', 'ends', 'axes', 'steps'], output: 'cropped' },
         { op: 'Transpose', inputs: ['conv'], output: 'nhwc', attrs: { perm: ints([0, 2, 3, 1]) } },
+        // ConvNeXt's detour: per-position ops on the permuted map keep the RF, which returns with the layout.
+        { op: 'LayerNormalization', inputs: ['nhwc', 'lg'], output: 'ln' },
+        { op: 'MatMul', inputs: ['ln', 'pw'], output: 'pointwiseConv' },
+        { op: 'Transpose', inputs: ['pointwiseConv'], output: 'nchw', attrs: { perm: ints([0, 3, 1, 2]) } },
+        { op: 'LayerNormalization', inputs: ['pointwiseConv', 'lg2'], output: 'lnOverW', attrs: { axis: int(2) } },
+        { op: 'Transpose', inputs: ['lnOverW'], output: 'mixedBack', attrs: { perm: ints([0, 3, 1, 2]) } },
         { op: 'Reshape', inputs: ['conv', 'toSeq'], output: 'tokens' },
       ],
       inits: {
         zero: scalarIndex(0), two: { shape: [], floats: [2] }, one: i64(1), w: weights([4, 4, 3, 3], 130),
         starts: i64(1, 1), ends: i64(100, 100), axes: i64(2, 3), steps: i64(2, 1), toSeq: i64(0, 4, -1),
+        lg: weights([4], 131), pw: weights([4, 5], 132), lg2: weights([7, 5], 133),
       },
     }));
     const model = await loadModelFile(file, { inputConvention: { ...RAW, inputSize: 9 } });
@@ -522,6 +529,9 @@ describe('operators match onnxruntime-node', () => {
     // Every other row from row 1, every column from column 1: the square RF reports the larger jump.
     expect(rf('cropped')).toEqual({ size: 3, jump: 2, offset: 2 });
     expect(rf('nhwc')).toBeUndefined();
+    expect(rf('nchw')).toEqual(rf('conv'));
+    // Normalizing over W mixes positions.
+    expect(rf('mixedBack')).toBeUndefined();
     expect(rf('tokens')).toBeUndefined();
     model.dispose();
   });

@@ -36,10 +36,6 @@ function opAxis(ctx: NodeCtx): number {
   return normAxis(ctx, intAttr(ctx.node, 'axis', 0), ctx.shapes[0].length);
 }
 
-/** A rank-4 result that keeps N, H and W where they were has the same RF as its input. */
-const keepsSpatialAxes = (perm: readonly number[]): RFStep =>
-  perm.length === 4 && perm[0] === 0 && perm[2] === 2 && perm[3] === 3 ? { kind: 'pointwise' } : { kind: 'global' };
-
 function transposePerm(ctx: NodeCtx, rank: number): number[] {
   const perm = intsAttr(ctx.node, 'perm', [...Array(rank).keys()].reverse());
   if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((a, i) => a !== i)) {
@@ -57,9 +53,9 @@ export const transpose: OpDef = {
     const stored = storedPermutation(transposePerm(ctx, ctx.shapes[0].length));
     return { inputs: [0], run: ([x]) => tf.transpose(x, stored) };
   },
-  // A permuted rank-4 tensor (ConvNeXt's NHWC detour) no longer has H and W at axes 2 and 3, so
-  // its units have no RF in the executor's sense unless the permutation leaves them in place.
-  rf: (ctx) => keepsSpatialAxes(transposePerm(ctx, ctx.shapes[0].length)),
+  // The units keep their RFs; H and W move (ConvNeXt's NHWC detour and back).
+  rf: (ctx) => ({ kind: 'permute', perm: transposePerm(ctx, ctx.shapes[0].length) }),
+  rfPermuted: (ctx) => ({ kind: 'permute', perm: transposePerm(ctx, ctx.shapes[0].length) }),
 };
 
 /** The logical shape without the squeezed axes (all unit axes when none are given). */

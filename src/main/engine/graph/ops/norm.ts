@@ -112,4 +112,6 @@ export const layerNormalization: OpDef = {
   },
   // Over (at least) the last axis: for a rank-4 NCHW tensor that spans W, so units see everything.
   rf: () => ({ kind: 'global' }),
+  // On a permuted map (ConvNeXt: [N, H, W, C], axis -1) it may span channels only.
+  rfPermuted: (ctx, spatial) => (spatial.every((a) => a < layerNormAxis(ctx)) ? { kind: 'pointwise' } : { kind: 'global' }),
 };

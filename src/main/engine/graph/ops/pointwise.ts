@@ -22,6 +22,7 @@ function unary(fn: (ctx: NodeCtx) => (x: tf.Tensor) => tf.Tensor, check?: (ctx: 
       return { inputs: [0], run: ([x]) => f(x) };
     },
     rf: pointwise,
+    rfPermuted: pointwise,
   };
 }
 
@@ -139,7 +140,9 @@ function binary(fn: Binary): OpDef {
         },
       };
     },
+    // Per position in any layout: a constant operand brings no image content.
     rf: pointwise,
+    rfPermuted: pointwise,
   };
 }
 

@@ -35,7 +35,9 @@ export type RFStep =
   /** Each output unit sees the same position of its inputs (activations, BN, Add, channel Concat). */
   | { kind: 'pointwise' }
   /** Output units have no spatial layout or see everything (global pooling, Flatten, Gemm). */
-  | { kind: 'global' };
+  | { kind: 'global' }
+  /** The same units with their axes permuted (Transpose): H and W move to other axes. */
+  | { kind: 'permute'; perm: readonly number[] };
 
 export interface OpDef {
   /** Logical output shape; throws ModelFormatError on anything invalid. */
@@ -47,4 +49,9 @@ export interface OpDef {
   inferOutputs?(ctx: NodeCtx): number[][];
   compile(ctx: NodeCtx, own: Own): CompiledOp;
   rf(ctx: NodeCtx): RFStep;
+  /**
+   * The step for an input whose H and W sit at logical axes `spatial` other than the last two (a
+   * map permuted by Transpose, as ConvNeXt's NHWC detour); ops without it give such inputs none.
+   */
+  rfPermuted?(ctx: NodeCtx, spatial: readonly [number, number]): RFStep;
 }
