@@ -18,6 +18,7 @@ function activation(ctx: NodeCtx, what = 'the input'): readonly number[] {
 /** An integer list given as attribute `name` before `inputSince`, as constant input `index` from then on. */
 function listParam(ctx: NodeCtx, name: string, index: number, inputSince: number): number[] | undefined {
   if (ctx.opset < inputSince) return ctx.node.attrs[name] ? intsAttr(ctx.node, name) : undefined;
+  if (ctx.node.attrs[name]) throw nodeError(ctx.node, `from opset ${inputSince} the ${name} are an input, not an attribute`);
   return ctx.has(index) ? intConstant(ctx, index, `the ${name}`) : undefined;
 }
 

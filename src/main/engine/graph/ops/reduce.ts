@@ -15,6 +15,7 @@ function reducedAxes(ctx: NodeCtx, axesInputSince: number): number[] | null {
   const rank = ctx.shapes[0].length;
   let given: number[] | undefined;
   if (ctx.opset < axesInputSince) given = ctx.node.attrs.axes ? intsAttr(ctx.node, 'axes') : undefined;
+  else if (ctx.node.attrs.axes) throw nodeError(ctx.node, `from opset ${axesInputSince} the axes are an input, not an attribute`);
   else if (ctx.has(1)) given = intConstant(ctx, 1, 'the axes');
   if (!given || given.length === 0) {
     return intAttr(ctx.node, 'noop_with_empty_axes', 0) !== 0 ? null : [...Array(rank).keys()];
