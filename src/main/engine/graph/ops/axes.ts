@@ -45,6 +45,9 @@ function transposePerm(ctx: NodeCtx, rank: number): number[] {
   return perm;
 }
 
+/** The units keep their RFs; H and W move (ConvNeXt's NHWC detour and back). */
+const permuteRF = (ctx: NodeCtx): RFStep => ({ kind: 'permute', perm: transposePerm(ctx, ctx.shapes[0].length) });
+
 export const transpose: OpDef = {
   infer(ctx) {
     const x = activation(ctx);
@@ -54,9 +57,8 @@ export const transpose: OpDef = {
     const stored = storedPermutation(transposePerm(ctx, ctx.shapes[0].length));
     return { inputs: [0], run: ([x]) => tf.transpose(x, stored) };
   },
-  // The units keep their RFs; H and W move (ConvNeXt's NHWC detour and back).
-  rf: (ctx) => ({ kind: 'permute', perm: transposePerm(ctx, ctx.shapes[0].length) }),
-  rfPermuted: (ctx) => ({ kind: 'permute', perm: transposePerm(ctx, ctx.shapes[0].length) }),
+  rf: permuteRF,
+  rfPermuted: permuteRF,
 };
 
 /** The logical shape without the squeezed axes (all unit axes when none are given). */
