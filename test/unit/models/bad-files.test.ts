@@ -82,9 +82,21 @@ describe('bad model files', () => {
     await expect(loadModelFile(path.join(dir, 'missing.onnx'))).rejects.toThrow(/no such file/);
   });
 
+  it('fields the reader does not know (metadata_props of newer exporters) are skipped whole', async () => {
+    // Field 30, length-delimited, holding bytes that read as a bad tag if the skip lands short.
+    const unknown = Uint8Array.of((30 << 3) | 2, 0x01, 3, 0x54, 0x54, 0x54);
+    const model = buildModel(SMALL);
+    const bytes = new Uint8Array(model.length + unknown.length);
+    bytes.set(model);
+    bytes.set(unknown, model.length);
+    const loaded = await loadModelFile(file(bytes));
+    expect(loaded.layers.map((l) => l.name)).toContain('logits');
+    loaded.dispose();
+  });
+
   it('an unsupported operator is named with its node', async () => {
-    const spec: ModelSpec = { ...SMALL, nodes: [...SMALL.nodes, { op: 'Resize', inputs: ['relu'], output: 'up' }] };
-    await expectFormatError(buildModel(spec), /node resize_8 \(Resize\): operator "Resize" is not supported/);
+    const spec: ModelSpec = { ...SMALL, nodes: [...SMALL.nodes, { op: 'GridSample', inputs: ['relu', 'relu'], output: 'up' }] };
+    await expectFormatError(buildModel(spec), /node gridsample_8 \(GridSample\): operator "GridSample" is not supported/);
   });
 
   it('huge, negative or inconsistent dimensions are refused before anything is allocated', async () => {

@@ -15,7 +15,8 @@ export const tensorAttr = (t: InitSpec): Attr => ({ t });
 export interface NodeSpec {
   op: string;
   inputs: string[];
-  output: string;
+  /** Several names for an op with several outputs (Split). */
+  output: string | string[];
   attrs?: Record<string, Attr>;
 }
 
@@ -51,7 +52,7 @@ export function tensorProto(name: string, t: InitSpec): OnnxTypes.ITensorProto {
 
 export function buildModel(spec: ModelSpec): Uint8Array {
   const dims = (spec.input ?? ['N', 3, 'H', 'W']).map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d }));
-  const outputs = spec.outputs ?? spec.nodes.filter((n) => n.op !== 'Constant').map((n) => n.output);
+  const outputs = spec.outputs ?? spec.nodes.filter((n) => n.op !== 'Constant').flatMap((n) => n.output);
   const model = onnx.ModelProto.create({
     irVersion: 8,
     producerName: 'artiphys-test',
@@ -66,7 +67,7 @@ export function buildModel(spec: ModelSpec): Uint8Array {
         name: `${n.op.toLowerCase()}_${k}`,
         opType: n.op,
         input: n.inputs,
-        output: [n.output],
+        output: [n.output].flat(),
         attribute: Object.entries(n.attrs ?? {}).map(([name, a]) => attribute(name, a)),
       })),
     },

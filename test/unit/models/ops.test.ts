@@ -26,7 +26,7 @@ async function compare(spec: ModelSpec, h = 13, w = 10): Promise<Record<string, 
   // Graphs whose constants fit one input size only are square; the usual size is then that size.
   const model = (await loadModelFile(file, { inputConvention: { ...RAW, inputSize: h } })) as GraphModel;
   try {
-    const outputs = spec.outputs ?? spec.nodes.filter((n) => n.op !== 'Constant').map((n) => n.output);
+    const outputs = spec.outputs ?? spec.nodes.filter((n) => n.op !== 'Constant').flatMap((n) => n.output);
     const shape = [2, h, w, 3];
     const x = randomArray(2 * h * w * 3, 99, 2);
     const ref = await runOrt(await ortSession(bytes), x, shape, outputs);
@@ -202,7 +202,7 @@ describe('operators match onnxruntime-node', () => {
   });
 
   describe('input gradients agree with central finite differences at every pixel', () => {
-    const cases: [string, ModelSpec['nodes'], ModelSpec['inits'], number][] = [
+    const cases: [string, ModelSpec['nodes'], ModelSpec['inits'], number, number?][] = [
       ['edge Pad', [{ op: 'Pad', inputs: ['x', 'p'], output: 'y', attrs: { mode: str('edge') } }], { p: { shape: [8], int64s: [0, 0, 1, 2, 0, 0, 2, 1] } }, 1e-2],
       ['reflect Pad', [{ op: 'Pad', inputs: ['x', 'p'], output: 'y', attrs: { mode: str('reflect') } }], { p: { shape: [8], int64s: [0, 0, 1, 2, 0, 0, 2, 1] } }, 1e-2],
       // A small step keeps the max of each window from switching.
@@ -218,11 +218,46 @@ describe('operators match onnxruntime-node', () => {
       ['Conv 2 x 3, uneven explicit pads', [{ op: 'Conv', inputs: ['x', 'w'], output: 'y', attrs: { pads: ints([1, 0, 0, 2]) } }], { w: weights([3, 3, 2, 3], 87) }, 1e-2],
       ['Conv 1 x 1', [{ op: 'Conv', inputs: ['x', 'w'], output: 'y' }], { w: weights([4, 3, 1, 1], 88) }, 1e-2],
       ['Flatten → Softmax', [{ op: 'Flatten', inputs: ['x'], output: 'f' }, { op: 'Softmax', inputs: ['f'], output: 'y' }], {}, 1e-2],
+      ['ReduceMean over H and W', [{ op: 'ReduceMean', inputs: ['x'], output: 'y', attrs: { axes: ints([2, 3]), keepdims: int(0) } }], {}, 1e-2],
+      ['ReduceSum over channels, axes as input', [{ op: 'ReduceSum', inputs: ['x', 'axes'], output: 'y' }], { axes: { shape: [1], int64s: [1] } }, 1e-2],
+      // A small step keeps the maximum from switching.
+      ['ReduceMax over W', [{ op: 'ReduceMax', inputs: ['x'], output: 'y', attrs: { axes: ints([3]) } }], {}, 1e-3],
+      ['Transpose to NHWC → LayerNormalization → Transpose back', [
+        { op: 'Transpose', inputs: ['x'], output: 't', attrs: { perm: ints([0, 2, 3, 1]) } },
+        { op: 'LayerNormalization', inputs: ['t', 'g', 'b'], output: 'n', attrs: { epsilon: float(1e-3) } },
+        { op: 'Transpose', inputs: ['n'], output: 'y', attrs: { perm: ints([0, 3, 1, 2]) } },
+      ], { g: weights([3], 90, 2), b: weights([3], 91) }, 1e-2],
+      ['Erf', [{ op: 'Erf', inputs: ['x'], output: 'y' }], {}, 1e-2],
+      ['Gelu (exact)', [{ op: 'Gelu', inputs: ['x'], output: 'y' }], {}, 1e-2, 20],
+      ['Gelu (tanh)', [{ op: 'Gelu', inputs: ['x'], output: 'y', attrs: { approximate: str('tanh') } }], {}, 1e-2, 20],
+      // Steps small enough not to cross the kinks at -3 / 3 and at the clip bounds.
+      ['HardSwish', [{ op: 'HardSwish', inputs: ['x'], output: 'y' }], {}, 1e-3],
+      ['HardSigmoid', [{ op: 'HardSigmoid', inputs: ['x'], output: 'y', attrs: { alpha: float(0.6) } }], {}, 1e-3],
+      ['Mul → Add → Sqrt, Pow, Exp, Neg, Reciprocal', [
+        { op: 'Mul', inputs: ['x', 'x'], output: 'sq' },
+        { op: 'Add', inputs: ['sq', 'half'], output: 'pos' },
+        { op: 'Sqrt', inputs: ['pos'], output: 'root' },
+        { op: 'Pow', inputs: ['root', 'three'], output: 'cube' },
+        { op: 'Reciprocal', inputs: ['cube'], output: 'inv' },
+        { op: 'Neg', inputs: ['inv'], output: 'neg' },
+        { op: 'Exp', inputs: ['neg'], output: 'y' },
+      ], { half: { shape: [], floats: [0.5] }, three: { shape: [], floats: [3] } }, 1e-2],
+      ['Resize, linear (half pixel, upsampling)', [{ op: 'Resize', inputs: ['x', '', 's'], output: 'y', attrs: { mode: str('linear') } }], { s: { shape: [4], floats: [1, 1, 1.5, 2] } }, 1e-2],
+      ['Resize, nearest (asymmetric, floor)', [{ op: 'Resize', inputs: ['x', '', 's'], output: 'y', attrs: { coordinate_transformation_mode: str('asymmetric'), nearest_mode: str('floor') } }], { s: { shape: [4], floats: [1, 1, 2, 2] } }, 1e-2],
+      ['Split → Slice, Gather → Concat', [
+        { op: 'Split', inputs: ['x', 'parts'], output: ['p0', 'p1'], attrs: { axis: int(1) } },
+        { op: 'Slice', inputs: ['p1', 'starts', 'ends', 'axes', 'steps'], output: 's' },
+        { op: 'Gather', inputs: ['p0', 'columns'], output: 'g', attrs: { axis: int(3) } },
+        { op: 'Concat', inputs: ['s', 'g'], output: 'y', attrs: { axis: int(2) } },
+      ], {
+        parts: { shape: [2], int64s: [1, 2] }, starts: { shape: [2], int64s: [-1, 6] }, ends: { shape: [2], int64s: [0, 0] },
+        axes: { shape: [2], int64s: [1, 3] }, steps: { shape: [2], int64s: [-1, -2] }, columns: { shape: [3], int64s: [6, 0, -1] },
+      }, 1e-2],
     ];
-    for (const [name, nodes, inits, eps] of cases) {
+    for (const [name, nodes, inits, eps, opset] of cases) {
       it(name, async () => {
         const file = path.join(dir, `grad-${count++}.onnx`);
-        writeFileSync(file, buildModel({ nodes, inits }));
+        writeFileSync(file, buildModel({ nodes, inits, opset }));
         const model = (await loadModelFile(file, { inputConvention: { ...RAW, inputSize: 7 } })) as GraphModel;
         // A fixed random weighting of the outputs makes a scalar objective.
         const outShape = model.layerShapesAt(7, 7, ['y']).get('y')!;
@@ -326,6 +361,328 @@ describe('operators match onnxruntime-node', () => {
         10,
       ),
     );
+  });
+
+  const i64 = (...v: number[]) => ({ shape: [v.length], int64s: v });
+  const scalarIndex = (i: number) => ({ shape: [], int64s: [i] });
+
+  it('ReduceMean, ReduceSum, ReduceMax: axes as attribute and input, keepdims', async () => {
+    await expectMatch(
+      chain(4, [
+        { op: 'ReduceMean', inputs: ['a'], output: 'globalPool', attrs: { axes: ints([2, 3]) } },
+        { op: 'ReduceMax', inputs: ['a'], output: 'maxChannels', attrs: { axes: ints([1]), keepdims: int(0) } },
+        { op: 'ReduceMean', inputs: ['a'], output: 'meanCW', attrs: { axes: ints([-1, 1]), keepdims: int(0) } },
+        { op: 'ReduceSum', inputs: ['a', 'lastAxis'], output: 'sumW', attrs: { keepdims: int(0) } },
+        { op: 'ReduceSum', inputs: ['a', 'chw'], output: 'sumAllButBatch' },
+        { op: 'ReduceMax', inputs: ['a'], output: 'maxH', attrs: { axes: ints([2]) } },
+      ], { lastAxis: i64(-1), chw: i64(1, 2, 3) }),
+    );
+  });
+
+  it('opset 18 reductions: axes as input, global pooling as the dynamo exporter writes it, noop_with_empty_axes', async () => {
+    await expectMatch(
+      chain(4, [
+        { op: 'ReduceMean', inputs: ['a', 'hw'], output: 'pooled', attrs: { keepdims: int(0) } },
+        { op: 'ReduceMax', inputs: ['a', 'h'], output: 'maxH' },
+        { op: 'ReduceMean', inputs: ['a'], output: 'noop', attrs: { noop_with_empty_axes: int(1) } },
+        { op: 'Gemm', inputs: ['pooled', 'fc'], output: 'logits', attrs: { transB: int(1) } },
+      ], { hw: i64(2, 3), h: i64(-2), fc: weights([5, 4], 100) }, 18),
+    );
+  });
+
+  it('Transpose, LayerNormalization, MatMul on permuted tensors (the ConvNeXt block)', async () => {
+    const c = 6;
+    await expectMatch(
+      chain(c, [
+        { op: 'Transpose', inputs: ['a'], output: 'nhwc', attrs: { perm: ints([0, 2, 3, 1]) } },
+        { op: 'LayerNormalization', inputs: ['nhwc', 'g', 'b'], output: 'ln', attrs: { axis: int(-1), epsilon: float(1e-6) } },
+        { op: 'MatMul', inputs: ['ln', 'w1'], output: 'up' },
+        // GELU as the classic exporter writes it: x * 0.5 * (1 + erf(x / sqrt 2)).
+        { op: 'Div', inputs: ['up', 'sqrt2'], output: 'scaled' },
+        { op: 'Erf', inputs: ['scaled'], output: 'erf' },
+        { op: 'Add', inputs: ['erf', 'one'], output: 'erf1' },
+        { op: 'Mul', inputs: ['up', 'erf1'], output: 'gelu2' },
+        { op: 'Mul', inputs: ['gelu2', 'half'], output: 'gelu' },
+        { op: 'MatMul', inputs: ['gelu', 'w2'], output: 'down' },
+        { op: 'Transpose', inputs: ['down'], output: 'nchw', attrs: { perm: ints([0, 3, 1, 2]) } },
+        { op: 'Add', inputs: ['nchw', 'a'], output: 'residual' },
+        { op: 'Transpose', inputs: ['a'], output: 'nwch', attrs: { perm: ints([0, 3, 1, 2]) } },
+        { op: 'LayerNormalization', inputs: ['a', 'g2'], output: 'lnCHW', attrs: { axis: int(1) } },
+      ], {
+        g: weights([c], 101, 2), b: weights([c], 102), w1: weights([c, 2 * c], 103), w2: weights([2 * c, c], 104),
+        sqrt2: { shape: [], floats: [Math.SQRT2] }, one: { shape: [], floats: [1] }, half: { shape: [], floats: [0.5] },
+        g2: weights([c, 1, 1], 105, 2),
+      }),
+    );
+  });
+
+  it('Erf, HardSigmoid, HardSwish, Sqrt, Pow, Exp, Neg, Reciprocal', async () => {
+    await expectMatch(
+      chain(4, [
+        { op: 'Erf', inputs: ['a'], output: 'erf' },
+        { op: 'HardSigmoid', inputs: ['a'], output: 'hardSigmoid', attrs: { alpha: float(0.3), beta: float(0.4) } },
+        { op: 'HardSwish', inputs: ['a'], output: 'hardSwish' },
+        { op: 'Mul', inputs: ['a', 'a'], output: 'square' },
+        { op: 'Sqrt', inputs: ['square'], output: 'sqrt' },
+        { op: 'Pow', inputs: ['a', 'three'], output: 'cube' },
+        { op: 'Pow', inputs: ['sqrt', 'halfPower'], output: 'quarter' },
+        { op: 'Exp', inputs: ['a'], output: 'exp' },
+        { op: 'Neg', inputs: ['a'], output: 'neg' },
+        { op: 'Reciprocal', inputs: ['exp'], output: 'reciprocal' },
+      ], { three: { shape: [], floats: [3] }, halfPower: { shape: [1], floats: [0.5] } }),
+    );
+  });
+
+  it('Gelu (opset 20), exact and tanh', async () => {
+    await expectMatch(
+      chain(3, [
+        { op: 'Gelu', inputs: ['a'], output: 'exact' },
+        { op: 'Gelu', inputs: ['a'], output: 'tanh', attrs: { approximate: str('tanh') } },
+      ], {}, 20),
+    );
+  });
+
+  it('Resize: nearest and linear, scales and sizes, every coordinate transformation', async () => {
+    const resize = (output: string, scalesOrSizes: [string, string], attrs: NonNullable<ModelSpec['nodes'][number]['attrs']>) => ({
+      op: 'Resize', inputs: ['a', '', ...scalesOrSizes].slice(0, scalesOrSizes[1] ? 4 : 3), output, attrs,
+    });
+    const nearest = str('nearest');
+    const linear = str('linear');
+    await expectMatch(
+      chain(3, [
+        resize('torchNearest', ['up2', ''], { mode: nearest, coordinate_transformation_mode: str('asymmetric'), nearest_mode: str('floor') }),
+        resize('nearestHalfPixel', ['down', ''], { mode: nearest }),
+        resize('nearestCeil', ['up2', ''], { mode: nearest, nearest_mode: str('round_prefer_ceil'), coordinate_transformation_mode: str('align_corners') }),
+        resize('bilinear', ['up2', ''], { mode: linear }),
+        resize('torchBilinear', ['down', ''], { mode: linear, coordinate_transformation_mode: str('pytorch_half_pixel') }),
+        resize('alignCorners', ['', 'sizes'], { mode: linear, coordinate_transformation_mode: str('align_corners') }),
+        resize('sizesHalfPixel', ['', 'sizes'], { mode: linear }),
+        resize('asymmetric', ['odd', ''], { mode: linear, coordinate_transformation_mode: str('asymmetric') }),
+      ], { up2: { shape: [4], floats: [1, 1, 2, 2] }, down: { shape: [4], floats: [1, 1, 0.6, 0.5] }, odd: { shape: [4], floats: [1, 1, 1.7, 0.8] }, sizes: i64(2, 3, 7, 17) }),
+    );
+  });
+
+  it('Split: sizes as attribute (opset 11), as input (13), equal parts and num_outputs (18)', async () => {
+    const nodes = (sizes: string[], attrs: NonNullable<ModelSpec['nodes'][number]['attrs']> = {}): ModelSpec['nodes'] => [
+      { op: 'Split', inputs: ['a', ...sizes], output: ['s0', 's1', 's2'], attrs: { axis: int(1), ...attrs } },
+      { op: 'Split', inputs: ['a'], output: ['h0', 'h1'], attrs: { axis: int(-2), ...(attrs.split ? { split: ints([5, 7]) } : attrs.num_outputs ? { num_outputs: int(2) } : {}) } },
+    ];
+    await expectMatch(chain(5, nodes([], { split: ints([1, 3, 1]) }), {}, 11), 12, 12);
+    await expectMatch(chain(5, nodes(['sizes']), { sizes: i64(2, 2, 1) }, 13), 12, 12);
+    await expectMatch(chain(6, nodes([]), {}, 13), 12, 12);
+    // Five channels in three parts: 2, 2 and 1.
+    await expectMatch(chain(5, nodes([], { num_outputs: int(3) }), {}, 18), 12, 12);
+  });
+
+  it('Gather, Unsqueeze, Concat: GoogLeNet transform_input (axes as input and as attribute)', async () => {
+    for (const opset of [11, 13]) {
+      const nodes = [0, 1, 2].flatMap((c): ModelSpec['nodes'] => [
+        { op: 'Gather', inputs: ['x', `i${c}`], output: `g${c}`, attrs: { axis: int(1) } },
+        { op: 'Unsqueeze', inputs: opset >= 13 ? [`g${c}`, 'axis1'] : [`g${c}`], output: `u${c}`, attrs: opset >= 13 ? {} : { axes: ints([1]) } },
+        { op: 'Mul', inputs: [`u${c}`, `m${c}`], output: `p${c}` },
+        { op: 'Add', inputs: [`p${c}`, `b${c}`], output: `t${c}` },
+      ]);
+      nodes.push(
+        { op: 'Concat', inputs: ['t0', 't1', 't2'], output: 'transformed', attrs: { axis: int(1) } },
+        { op: 'Gather', inputs: ['transformed', 'picked'], output: 'picked2d', attrs: { axis: int(3) } },
+        { op: 'Squeeze', inputs: opset >= 13 ? ['u1', 'axis1'] : ['u1'], output: 'squeezed', attrs: opset >= 13 ? {} : { axes: ints([1]) } },
+      );
+      const inits: ModelSpec['inits'] = { axis1: i64(1), picked: { shape: [2, 2], int64s: [0, -1, 3, 3] } };
+      [0, 1, 2].forEach((c) => {
+        inits[`i${c}`] = scalarIndex(c);
+        inits[`m${c}`] = { shape: [], floats: [[0.229, 0.224, 0.225][c] / 0.5] };
+        inits[`b${c}`] = { shape: [], floats: [([0.485, 0.456, 0.406][c] - 0.5) / 0.5] };
+      });
+      await expectMatch({ nodes, inits, opset });
+    }
+  });
+
+  it('receptive fields survive a channel picked out and put back, and a permuted detour of per-position ops; tokens have none', async () => {
+    const file = path.join(dir, 'rf-transform.onnx');
+    writeFileSync(file, buildModel({
+      nodes: [
+        { op: 'Gather', inputs: ['x', 'zero'], output: 'red', attrs: { axis: int(1) } },
+        { op: 'Mul', inputs: ['red', 'two'], output: 'scaled' },
+        { op: 'Unsqueeze', inputs: ['scaled', 'one'], output: 'back' },
+        { op: 'Concat', inputs: ['back', 'x'], output: 'joined', attrs: { axis: int(1) } },
+        { op: 'Conv', inputs: ['joined', 'w'], output: 'conv', attrs: { kernel_shape: ints([3, 3]) } },
+        { op: 'Slice', inputs: ['conv', 'starts', 'ends', 'axes', 'steps'], output: 'cropped' },
+        { op: 'Transpose', inputs: ['conv'], output: 'nhwc', attrs: { perm: ints([0, 2, 3, 1]) } },
+        // ConvNeXt's detour: per-position ops on the permuted map keep the RF, which returns with the layout.
+        { op: 'LayerNormalization', inputs: ['nhwc', 'lg'], output: 'ln' },
+        { op: 'MatMul', inputs: ['ln', 'pw'], output: 'pointwiseConv' },
+        { op: 'Transpose', inputs: ['pointwiseConv'], output: 'nchw', attrs: { perm: ints([0, 3, 1, 2]) } },
+        { op: 'LayerNormalization', inputs: ['pointwiseConv', 'lg2'], output: 'lnOverW', attrs: { axis: int(2) } },
+        { op: 'Transpose', inputs: ['lnOverW'], output: 'mixedBack', attrs: { perm: ints([0, 3, 1, 2]) } },
+        { op: 'Reshape', inputs: ['conv', 'toSeq'], output: 'tokens' },
+      ],
+      inits: {
+        zero: scalarIndex(0), two: { shape: [], floats: [2] }, one: i64(1), w: weights([4, 4, 3, 3], 130),
+        starts: i64(1, 1), ends: i64(100, 100), axes: i64(2, 3), steps: i64(2, 1), toSeq: i64(0, 4, -1),
+        lg: weights([4], 131), pw: weights([4, 5], 132), lg2: weights([7, 5], 133),
+      },
+    }));
+    const model = await loadModelFile(file, { inputConvention: { ...RAW, inputSize: 9 } });
+    const rf = (name: string) => model.layers.find((l) => l.name === name)?.rf;
+    expect(rf('back')).toEqual({ size: 1, jump: 1, offset: 0 });
+    expect(rf('conv')).toEqual({ size: 3, jump: 1, offset: 1 });
+    // Every other row from row 1, every column from column 1: the square RF reports the larger jump.
+    expect(rf('cropped')).toEqual({ size: 3, jump: 2, offset: 2 });
+    expect(rf('nhwc')).toBeUndefined();
+    expect(rf('nchw')).toEqual(rf('conv'));
+    // Normalizing over W mixes positions.
+    expect(rf('mixedBack')).toBeUndefined();
+    expect(rf('tokens')).toBeUndefined();
+    model.dispose();
+  });
+
+  it('Slice: steps, negative bounds, reversal, clamped ends, attribute form (opset 9)', async () => {
+    await expectMatch(
+      chain(6, [
+        { op: 'Slice', inputs: ['a', 'st1', 'en1', 'ax1', 'sp1'], output: 'strided' },
+        { op: 'Slice', inputs: ['a', 'st2', 'en2', 'ax2'], output: 'tail' },
+        { op: 'Slice', inputs: ['a', 'st3', 'en3', 'ax3', 'sp3'], output: 'reversed' },
+        { op: 'Slice', inputs: ['a', 'st4', 'en4'], output: 'leading' },
+        { op: 'Flatten', inputs: ['a'], output: 'flat' },
+        { op: 'Slice', inputs: ['flat', 'st5', 'en5', 'ax5'], output: 'flatPart' },
+      ], {
+        st1: i64(1, 0, 1), en1: i64(6, 1000, 9), ax1: i64(1, 2, 3), sp1: i64(2, 3, 4),
+        st2: i64(-4), en2: i64(2 ** 62), ax2: i64(-2),
+        st3: i64(-1, 100), en3: i64(-(2 ** 62), 2), ax3: i64(3, 1), sp3: i64(-1, -2),
+        st4: i64(0, 2), en4: i64(1000, 5), st5: i64(7), en5: i64(-3), ax5: i64(1),
+      }),
+    );
+    await expectMatch(
+      chain(4, [{ op: 'Slice', inputs: ['a'], output: 'old', attrs: { starts: ints([1, -5]), ends: ints([3, 1000]), axes: ints([1, 2]) } }], {}, 9),
+    );
+  });
+
+  it('ViT token path: patch embedding, tokens [N, T, C], LayerNorm, rank-3 and rank-4 MatMul attention, class-token Gather', async () => {
+    const c = 8;
+    const heads = 2;
+    const d = c / heads;
+    const tokens = 1 + 4 * 4;
+    const spec: ModelSpec = {
+      input: ['N', 3, 16, 16],
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'wp', 'bp'], output: 'patches', attrs: { kernel_shape: ints([4, 4]), strides: ints([4, 4]) } },
+        { op: 'Reshape', inputs: ['patches', 'toSeq'], output: 'seq' },
+        { op: 'Transpose', inputs: ['seq'], output: 'tokens', attrs: { perm: ints([0, 2, 1]) } },
+        // A class token from the batch itself (the real one is a constant broadcast over the batch).
+        { op: 'ReduceMean', inputs: ['tokens'], output: 'cls', attrs: { axes: ints([1]) } },
+        { op: 'Concat', inputs: ['cls', 'tokens'], output: 'withCls', attrs: { axis: int(1) } },
+        { op: 'Add', inputs: ['withCls', 'pos'], output: 'embedded' },
+        { op: 'LayerNormalization', inputs: ['embedded', 'g', 'b'], output: 'ln', attrs: { epsilon: float(1e-6) } },
+        { op: 'MatMul', inputs: ['ln', 'wqkv'], output: 'qkv0' },
+        { op: 'Add', inputs: ['qkv0', 'bqkv'], output: 'qkv' },
+        { op: 'Split', inputs: ['qkv', 'thirds'], output: ['q', 'k', 'v'], attrs: { axis: int(-1) } },
+        ...['q', 'k', 'v'].flatMap((t) => [
+          { op: 'Reshape', inputs: [t, 'toHeads'], output: `${t}h` },
+          { op: 'Transpose', inputs: [`${t}h`], output: `${t}t`, attrs: { perm: ints(t === 'k' ? [0, 2, 3, 1] : [0, 2, 1, 3]) } },
+        ]),
+        { op: 'MatMul', inputs: ['qt', 'kt'], output: 'scores' },
+        { op: 'Mul', inputs: ['scores', 'scale'], output: 'scaledScores' },
+        { op: 'Softmax', inputs: ['scaledScores'], output: 'attention', attrs: { axis: int(-1) } },
+        { op: 'MatMul', inputs: ['attention', 'vt'], output: 'mixed' },
+        { op: 'Transpose', inputs: ['mixed'], output: 'mixedT', attrs: { perm: ints([0, 2, 1, 3]) } },
+        { op: 'Reshape', inputs: ['mixedT', 'toTokens'], output: 'attended' },
+        { op: 'Add', inputs: ['attended', 'embedded'], output: 'block' },
+        { op: 'Gather', inputs: ['block', 'first'], output: 'classToken', attrs: { axis: int(1) } },
+        { op: 'Gemm', inputs: ['classToken', 'head'], output: 'logits', attrs: { transB: int(1) } },
+        { op: 'Softmax', inputs: ['block'], output: 'tokenSoftmax', attrs: { axis: int(1) } },
+      ],
+      inits: {
+        wp: weights([c, 3, 4, 4], 110, 0.2), bp: weights([c], 111), toSeq: i64(0, c, -1), pos: weights([1, tokens, c], 112),
+        g: weights([c], 113, 2), b: weights([c], 114), wqkv: weights([c, 3 * c], 115), bqkv: weights([3 * c], 116),
+        thirds: i64(c, c, c), toHeads: i64(0, 0, heads, d), scale: { shape: [], floats: [1 / Math.sqrt(d)] },
+        toTokens: i64(0, 0, c), first: scalarIndex(0), head: weights([5, c], 117),
+      },
+    };
+    await expectMatch(spec, 16, 16);
+  });
+
+  it('ShuffleNet channel shuffle: Split, Concat, rank-5 Reshape and Transpose; no tensor left behind', async () => {
+    const c = 8;
+    const spec = chain(c, [
+      { op: 'Split', inputs: ['a'], output: ['left', 'right'], attrs: { axis: int(1) } },
+      { op: 'Conv', inputs: ['right', 'wb'], output: 'branch' },
+      { op: 'Relu', inputs: ['branch'], output: 'branchRelu' },
+      { op: 'Concat', inputs: ['left', 'branchRelu'], output: 'joined', attrs: { axis: int(1) } },
+      { op: 'Reshape', inputs: ['joined', 'groups'], output: 'grouped' },
+      { op: 'Transpose', inputs: ['grouped'], output: 'swapped', attrs: { perm: ints([0, 2, 1, 3, 4]) } },
+      { op: 'Reshape', inputs: ['swapped', 'back'], output: 'shuffled' },
+      { op: 'Conv', inputs: ['shuffled', 'wn'], output: 'next', attrs: { pads: ints([1, 1, 1, 1]) } },
+    ], { wb: weights([c / 2, c / 2, 1, 1], 120), groups: i64(0, 2, c / 2, 12, -1), back: i64(0, -1, 12, 12), wn: weights([4, c, 3, 3], 121, 0.2) });
+    await expectMatch({ ...spec, outputs: ['shuffled', 'next'] }, 12, 12);
+    await expectMatch({ ...spec, outputs: ['next'] }, 12, 12);
+
+    const file = path.join(dir, 'shuffle.onnx');
+    writeFileSync(file, buildModel(spec));
+    const model = await loadModelFile(file, { inputConvention: { ...RAW, inputSize: 12 } });
+    const x = tf.zeros([2, 12, 12, 3]) as tf.Tensor4D;
+    const pass = (layers: string[]) => tf.dispose(Object.values(model.forward(x, layers)));
+    // The first pass may keep what the model makes on first use (a fused conv's folded weights).
+    pass(['next', 'grouped']);
+    const before = tf.memory().numTensors;
+    // Only one half of the Split is needed here: the other is freed as soon as it is made.
+    pass(['left']);
+    pass(['next', 'grouped']);
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+    expect(model.layers.map((l) => l.name)).toEqual(expect.arrayContaining(['left', 'right', 'grouped']));
+    model.dispose();
+  });
+
+  it('a graph made for one image (batch fixed at 1, moved off axis 0) runs image by image, gradients too', async () => {
+    const spec: ModelSpec = {
+      input: [1, 3, 8, 8],
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'w'], output: 'conv', attrs: { kernel_shape: ints([2, 2]), strides: ints([2, 2]) } },
+        { op: 'Reshape', inputs: ['conv', 'toSeq'], output: 'seq' },
+        // [T, 1, C], as PyTorch's exporters lay out attention for a static batch of 1.
+        { op: 'Transpose', inputs: ['seq'], output: 'tokens', attrs: { perm: ints([2, 0, 1]) } },
+        { op: 'MatMul', inputs: ['tokens', 'wqk'], output: 'qk' },
+        { op: 'Split', inputs: ['qk'], output: ['q', 'k'], attrs: { axis: int(2), num_outputs: int(2) } },
+        { op: 'Mul', inputs: ['q', 'k'], output: 'mixed' },
+        { op: 'Gather', inputs: ['mixed', 'first'], output: 'firstToken', attrs: { axis: int(0) } },
+        { op: 'Transpose', inputs: ['mixed'], output: 'batchFirst', attrs: { perm: ints([1, 0, 2]) } },
+        { op: 'Reshape', inputs: ['batchFirst', 'flat'], output: 'flattened' },
+        { op: 'Gemm', inputs: ['flattened', 'fc'], output: 'logits', attrs: { transB: int(1) } },
+      ],
+      inits: {
+        w: weights([4, 3, 2, 2], 140), toSeq: i64(1, 4, 16), wqk: weights([4, 6], 141), first: scalarIndex(0),
+        flat: i64(1, 48), fc: weights([5, 48], 142, 0.2),
+      },
+      opset: 18,
+    };
+    const outputs = ['firstToken', 'logits'];
+    const bytes = buildModel({ ...spec, outputs });
+    const file = path.join(dir, 'single-image.onnx');
+    writeFileSync(file, bytes);
+    const model = (await loadModelFile(file, { inputConvention: { ...RAW, inputSize: 8 } })) as GraphModel;
+    const session = await ortSession(bytes);
+    const images = [0, 1, 2].map((k) => randomArray(8 * 8 * 3, 150 + k, 2));
+    const batch = tf.tensor4d(Float32Array.from(images.flatMap((x) => [...x])), [3, 8, 8, 3]);
+    const ours = model.forward(batch, outputs);
+    for (const [k, x] of images.entries()) {
+      const ref = await runOrt(session, x, [1, 8, 8, 3], outputs);
+      for (const o of outputs) {
+        const mine = tf.tidy(() => tf.slice(ours[o], k, 1));
+        expect(relativeError({ data: (await mine.data()) as Float32Array, shape: mine.shape }, ref[o]), `${o}, image ${k}`).toBeLessThan(1e-5);
+        mine.dispose();
+      }
+    }
+    // Continuing from a layer of the batch gives the same as the whole pass.
+    const conv = model.forward(batch, ['conv']).conv;
+    const resumed = model.forwardFrom({ conv }, ['logits']).logits;
+    expect(await tf.tidy(() => tf.max(tf.abs(tf.sub(resumed, ours.logits)))).data()).toEqual(new Float32Array([0]));
+    // The input gradient of the batch is each image's own.
+    const objective = (x: tf.Tensor) => tf.sum(tf.square(model.forward(x as tf.Tensor4D, ['logits']).logits));
+    const whole = tf.grad(objective)(batch);
+    const single = tf.tidy(() => tf.concat([0, 1, 2].map((k) => tf.grad(objective)(tf.slice(batch, k, 1)))));
+    expect(await tf.tidy(() => tf.max(tf.abs(tf.sub(whole, single)))).data()).toEqual(new Float32Array([0]));
+    tf.dispose([batch, conv, resumed, whole, single, ...Object.values(ours)]);
+    model.dispose();
   });
 });
 

@@ -31,7 +31,7 @@ describe('random-weights control', () => {
     await initBackend();
   });
 
-  it('draws He-normal weights by fan-in, zero biases, identity batch norms, and keeps other constants', () => {
+  it('draws He-normal weights by fan-in, zero biases, identity batch and layer norms, and keeps other constants', () => {
     const file = path.join(dir, 'small.onnx');
     const bytes = buildModel({
       nodes: [
@@ -40,10 +40,12 @@ describe('random-weights control', () => {
         { op: 'Flatten', inputs: ['bn'], output: 'flat' },
         { op: 'Reshape', inputs: ['flat', 'shape'], output: 'again' },
         { op: 'Gemm', inputs: ['again', 'fc', 'fcb'], output: 'fc1', attrs: { transB: int(1) } },
+        { op: 'LayerNormalization', inputs: ['fc1', 'lg', 'lb'], output: 'ln' },
       ],
       inits: {
         w: weights([64, 3, 5, 5], 1), wb: weights([64], 2), g: weights([64], 3), b: weights([64], 4), m: weights([64], 5),
         v: weights([64], 6), shape: { shape: [2], int64s: [1, -1] }, fc: weights([10, 64 * 4 * 4], 7), fcb: weights([10], 8),
+        lg: weights([10], 9), lb: weights([10], 10),
       },
     });
     writeFileSync(file, bytes);
@@ -55,7 +57,7 @@ describe('random-weights control', () => {
     expect(w.std / Math.sqrt(2 / (3 * 5 * 5))).toBeCloseTo(1, 1);
     const fc = stats(data('fc'));
     expect(fc.std / Math.sqrt(2 / (64 * 4 * 4))).toBeCloseTo(1, 1);
-    for (const [name, value] of [['wb', 0], ['g', 1], ['b', 0], ['m', 0], ['v', 1], ['fcb', 0]] as const) {
+    for (const [name, value] of [['wb', 0], ['g', 1], ['b', 0], ['m', 0], ['v', 1], ['fcb', 0], ['lg', 1], ['lb', 0]] as const) {
       expect(Array.from(data(name)).every((x) => x === value), name).toBe(true);
     }
     expect(random.constants.get('shape')).toBe(plan.constants.get('shape'));

@@ -84,6 +84,17 @@ function toInt(v: IntLike, what: string, fail: (m: string) => never): number {
   return n;
 }
 
+/**
+ * Integer tensor data and attribute lists. Exporters write INT64_MAX / INT64_MIN as "to the end"
+ * bounds (PyTorch's x[:, 1:] is a Slice ending at INT64_MAX); past 2^53 they are saturated, which
+ * still lies beyond any axis.
+ */
+function toBound(v: IntLike, what: string, fail: (m: string) => never): number {
+  const n = v == null ? 0 : typeof v === 'number' ? v : v.toNumber();
+  if (!Number.isFinite(n) || !Number.isInteger(n)) fail(`${what} is not a usable integer (${String(v)})`);
+  return Math.max(-Number.MAX_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, n));
+}
+
 function readInput(vi: OnnxTypes.IValueInfoProto, fail: (m: string) => never): GraphInput {
   const tt = vi.type?.tensorType;
   if (!tt) return fail(`graph input "${vi.name}" is not a tensor`);
@@ -155,10 +166,10 @@ function readTensor(t: OnnxTypes.ITensorProto, what: string, fail: (m: string) =
   if (raw) {
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     for (let i = 0; i < count; i++) {
-      data[i] = dtype.bytes === 4 ? view.getInt32(i * 4, true) : toInt(Number(view.getBigInt64(i * 8, true)), what, fail);
+      data[i] = dtype.bytes === 4 ? view.getInt32(i * 4, true) : toBound(Number(view.getBigInt64(i * 8, true)), what, fail);
     }
   } else {
-    for (let i = 0; i < count; i++) data[i] = toInt(typed[i] as IntLike, what, fail);
+    for (let i = 0; i < count; i++) data[i] = toBound(typed[i] as IntLike, what, fail);
   }
   return { name, shape, dtype: 'int64', data };
 }
@@ -173,7 +184,7 @@ function typedField(t: OnnxTypes.ITensorProto, code: number): readonly (number |
 
 function readAttr(a: OnnxTypes.IAttributeProto, what: string, fail: (m: string) => never): AttrValue {
   const T = onnx.AttributeProto.AttributeType;
-  const ints = () => (a.ints ?? []).map((v) => toInt(v as IntLike, what, fail));
+  const ints = () => (a.ints ?? []).map((v) => toBound(v as IntLike, what, fail));
   switch (a.type ?? T.UNDEFINED) {
     case T.INT:
       return { kind: 'int', value: toInt(a.i as IntLike, what, fail) };

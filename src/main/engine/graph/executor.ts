@@ -12,7 +12,7 @@ import { recordingGradients } from './ops/pointwise';
 import { batchNormAffine } from './ops/norm';
 import { convChains } from './fusion';
 import type { CompiledOp } from './ops/types';
-import { inferShapes, nodeContext, type Plan } from './plan';
+import { dataOutputs, inferShapes, nodeContext, type Plan } from './plan';
 import { randomizedPlan } from './random-weights';
 import { receptiveFields, type PlanarRF } from './receptive-fields';
 import type { GraphNode } from './ir';
@@ -56,20 +56,54 @@ export function describeLayers(plan: Plan, inputSize: number): { shapes: Map<str
   const layers: LayerInfo[] = [];
   for (const node of plan.nodes) {
     if (!node.inputs.some((i) => fromImage.has(i))) continue;
-    const out = node.outputs[0];
-    fromImage.add(out);
-    const rf = rfs.get(out);
-    layers.push({ name: out, op: node.op, shape: layerShape(shapes.get(out)!), ...(rf ? { rf: squareRF(rf) } : {}) });
+    for (const out of dataOutputs(node)) {
+      fromImage.add(out);
+      // Units of a layer are channels at positions of a rank-4 tensor; other ranks report no RF.
+      const rf = shapes.get(out)!.length === 4 ? rfs.get(out) : undefined;
+      layers.push({ name: out, op: node.op, shape: layerShape(shapes.get(out)!), ...(rf ? { rf: squareRF(rf) } : {}) });
+    }
   }
   return { shapes, layers };
 }
 
-/** The plan's nodes that compute layers, with only their image-dependent inputs. */
+/** The plan's nodes that compute layers (one entry per data output), with only their image-dependent inputs. */
 export function graphNodesOf(plan: Plan, layers: readonly LayerInfo[]): GraphNodeInfo[] {
   const fromImage = new Set(layers.map((l) => l.name).concat(plan.input));
-  return plan.nodes
-    .filter((n) => fromImage.has(n.outputs[0]))
-    .map((n) => ({ op: n.op, inputs: n.inputs.filter((i) => fromImage.has(i)), output: n.outputs[0] }));
+  return plan.nodes.flatMap((n) =>
+    dataOutputs(n)
+      .filter((o) => fromImage.has(o))
+      .map((output) => ({ op: n.op, inputs: n.inputs.filter((i) => fromImage.has(i)), output })),
+  );
+}
+
+/**
+ * Whether the graph takes a batch of images at once: its shapes inferred for two images must be
+ * those for one with the first axis doubled. Static exports that fix the batch at 1 (Reshape
+ * targets such as [1, 8]) or move it off the first axis (PyTorch's attention) do not.
+ */
+function takesBatches(plan: Plan, size: number, one: ReadonlyMap<string, readonly number[]>, layers: readonly LayerInfo[]): boolean {
+  let two: Map<string, number[]>;
+  try {
+    two = inferShapes(plan, size, size, plan.nodes, 2);
+  } catch (err) {
+    if (err instanceof ModelFormatError) return false;
+    throw err;
+  }
+  return layers.every(({ name }) => {
+    const [a, b] = [one.get(name)!, two.get(name)!];
+    return a.length === b.length && b[0] === 2 * a[0] && b.every((d, k) => k === 0 || d === a[k]);
+  });
+}
+
+/** Runs `pass` on consecutive parts of a batch of `n` and joins its outputs along the batch. */
+function inChunks(n: number, chunk: number, layers: readonly string[], pass: (start: number, size: number) => Record<string, tf.Tensor>): Record<string, tf.Tensor> {
+  const parts: Record<string, tf.Tensor>[] = [];
+  try {
+    for (let start = 0; start < n; start += chunk) parts.push(tf.tidy(() => pass(start, Math.min(chunk, n - start))));
+    return Object.fromEntries(layers.map((l) => [l, tf.concat(parts.map((p) => p[l]))]));
+  } finally {
+    parts.forEach((p) => tf.dispose(Object.values(p)));
+  }
 }
 
 export class GraphModel implements NetworkModel {
@@ -78,6 +112,8 @@ export class GraphModel implements NetworkModel {
   readonly inputConvention: InputConvention;
   readonly layers: LayerInfo[];
   private readonly steps: Step[];
+  /** False for a graph made for one image at a time, which then runs image by image. */
+  private readonly batched: boolean;
   private readonly stored = new Map<string, tf.Tensor>();
   private readonly owned: tf.Tensor[] = [];
   private readonly fittedSizes = new Set<string>();
@@ -103,6 +139,7 @@ export class GraphModel implements NetworkModel {
     const { shapes, layers } = describeLayers(plan, size);
     this.layers = layers;
     this.shapes = shapes;
+    this.batched = takesBatches(plan, size, shapes, layers);
     this.chains = convChains(plan);
 
     const own = this.own;
@@ -126,21 +163,14 @@ export class GraphModel implements NetworkModel {
    * Outside a gradient tape a large batch runs in chunks of about FORWARD_CHUNK_PIXELS input
    * pixels: TensorFlow's CPU convolutions cost more per image as the batch grows (VGG-19 at
    * 224 px: 0.3 s per image at batch 2, 1.2 s at batch 16), so gradient-free work (shape
-   * responses, scans, ablations) keeps the per-image cost of a small batch.
+   * responses, scans, ablations) keeps the per-image cost of a small batch. A graph made for one
+   * image at a time runs image by image, under a tape too.
    */
   forward(pixels: tf.Tensor4D, layers: readonly string[]): Record<string, tf.Tensor> {
     const [n, h, w] = pixels.shape;
-    const chunk = Math.max(1, Math.floor(FORWARD_CHUNK_PIXELS / (h * w)));
-    if (n <= chunk || recordingGradients()) return this.run(pixels, layers);
-    const parts: Record<string, tf.Tensor>[] = [];
-    try {
-      for (let start = 0; start < n; start += chunk) {
-        parts.push(tf.tidy(() => this.run(tf.slice(pixels, [start, 0, 0, 0], [Math.min(chunk, n - start), h, w, 3]), layers)));
-      }
-      return Object.fromEntries(layers.map((l) => [l, tf.concat(parts.map((p) => p[l]))]));
-    } finally {
-      parts.forEach((p) => tf.dispose(Object.values(p)));
-    }
+    const chunk = this.batched ? Math.max(1, Math.floor(FORWARD_CHUNK_PIXELS / (h * w))) : 1;
+    if (n <= chunk || (this.batched && recordingGradients())) return this.run(pixels, layers);
+    return inChunks(n, chunk, layers, (start, size) => this.run(tf.slice(pixels, [start, 0, 0, 0], [size, h, w, 3]), layers));
   }
 
   graphNodes(): readonly GraphNodeInfo[] {
@@ -172,7 +202,11 @@ export class GraphModel implements NetworkModel {
     }
     const run = schedule;
     // The given tensors belong to the caller: the pass reads them but never frees them.
-    return tf.tidy(() => this.execute(run, new Map(Object.entries(given)), layers, new Set(starts)));
+    const pass = (from: Readonly<Record<string, tf.Tensor>>) => tf.tidy(() => this.execute(run, new Map(Object.entries(from)), layers, new Set(starts)));
+    const n = given[starts[0]]?.shape[0] ?? 1;
+    if (this.batched || n <= 1) return pass(given);
+    const part = (t: tf.Tensor, start: number) => tf.slice(t, [start, ...t.shape.slice(1).map(() => 0)], [1, ...t.shape.slice(1)]);
+    return inChunks(n, 1, layers, (start) => pass(Object.fromEntries(starts.map((l) => [l, part(given[l], start)]))));
   }
 
   /** Runs `schedule` from the `values` it starts with; frees intermediates as soon as they are used up. */
@@ -187,9 +221,14 @@ export class GraphModel implements NetworkModel {
     const wanted = new Set(layers);
     for (const s of schedule) {
       const xs = s.reads.map((r) => values.get(r) ?? this.stored.get(r)!);
-      let y = s.op.run(xs);
-      if (xs.includes(y)) y = tf.clone(y);
-      values.set(s.node.outputs[0], y);
+      const ys = [s.op.run(xs)].flat();
+      ys.forEach((out, k) => {
+        const y = xs.includes(out) ? tf.clone(out) : out;
+        const name = s.node.outputs[k];
+        // An output of a multi-output op that nothing here reads is freed at once.
+        if (!uses.has(name) && !wanted.has(name)) y.dispose();
+        else values.set(name, y);
+      });
       for (const r of s.reads) {
         const left = uses.get(r)! - 1;
         uses.set(r, left);
@@ -222,7 +261,7 @@ export class GraphModel implements NetworkModel {
 
   /** The nodes the requested layers depend on, in plan order. */
   private neededNodes(layers: readonly string[], given: ReadonlySet<string> = new Set()): GraphNode[] {
-    const producer = new Map(this.steps.map((s) => [s.node.outputs[0], s]));
+    const producer = new Map(this.steps.flatMap((s) => dataOutputs(s.node).map((o) => [o, s] as const)));
     const needed = new Set<Step>();
     const visit = (name: string) => {
       if (given.has(name)) return;

@@ -1,6 +1,6 @@
 // Runtime layout rule of the executor: a rank-4 tensor is stored NHWC (its logical ONNX layout
 // is NCHW); every other rank is stored in its logical layout. Ops that index axes or reorder
-// elements (Flatten, Reshape, Concat, Pad, Softmax, MatMul) translate through these helpers.
+// elements (Flatten, Reshape, Concat, Pad, Softmax, MatMul, Transpose...) translate through these helpers.
 import * as tf from '@tensorflow/tfjs';
 
 const NCHW_TO_NHWC = [0, 2, 3, 1];
@@ -9,6 +9,12 @@ const NHWC_TO_NCHW = [0, 3, 1, 2];
 /** Logical (ONNX) axis → axis of the stored tensor. */
 export function runtimeAxis(axis: number, rank: number): number {
   return rank === 4 ? NCHW_TO_NHWC.indexOf(axis) : axis;
+}
+
+/** The one transpose of stored tensors that applies the logical permutation `perm`. */
+export function storedPermutation(perm: readonly number[]): number[] {
+  if (perm.length !== 4) return [...perm];
+  return NCHW_TO_NHWC.map((k) => NHWC_TO_NCHW[perm[k]]);
 }
 
 /** Stored tensor → its logical layout (a transpose for rank 4). */

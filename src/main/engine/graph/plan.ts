@@ -55,8 +55,13 @@ export function planGraph(desc: GraphDescription): Plan {
       }
       if (!OPS[node.op]) throw nodeError(node, `operator "${node.op}" is not supported (supported: ${SUPPORTED_OPS.join(', ')})`);
       define(node.outputs[0], node);
-      // Extra outputs (BN statistics, MaxPool indices, Dropout mask) are fine while unused.
-      for (const o of node.outputs.slice(1)) if (o) secondary.set(o, node);
+      // Extra outputs (BN statistics, MaxPool indices, Dropout mask) are fine while unused;
+      // ops with several data outputs (Split) define them all.
+      const multiple = OPS[node.op].inferOutputs !== undefined;
+      for (const o of node.outputs.slice(1)) {
+        if (o && multiple) define(o, node);
+        else if (o) secondary.set(o, node);
+      }
       runtime.push(node);
     }
   } catch (err) {
@@ -107,6 +112,11 @@ function constantValue(node: GraphNode): ConstTensor {
   throw nodeError(node, `constant attribute ${key} (${a.kind}) is not supported`);
 }
 
+/** The outputs of a node that carry data: all of a multi-output op's (Split), else the first. */
+export function dataOutputs(node: GraphNode): string[] {
+  return OPS[node.op].inferOutputs ? node.outputs.filter((o) => o) : [node.outputs[0]];
+}
+
 export function nodeContext(plan: Plan, node: GraphNode, shapes: ReadonlyMap<string, readonly number[]>): NodeCtx {
   return {
     node,
@@ -118,24 +128,28 @@ export function nodeContext(plan: Plan, node: GraphNode, shapes: ReadonlyMap<str
 }
 
 /**
- * Logical (NCHW) shape of every computed tensor for one image of `height` x `width` (of `nodes`, a
- * subset of the plan closed under inputs, in plan order, when given). Throws a
- * ModelFormatError naming the file and node when a node is invalid or the input does not fit.
+ * Logical (NCHW) shape of every computed tensor for one image (or `batch` images) of `height` x
+ * `width` (of `nodes`, a subset of the plan closed under inputs, in plan order, when given). Throws
+ * a ModelFormatError naming the file and node when a node is invalid or the input does not fit.
  */
-export function inferShapes(plan: Plan, height: number, width: number, nodes: readonly GraphNode[] = plan.nodes): Map<string, number[]> {
-  const shapes = new Map<string, number[]>([[plan.input, [1, 3, height, width]]]);
+export function inferShapes(plan: Plan, height: number, width: number, nodes: readonly GraphNode[] = plan.nodes, batch = 1): Map<string, number[]> {
+  const shapes = new Map<string, number[]>([[plan.input, [batch, 3, height, width]]]);
   for (const node of nodes) {
-    let out: number[];
+    let outs: number[][];
     try {
-      out = OPS[node.op].infer(nodeContext(plan, node, shapes));
-      if (out.some((d) => !Number.isSafeInteger(d) || d <= 0) || elementCount(out) > MAX_TENSOR_ELEMENTS) {
-        throw nodeError(node, `output shape [${out.join(', ')}] is invalid or huge`);
+      const op = OPS[node.op];
+      const ctx = nodeContext(plan, node, shapes);
+      outs = op.inferOutputs ? op.inferOutputs(ctx) : [op.infer(ctx)];
+      for (const out of outs) {
+        if (out.some((d) => !Number.isSafeInteger(d) || d <= 0) || elementCount(out) > MAX_TENSOR_ELEMENTS) {
+          throw nodeError(node, `output shape [${out.join(', ')}] is invalid or huge`);
+        }
       }
     } catch (err) {
       if (err instanceof ModelFormatError) throw new ModelFormatError(`${plan.source} (input ${height}x${width}): ${err.message}`);
       throw err;
     }
-    shapes.set(node.outputs[0], out);
+    outs.forEach((out, k) => node.outputs[k] && shapes.set(node.outputs[k], out));
   }
   return shapes;
 }

@@ -1,6 +1,7 @@
 // Random-weights control (METHODS §2): the same plan with conv / dense weights drawn from He
 // normal N(0, 2 / fan_in) by a seeded generator, biases 0, batch norms reset to the identity
-// (mean 0, var 1, gamma 1, beta 0). Everything else (shapes, pads, graph constants) is kept.
+// (mean 0, var 1, gamma 1, beta 0), layer norms likewise (scale 1, bias 0). Everything else
+// (shapes, pads, graph constants) is kept.
 import { gaussian, mulberry32 } from '../../../shared/math/random';
 import { intAttr } from './attrs';
 import type { ConstTensor } from './ir';
@@ -42,6 +43,10 @@ function roles(plan: Plan): Map<string, Role> {
         set(b, { kind: 'fill', value: 0 });
         set(m, { kind: 'fill', value: 0 });
         set(v, { kind: 'fill', value: 1 });
+        break;
+      case 'LayerNormalization':
+        set(w, { kind: 'fill', value: 1 });
+        set(b, { kind: 'fill', value: 0 });
         break;
     }
   }

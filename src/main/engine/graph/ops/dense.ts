@@ -81,4 +81,10 @@ export const matMul: OpDef = {
     };
   },
   rf: () => ({ kind: 'global' }),
+  // A constant matrix applied to the channels of a permuted map ([N, H, W, C] x [C, K], ConvNeXt's
+  // pointwise convolutions) acts per position; anything that sums over H or W does not.
+  rfPermuted: (ctx, spatial) => {
+    const rank = ctx.shapes[0].length;
+    return ctx.constant(1) && !ctx.constant(0) && ctx.shapes[1].length === 2 && spatial.every((a) => a < rank - 1) ? { kind: 'pointwise' } : { kind: 'global' };
+  },
 };

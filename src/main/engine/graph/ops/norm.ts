@@ -1,7 +1,10 @@
-// BatchNormalization (inference form, folded once into a per-channel scale and shift) and LRN.
+// BatchNormalization (inference form, folded once into a per-channel scale and shift), LRN and
+// LayerNormalization.
 import * as tf from '@tensorflow/tfjs';
 import { floatAttr, intAttr, nodeError } from '../attrs';
-import { floatConstant, inputShape } from './common';
+import { liftToRank4, runtimeAxis } from '../layout';
+import { broadcastShapes, floatConstant, inputShape } from './common';
+import { ANY_RANK, normAxis } from './structure';
 import type { NodeCtx, OpDef } from './types';
 
 /** Inference-mode batch norm as y = x * scale + shift, per channel. */
@@ -62,4 +65,53 @@ export const lrn: OpDef = {
     };
   },
   rf: () => ({ kind: 'pointwise' }),
+};
+
+function layerNormAxis(ctx: NodeCtx): number {
+  return normAxis(ctx, intAttr(ctx.node, 'axis', -1), ctx.shapes[0].length);
+}
+
+/** Normalizes over the axes from `axis` on (ViT and ConvNeXt: the channels), then scales and shifts. */
+export const layerNormalization: OpDef = {
+  infer(ctx) {
+    const x = inputShape(ctx, 0, ANY_RANK, 'the input');
+    const normalized = x.slice(layerNormAxis(ctx));
+    for (const [i, what] of [[1, 'scale'], [2, 'bias']] as const) {
+      if (i === 2 && !ctx.has(2)) continue;
+      const p = floatConstant(ctx, i, `the ${what}`).shape;
+      const b = broadcastShapes(normalized, p);
+      if (!b || b.length !== normalized.length || b.some((d, k) => d !== normalized[k])) {
+        throw nodeError(ctx.node, `the ${what} [${p.join(', ')}] does not broadcast to the normalized shape [${normalized.join(', ')}]`);
+      }
+    }
+    return [...x];
+  },
+  compile(ctx, own) {
+    const rank = ctx.shapes[0].length;
+    const axis = layerNormAxis(ctx);
+    const eps = floatAttr(ctx.node, 'epsilon', 1e-5);
+    const stored = Array.from({ length: rank - axis }, (_, k) => runtimeAxis(axis + k, rank));
+    // Scale and bias align with the trailing logical axes; for rank 4 they are lifted to NHWC.
+    const param = (i: number) => {
+      const c = floatConstant(ctx, i, 'a parameter');
+      return own(tf.tidy(() => {
+        const t = tf.tensor(c.data, c.shape, 'float32');
+        return rank === 4 ? liftToRank4(t) : t;
+      }));
+    };
+    const scale = param(1);
+    const bias = ctx.has(2) ? param(2) : undefined;
+    return {
+      inputs: [0],
+      run: ([x]) => {
+        const { mean, variance } = tf.moments(x, stored, true);
+        const y = tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), scale);
+        return bias ? tf.add(y, bias) : y;
+      },
+    };
+  },
+  // Over (at least) the last axis: for a rank-4 NCHW tensor that spans W, so units see everything.
+  rf: () => ({ kind: 'global' }),
+  // On a permuted map (ConvNeXt: [N, H, W, C], axis -1) it may span channels only.
+  rfPermuted: (ctx, spatial) => (spatial.every((a) => a < layerNormAxis(ctx)) ? { kind: 'pointwise' } : { kind: 'global' }),
 };

@@ -1,6 +1,7 @@
-// Elementwise operators: activations, Clip, Identity/Dropout, and the broadcasting binary ops.
+// Elementwise operators: activations, elementwise math, Clip, Identity/Dropout, and the
+// broadcasting binary ops.
 import * as tf from '@tensorflow/tfjs';
-import { floatAttr, nodeError } from '../attrs';
+import { floatAttr, nodeError, stringAttr } from '../attrs';
 import { liftToRank4 } from '../layout';
 import { broadcastShapes, inputShape, scalarConstant, storedConstant } from './common';
 import type { NodeCtx, OpDef, RFStep } from './types';
@@ -21,6 +22,7 @@ function unary(fn: (ctx: NodeCtx) => (x: tf.Tensor) => tf.Tensor, check?: (ctx: 
       return { inputs: [0], run: ([x]) => f(x) };
     },
     rf: pointwise,
+    rfPermuted: pointwise,
   };
 }
 
@@ -51,6 +53,39 @@ export const leakyRelu = unary((ctx) => {
   const alpha = floatAttr(ctx.node, 'alpha', 0.01);
   return (x) => tf.leakyRelu(x, alpha);
 });
+
+export const erf = unary(() => tf.erf);
+export const sqrt = unary(() => tf.sqrt);
+export const exp = unary(() => tf.exp);
+export const neg = unary(() => tf.neg);
+export const reciprocal = unary(() => tf.reciprocal);
+
+/** max(0, min(1, alpha * x + beta)), as HardSigmoid and (with alpha 1/6, beta 1/2) HardSwish use it. */
+function hardSigmoidOf(x: tf.Tensor, alpha: number, beta: number): tf.Tensor {
+  return tf.clipByValue(tf.add(tf.mul(x, alpha), beta), 0, 1);
+}
+
+export const hardSigmoid = unary((ctx) => {
+  const alpha = floatAttr(ctx.node, 'alpha', 0.2);
+  const beta = floatAttr(ctx.node, 'beta', 0.5);
+  return (x) => hardSigmoidOf(x, alpha, beta);
+});
+export const hardSwish = unary(() => (x) => tf.mul(x, hardSigmoidOf(x, 1 / 6, 0.5)));
+
+function geluApproximation(ctx: NodeCtx): 'none' | 'tanh' {
+  const a = stringAttr(ctx.node, 'approximate', 'none');
+  if (a !== 'none' && a !== 'tanh') throw nodeError(ctx.node, `approximate "${a}" is not none or tanh`);
+  return a;
+}
+
+/** x * Phi(x) with the exact normal CDF, or its tanh approximation (opset 20). */
+export const gelu = unary(
+  (ctx) =>
+    geluApproximation(ctx) === 'none'
+      ? (x) => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1))
+      : (x) => tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI))), 1)),
+  (ctx) => void geluApproximation(ctx),
+);
 
 /** Identity and inference-mode Dropout: a new handle on the same data. */
 export const identity = unary(() => (x) => tf.clone(x));
@@ -105,7 +140,9 @@ function binary(fn: Binary): OpDef {
         },
       };
     },
+    // Per position in any layout: a constant operand brings no image content.
     rf: pointwise,
+    rfPermuted: pointwise,
   };
 }
 
@@ -113,3 +150,4 @@ export const add = binary(tf.add);
 export const sub = binary(tf.sub);
 export const mul = binary(tf.mul);
 export const div = binary(tf.div);
+export const pow = binary(tf.pow);

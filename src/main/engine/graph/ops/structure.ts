@@ -7,9 +7,10 @@ import { fromLogical, runtimeAxis, toLogical } from '../layout';
 import { inputShape, intConstant, scalarConstant, storedConstant } from './common';
 import type { NodeCtx, OpDef } from './types';
 
-const ANY_RANK = [1, 2, 3, 4];
+/** Ranks the structural ops take (ShuffleNet's channel shuffle reshapes to rank 5). */
+export const ANY_RANK = [1, 2, 3, 4, 5, 6];
 
-function normAxis(ctx: NodeCtx, axis: number, rank: number, allowRank = false): number {
+export function normAxis(ctx: NodeCtx, axis: number, rank: number, allowRank = false): number {
   const max = allowRank ? rank : rank - 1;
   const a = axis < 0 ? axis + rank : axis;
   if (!(a >= 0 && a <= max)) throw nodeError(ctx.node, `axis ${axis} is out of range for rank ${rank}`);
@@ -100,7 +101,7 @@ export const reshape: OpDef = {
   infer(ctx) {
     const x = inputShape(ctx, 0, ANY_RANK, 'the input');
     const out = reshapeTarget(ctx, intConstant(ctx, 1, 'the target shape'), x);
-    if (out.length < 1 || out.length > 4) throw nodeError(ctx.node, `results of rank ${out.length} are not supported`);
+    if (!ANY_RANK.includes(out.length)) throw nodeError(ctx.node, `results of rank ${out.length} are not supported`);
     return out;
   },
   compile(ctx) {

@@ -23,7 +23,8 @@ export type Own = <T extends tf.Tensor>(t: T) => T;
 export interface CompiledOp {
   /** Indices of the node inputs the run function receives, in order. */
   readonly inputs: readonly number[];
-  run(xs: tf.Tensor[]): tf.Tensor;
+  /** The output, or one tensor per output for an op with several (Split). */
+  run(xs: tf.Tensor[]): tf.Tensor | tf.Tensor[];
 }
 
 /** How a node maps its input units' receptive fields to its output units'. */
@@ -34,11 +35,23 @@ export type RFStep =
   /** Each output unit sees the same position of its inputs (activations, BN, Add, channel Concat). */
   | { kind: 'pointwise' }
   /** Output units have no spatial layout or see everything (global pooling, Flatten, Gemm). */
-  | { kind: 'global' };
+  | { kind: 'global' }
+  /** The same units with their axes permuted (Transpose): H and W move to other axes. */
+  | { kind: 'permute'; perm: readonly number[] };
 
 export interface OpDef {
   /** Logical output shape; throws ModelFormatError on anything invalid. */
   infer(ctx: NodeCtx): number[];
+  /**
+   * For an op whose node outputs all carry data (Split): the logical shape of each. Ops without
+   * it have one output; their extra outputs (BN statistics, MaxPool indices) may not be read.
+   */
+  inferOutputs?(ctx: NodeCtx): number[][];
   compile(ctx: NodeCtx, own: Own): CompiledOp;
   rf(ctx: NodeCtx): RFStep;
+  /**
+   * The step for an input whose H and W sit at logical axes `spatial` other than the last two (a
+   * map permuted by Transpose, as ConvNeXt's NHWC detour); ops without it give such inputs none.
+   */
+  rfPermuted?(ctx: NodeCtx, spatial: readonly [number, number]): RFStep;
 }
