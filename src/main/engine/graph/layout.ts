@@ -11,6 +11,11 @@ export function runtimeAxis(axis: number, rank: number): number {
   return rank === 4 ? NCHW_TO_NHWC.indexOf(axis) : axis;
 }
 
+/** Logical (NCHW) shape of a stored tensor, without moving its data. */
+export function logicalShape(t: tf.Tensor): number[] {
+  return t.rank === 4 ? NHWC_TO_NCHW.map((a) => t.shape[a]) : [...t.shape];
+}
+
 /** Stored tensor → its logical layout (a transpose for rank 4). */
 export function toLogical(t: tf.Tensor): tf.Tensor {
   return t.rank === 4 ? tf.transpose(t, NHWC_TO_NCHW) : t;

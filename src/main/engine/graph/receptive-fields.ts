@@ -23,7 +23,7 @@ export function receptiveFields(plan: Plan, shapes: ReadonlyMap<string, readonly
   for (const node of plan.nodes) {
     const out = node.outputs[0];
     // Constants have no receptive field; a computed input without one makes the output global.
-    const ins = node.inputs.filter((i) => i && !plan.constants.has(i)).map((i) => rfs.get(i) ?? null);
+    const ins = node.inputs.filter((i) => i && !plan.constants.has(i) && !plan.folding.sources.has(i)).map((i) => rfs.get(i) ?? null);
     if (shapes.get(out)?.length !== 4 || ins.length === 0 || ins.some((r) => r === null)) {
       rfs.set(out, null);
       continue;
