@@ -64,7 +64,8 @@ export function planGraph(desc: GraphDescription): Plan {
       if (foldable(node)) {
         define(node.outputs[0], node);
         const sources = shapeSources(folding, node);
-        if (node.op === 'Shape' && !constants.has(node.inputs[0])) sources.push(node.inputs[0]);
+        const [measured] = node.inputs;
+        if (node.op === 'Shape' && !constants.has(measured) && !folding.sources.has(measured)) sources.push(measured);
         if (sources.length > 0) {
           shapeNodes.push(node);
           folding.sources.set(node.outputs[0], [...new Set(sources)]);
