@@ -17,30 +17,30 @@ import { ortSession, relativeError, runOrt } from './reference';
 
 const FIXTURES = process.env.ARTIPHYS_FIXTURES ?? path.join(os.homedir(), '.cache', 'artiphys-fixtures');
 const RAW: InputConvention = { channelOrder: 'RGB', scale: 255, mean: [0, 0, 0], std: [1, 1, 1], inputSize: 16 };
+const STATIC_SIZE: [number, number][] = [
+  [1, 16],
+  [3, 16],
+];
 /**
- * (batch, size) per export: the classic one has a dynamic image size too (16 and 20 px both pool
- * to the 2 x 2 grid the linear head takes); the dynamo one a dynamic batch only.
+ * Each fixture with the (batch, size) it runs at: dynbatch-cnn-classic has a dynamic image size
+ * too (16 and 20 px both pool to the 2 x 2 grid its linear head takes); the others a dynamic
+ * batch only.
  */
-const GEOMETRIES: Record<string, [number, number][]> = {
-  classic: [
-    [1, 16],
-    [3, 16],
-    [3, 20],
-  ],
-  dynamo: [
-    [1, 16],
-    [3, 16],
-  ],
-};
+const FIXTURE_GEOMETRIES: [string, string, [number, number][]][] = [
+  ['dynbatch-cnn-classic', 'x.view(x.size(0), -1), an offset expanded to the batch, dynamic image size', [...STATIC_SIZE, [3, 20]]],
+  ['dynbatch-cnn-dynamo', 'x.view(x.size(0), -1), an offset expanded to the batch', STATIC_SIZE],
+  ['token-cnn-classic', 'a class token expanded to the batch and concatenated, torch.flatten', STATIC_SIZE],
+  ['token-cnn-dynamo', 'a class token expanded to the batch and concatenated, torch.flatten', STATIC_SIZE],
+];
 
 describe('PyTorch exports with a dynamic batch match onnxruntime-node', () => {
   beforeAll(async () => {
     await initBackend();
   });
 
-  for (const [exporter, geometries] of Object.entries(GEOMETRIES)) {
-    const file = path.join(FIXTURES, `dynbatch-cnn-${exporter}.onnx`);
-    it(`${exporter} exporter: x.view(x.size(0), -1) and an expanded offset`, async (ctx) => {
+  for (const [name, what, geometries] of FIXTURE_GEOMETRIES) {
+    const file = path.join(FIXTURES, `${name}.onnx`);
+    it(`${name}: ${what}`, async (ctx) => {
       if (!existsSync(file)) ctx.skip(`${file} is absent (made by test/fixtures/make-dynamic-batch-fixtures.py where PyTorch is installed)`);
       const model = (await loadModelFile(file, { inputConvention: RAW })) as GraphModel;
       const session = await ortSession(file);
