@@ -60,7 +60,8 @@ export function planGraph(desc: GraphDescription): Plan {
         constants.set(node.outputs[0], constantValue(node));
         continue;
       }
-      // Identity over an initializer (exporters share equal initializers so) is the same constant.
+      // Shape-family nodes on constants fold now (Identity over a shared initializer included);
+      // those measuring a computed tensor, directly or through another, fold per input geometry.
       if (foldable(node)) {
         define(node.outputs[0], node);
         const sources = shapeSources(folding, node);
