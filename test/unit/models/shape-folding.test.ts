@@ -218,6 +218,10 @@ describe('shape subgraphs fold at any batch and image size, matching onnxruntime
 });
 
 describe('shape subgraphs that cannot be folded give one clear error', () => {
+  beforeAll(async () => {
+    await initBackend();
+  });
+
   async function loadError(spec: ModelSpec): Promise<Error> {
     const { file } = save(spec);
     const err = await loadModelFile(file, { inputConvention: RAW }).then(
@@ -253,5 +257,57 @@ describe('shape subgraphs that cannot be folded give one clear error', () => {
       inits: { ...STEM_INITS, huge: i64(1, 4, 4096, 4096) },
     });
     expect(err.message).toMatch(/ConstantOfShape.*too large to compute at load time/);
+  });
+
+  it('300 shape subgraphs with random integer constants load and run, or fail with a ModelFormatError', async () => {
+    const batch = sizeOf('a', 0, 'n');
+    const nodes: NodeSpec[] = [
+      ...STEM,
+      ...batch.nodes,
+      { op: 'Shape', inputs: ['a'], output: 'full' },
+      { op: 'Slice', inputs: ['full', 'from', 'to', 'axes', 'steps'], output: 'part' },
+      { op: 'Range', inputs: ['r0', 'r1', 'r2'], output: 'ramp' },
+      { op: 'Concat', inputs: ['n', 'part', 'ramp'], output: 'spec', attrs: { axis: int(0) } },
+      { op: 'Reshape', inputs: ['a', 'spec'], output: 'tokens' },
+      { op: 'Equal', inputs: ['spec', 'minus1'], output: 'is_free' },
+      { op: 'Where', inputs: ['is_free', 'one', 'spec'], output: 'expand_to' },
+      { op: 'Expand', inputs: ['offset', 'expand_to'], output: 'offsets' },
+      { op: 'Add', inputs: ['tokens', 'offsets'], output: 'y' },
+    ];
+    // Unmutated, the subgraph computes [N, C, 144]: the 12 x 12 map as tokens plus an expanded offset.
+    const ints64: Record<string, number[]> = { from: [1], to: [2], axes: [0], steps: [1], r0: [144], r1: [145], r2: [1], minus1: [-1], one: [1] };
+    let state = 12345;
+    const rand = (k: number) => {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      return state % k;
+    };
+    const outcomes = { ran: 0, refused: 0 };
+    for (let trial = 0; trial < 300; trial++) {
+      // One or two constants changed: to a small integer or an extreme one.
+      const inits: Record<string, InitSpec> = { ...STEM_INITS, ...batch.inits, offset: weights([4, 1], 5) };
+      const values = { ...ints64 };
+      const names = Object.keys(ints64);
+      for (let k = 0; k <= rand(2); k++) {
+        const name = names[rand(names.length)];
+        values[name] = values[name].map(() => [rand(13) - 6, rand(300), 2 ** 40, -(2 ** 40)][rand(4)]);
+      }
+      for (const [name, v] of Object.entries(values)) inits[name] = name.startsWith('r') ? scalar(v[0]) : i64(...v);
+      const { file } = save({ nodes, inits, outputs: ['y'] });
+      try {
+        const model = await loadModelFile(file, { inputConvention: RAW });
+        try {
+          tf.dispose(Object.values(tf.tidy(() => model.forward(tf.zeros([2, 12, 12, 3]), ['y']))));
+          outcomes.ran++;
+        } finally {
+          model.dispose();
+        }
+      } catch (err) {
+        expect(err, (err as Error).stack).toBeInstanceOf(ModelFormatError);
+        outcomes.refused++;
+      }
+    }
+    // Both outcomes occur: the constants do reach valid and invalid graphs.
+    expect(outcomes.ran).toBeGreaterThan(0);
+    expect(outcomes.refused).toBeGreaterThan(0);
   });
 });
