@@ -197,6 +197,57 @@ describe('shape subgraphs fold at any batch and image size, matching onnxruntime
     );
   });
 
+  it('input gradients through a folded reshape and an expanded constant agree with central finite differences; forwardFrom measures its given tensor', async () => {
+    const batch = sizeOf('gap', 0, 'n');
+    const { file } = save({
+      nodes: [
+        ...STEM,
+        { op: 'Shape', inputs: ['a'], output: 'a_shape' },
+        { op: 'Expand', inputs: ['offset', 'a_shape'], output: 'offsets' },
+        { op: 'Mul', inputs: ['a', 'offsets'], output: 'scaled' },
+        { op: 'GlobalAveragePool', inputs: ['scaled'], output: 'gap' },
+        ...batch.nodes,
+        { op: 'Concat', inputs: ['n', 'minus1'], output: 'target', attrs: { axis: int(0) } },
+        { op: 'Reshape', inputs: ['gap', 'target'], output: 'flat' },
+        { op: 'Gemm', inputs: ['flat', 'fc'], output: 'logits', attrs: { transB: int(1) } },
+      ],
+      inits: { ...STEM_INITS, ...batch.inits, minus1: i64(-1), offset: weights([1, 4, 1, 1], 7), fc: weights([3, 4], 8) },
+    });
+    const model = await loadModelFile(file, { inputConvention: RAW });
+    const shape: [number, number, number, number] = [2, 6, 5, 3];
+    const probe = tf.tensor2d(randomArray(6, 9), [2, 3]);
+    const f = (x: tf.Tensor) => tf.sum(tf.mul(model.forward(x as tf.Tensor4D, ['logits']).logits, probe));
+    const x = randomArray(2 * 6 * 5 * 3, 10, 1);
+    const value = async (v: Float32Array) => {
+      const t = tf.tidy(() => f(tf.tensor4d(v, shape)));
+      const [out] = await t.data();
+      t.dispose();
+      return out;
+    };
+    const gradT = tf.tidy(() => tf.grad(f)(tf.tensor4d(x, shape)));
+    const grad = (await gradT.data()) as Float32Array;
+    gradT.dispose();
+    const eps = 1e-2;
+    // Every 7th pixel value of both images (the second image's gradient needs the batch of 2 right).
+    for (let i = 0; i < x.length; i += 7) {
+      const up = Float32Array.from(x);
+      const down = Float32Array.from(x);
+      up[i] += eps;
+      down[i] -= eps;
+      const numeric = ((await value(up)) - (await value(down))) / (2 * eps);
+      expect(Math.abs(grad[i] - numeric), `element ${i}`).toBeLessThan(1e-3 + 1e-2 * Math.abs(numeric));
+    }
+    // A pass started from an intermediate tensor measures the batch of that tensor.
+    const fromGap = tf.tidy(() => {
+      const { gap, logits } = model.forward(tf.tensor4d(x, shape), ['gap', 'logits']);
+      return tf.sub(model.forwardFrom!({ gap }, ['logits']).logits, logits).abs().max();
+    });
+    expect((await fromGap.data())[0]).toBeLessThan(1e-6);
+    fromGap.dispose();
+    probe.dispose();
+    model.dispose();
+  });
+
   it('shape subgraphs on constants only fold once at load, Identity over initializers included', async () => {
     const { file } = save({
       nodes: [
