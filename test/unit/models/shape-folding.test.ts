@@ -141,6 +141,30 @@ describe('shape subgraphs fold at any batch and image size, matching onnxruntime
     );
   });
 
+  it('x.shape[3:] and a reversed shape: Slice ends of INT64_MAX and INT64_MIN as exporters write them', async () => {
+    // int64 extremes as decimal strings: a JS number cannot hold them, protobufjs encodes the strings exactly.
+    const extreme = (v: string) => v as unknown as number;
+    await expectMatch(
+      {
+        nodes: [
+          ...STEM,
+          { op: 'Shape', inputs: ['a'], output: 'full' },
+          { op: 'Slice', inputs: ['full', 'three', 'int64_max'], output: 'w_only' },
+          // Reversed: [W, H, C, N]; its last entry is the batch.
+          { op: 'Slice', inputs: ['full', 'minus1', 'int64_min', 'zero', 'minus1'], output: 'reversed' },
+          { op: 'Slice', inputs: ['reversed', 'three', 'int64_max'], output: 'n' },
+          { op: 'Concat', inputs: ['n', 'minus1', 'w_only'], output: 'target', attrs: { axis: int(0) } },
+          { op: 'Reshape', inputs: ['a', 'target'], output: 'rows' },
+        ],
+        inits: {
+          ...STEM_INITS, three: i64(3), zero: i64(0), minus1: i64(-1),
+          int64_max: i64(extreme('9223372036854775807')), int64_min: i64(extreme('-9223372036854775808')),
+        },
+      },
+      ['rows'],
+    );
+  });
+
   it('constants expanded to the batch: classic exporter (ConstantOfShape, Equal, Where) and dynamo (Shape start/end, a class-token-like Concat)', async () => {
     const batch = sizeOf('a', 0, 'n');
     // torch's classic exporter turns expand(n, -1, -1, -1) into Expand to where(shape == -1, 1, shape).
@@ -194,6 +218,37 @@ describe('shape subgraphs fold at any batch and image size, matching onnxruntime
         inits: { ...STEM_INITS, ...c.inits, axis0: i64(0), zero: scalar(0), step: scalar(1), per_channel: i64(1, -1, 1, 1), halve_h: i64(1, 1, 2, 1) },
       },
       ['ramped', 'stacked'],
+    );
+  });
+
+  it('an attention-like scale 1 / sqrt(C) from a measured size, and Mod with the divisor\'s sign (padding rows to a multiple of 4)', async () => {
+    const c = sizeOf('a', 1, 'c');
+    await expectMatch(
+      {
+        nodes: [
+          ...STEM,
+          ...c.nodes,
+          { op: 'Cast', inputs: ['c'], output: 'c_f', attrs: { to: int(1) } },
+          { op: 'Sqrt', inputs: ['c_f'], output: 'root' },
+          { op: 'Div', inputs: ['unit', 'root'], output: 'scale' },
+          { op: 'Mul', inputs: ['a', 'scale'], output: 'scaled' },
+          // (-H) mod 4 rows more (plus one), from a ConstantOfShape of [N, C, rows, W].
+          { op: 'Shape', inputs: ['a'], output: 'a_shape' },
+          { op: 'Neg', inputs: ['a_shape'], output: 'negated' },
+          { op: 'Mod', inputs: ['negated', 'four'], output: 'short' },
+          { op: 'Add', inputs: ['short', 'one_row'], output: 'rows' },
+          { op: 'Mul', inputs: ['rows', 'rows_only'], output: 'rows_spec' },
+          { op: 'Mul', inputs: ['a_shape', 'keep_others'], output: 'others' },
+          { op: 'Add', inputs: ['others', 'rows_spec'], output: 'pad_shape' },
+          { op: 'ConstantOfShape', inputs: ['pad_shape'], output: 'pad_rows', attrs: { value: tensorAttr({ shape: [1], floats: [-1] }) } },
+          { op: 'Concat', inputs: ['scaled', 'pad_rows'], output: 'padded', attrs: { axis: int(2) } },
+        ],
+        inits: {
+          ...STEM_INITS, ...c.inits, unit: { shape: [], floats: [1] }, four: i64(4), one_row: i64(1),
+          rows_only: i64(0, 0, 1, 0), keep_others: i64(1, 1, 0, 1),
+        },
+      },
+      ['scaled', 'padded'],
     );
   });
 

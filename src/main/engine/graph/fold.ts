@@ -17,7 +17,7 @@ import { broadcastShapes } from './ops/common';
 /** Operators folded when every input is a constant or a folded value (Shape: any input). */
 export const FOLDABLE_OPS = new Set([
   'Shape', 'Size', 'Gather', 'Slice', 'Squeeze', 'Unsqueeze', 'Concat', 'Cast', 'Expand', 'ConstantOfShape', 'Range',
-  'Reshape', 'Identity', 'Add', 'Sub', 'Mul', 'Div', 'Neg', 'Equal', 'Less', 'Greater', 'Where', 'Max', 'Min',
+  'Reshape', 'Identity', 'Add', 'Sub', 'Mul', 'Div', 'Mod', 'Neg', 'Sqrt', 'Equal', 'Less', 'Greater', 'Where', 'Max', 'Min',
 ]);
 
 /** Largest folded tensor; beyond this a "shape" value is data the executor should compute. */
@@ -95,12 +95,14 @@ function broadcast(node: GraphNode, a: readonly number[], b: readonly number[]):
   return checkedShape(node, out);
 }
 
-const ARITHMETIC: Record<string, (a: number, b: number, int: boolean) => number> = {
+const ARITHMETIC: Record<string, (a: number, b: number, int: boolean, node: GraphNode) => number> = {
   Add: (a, b) => a + b,
   Sub: (a, b) => a - b,
   Mul: (a, b) => a * b,
   // ONNX integer division truncates, as C does.
   Div: (a, b, int) => (int ? Math.trunc(a / b) : a / b),
+  // Integer Mod takes the divisor's sign (as Python's %) unless fmod = 1 asks for C's fmod.
+  Mod: (a, b, int, node) => (int && intAttr(node, 'fmod', 0) === 0 ? (((a % b) + b) % b) : a % b),
   Max: (a, b) => Math.max(a, b),
   Min: (a, b) => Math.min(a, b),
 };
@@ -121,7 +123,7 @@ function binary(node: GraphNode, a: ConstTensor, b: ConstTensor): ConstTensor {
   if (a.dtype !== b.dtype) throw nodeError(node, `operands of types ${a.dtype} and ${b.dtype}`);
   const int = !isFloat(a);
   const f = ARITHMETIC[node.op];
-  const values = Array.from(ia, (j, i) => f(a.data[j], b.data[ib[i]], int));
+  const values = Array.from(ia, (j, i) => f(a.data[j], b.data[ib[i]], int, node));
   if (int && values.some((v) => !Number.isSafeInteger(v))) throw nodeError(node, 'integer result out of range (or division by zero)');
   return tensor(name, out, a.dtype, values);
 }
@@ -311,6 +313,12 @@ export function evaluateNode(node: GraphNode, x: Inputs, opset: number): ConstTe
     case 'Neg': {
       const c = need(0);
       return tensor(name, [...c.shape], c.dtype, Array.from(c.data, (v) => -v));
+    }
+    case 'Sqrt': {
+      // Attention scales 1 / sqrt(head size) with the head size measured from a shape.
+      const c = need(0);
+      if (!isFloat(c)) throw nodeError(node, 'the square root of integers is not defined in ONNX');
+      return tensor(name, [...c.shape], c.dtype, Array.from(c.data, Math.sqrt));
     }
     case 'Where': {
       const [cond, a, b] = [need(0), need(1), need(2)];
