@@ -80,6 +80,9 @@ export function parseOnnx(bytes: Uint8Array, source: string): GraphDescription {
 
 function toInt(v: IntLike, what: string, fail: (m: string) => never): number {
   const n = v == null ? 0 : typeof v === 'number' ? v : v.toNumber();
+  // INT64_MAX and INT64_MIN are how exporters say "to the end" (Slice ends of x.shape[2:]); every
+  // operator clamps them as it clamps the largest safe integer.
+  if (Math.abs(n) >= 2 ** 63) return Math.sign(n) * Number.MAX_SAFE_INTEGER;
   if (!Number.isSafeInteger(n)) fail(`${what} is not a usable integer (${String(v)})`);
   return n;
 }

@@ -10,7 +10,9 @@ import { storedConstant } from './ops/common';
 import { compileConv } from './ops/conv';
 import { recordingGradients } from './ops/pointwise';
 import { batchNormAffine } from './ops/norm';
+import { shapeSources } from './fold';
 import { convChains } from './fusion';
+import { logicalShape } from './layout';
 import type { CompiledOp } from './ops/types';
 import { dataOutputs, inferShapes, nodeContext, type Plan } from './plan';
 import { randomizedPlan } from './random-weights';
@@ -146,7 +148,10 @@ export class GraphModel implements NetworkModel {
     try {
       this.steps = plan.nodes.map((node) => {
         const op = OPS[node.op].compile(nodeContext(plan, node, shapes), own);
-        const reads = op.inputs.map((i) => node.inputs[i]);
+        // A node with inputs folded from shapes also reads the tensors they measure (fold.ts).
+        const measured = shapeSources(plan.folding, node);
+        const reads = [...op.inputs.map((i) => node.inputs[i]), ...measured];
+        if (measured.length > 0) return { node, op: this.perGeometry(node, reads), reads };
         for (const name of reads) {
           const c = plan.constants.get(name);
           if (c && !this.stored.has(name)) this.stored.set(name, own(storedConstant(c)));
@@ -157,6 +162,32 @@ export class GraphModel implements NetworkModel {
       this.dispose();
       throw err;
     }
+  }
+
+  /**
+   * A node whose folded inputs depend on the input geometry, compiled anew for each geometry
+   * (batch, image size) it meets, from the shapes of the tensors it reads at run time.
+   */
+  private perGeometry(node: GraphNode, reads: readonly string[]): CompiledOp {
+    const compiled = new Map<string, CompiledOp>();
+    return {
+      inputs: [],
+      run: (xs) => {
+        const shapes = new Map(reads.map((r, k) => [r, logicalShape(xs[k])]));
+        const key = [...shapes.values()].map((s) => s.join('x')).join(',');
+        let op = compiled.get(key);
+        if (!op) {
+          try {
+            op = OPS[node.op].compile(nodeContext(this.plan, node, shapes), this.own);
+          } catch (err) {
+            if (err instanceof ModelFormatError) throw new ModelFormatError(`${this.plan.source}: ${err.message}`);
+            throw err;
+          }
+          compiled.set(key, op);
+        }
+        return op.run(op.inputs.map((i) => xs[reads.indexOf(node.inputs[i])]));
+      },
+    };
   }
 
   /**
@@ -194,7 +225,7 @@ export class GraphModel implements NetworkModel {
     let schedule = this.schedules.get(key);
     if (!schedule) {
       const nodes = new Set(this.neededNodes(layers, new Set(starts)));
-      if ([...nodes].some((n) => n.inputs.includes(this.plan.input))) {
+      if (this.steps.some((s) => nodes.has(s.node) && s.reads.includes(this.plan.input))) {
         throw new Error(`model ${this.name}: ${layers.join(', ')} depend on the image other than through ${starts.join(', ')}`);
       }
       schedule = this.fuse(this.steps.filter((s) => nodes.has(s.node)), new Set(layers));

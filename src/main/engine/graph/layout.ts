@@ -17,6 +17,11 @@ export function storedPermutation(perm: readonly number[]): number[] {
   return NCHW_TO_NHWC.map((k) => NHWC_TO_NCHW[perm[k]]);
 }
 
+/** Logical (NCHW) shape of a stored tensor, without moving its data. */
+export function logicalShape(t: tf.Tensor): number[] {
+  return t.rank === 4 ? NHWC_TO_NCHW.map((a) => t.shape[a]) : [...t.shape];
+}
+
 /** Stored tensor → its logical layout (a transpose for rank 4). */
 export function toLogical(t: tf.Tensor): tf.Tensor {
   return t.rank === 4 ? tf.transpose(t, NHWC_TO_NCHW) : t;

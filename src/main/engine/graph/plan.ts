@@ -1,8 +1,10 @@
-// Turns a GraphDescription into an execution plan: the image input found, Constant nodes folded,
-// every operator checked as supported, nodes sorted so each runs after its inputs, and output
-// shapes inferred for a given input size (which validates every node before any tensor exists).
+// Turns a GraphDescription into an execution plan: the image input found, Constant nodes and
+// shape subgraphs folded (fold.ts), every operator checked as supported, nodes sorted so each
+// runs after its inputs, and output shapes inferred for a given input size (which validates
+// every node before any tensor exists).
 import { ModelFormatError } from '../errors';
 import { nodeError } from './attrs';
+import { FOLDABLE_OPS, evaluateNode, foldedValue, shapeSources, type ShapeFolding } from './fold';
 import { MAX_TENSOR_ELEMENTS, elementCount, type ConstTensor, type GraphDescription, type GraphNode } from './ir';
 import { OPS, SUPPORTED_OPS } from './ops';
 import type { NodeCtx } from './ops/types';
@@ -13,8 +15,13 @@ export interface Plan {
   /** Name of the image input tensor (logical NCHW, 3 channels). */
   readonly input: string;
   readonly constants: ReadonlyMap<string, ConstTensor>;
-  /** Nodes to run, in an order where every node comes after its inputs' producers. */
+  /**
+   * Nodes to run, in an order where every node comes after its inputs' producers and after the
+   * producers of the tensors whose shapes its folded inputs read.
+   */
   readonly nodes: readonly GraphNode[];
+  /** Values computed from tensors' shapes, evaluated per input geometry (see fold.ts). */
+  readonly folding: ShapeFolding;
   readonly outputs: readonly string[];
 }
 
@@ -39,6 +46,13 @@ export function planGraph(desc: GraphDescription): Plan {
   };
   const runtime: GraphNode[] = [];
   const secondary = new Map<string, GraphNode>();
+  const shapeNodes: GraphNode[] = [];
+  const folding = { nodes: shapeNodes, sources: new Map<string, string[]>() };
+  // Folded: a shape-family node on constants and folded values only (Shape: of any defined tensor).
+  const foldable = (node: GraphNode) =>
+    FOLDABLE_OPS.has(node.op) &&
+    node.inputs.length > 0 &&
+    (node.op === 'Shape' ? defined.has(node.inputs[0]) : node.inputs.every((i) => !i || constants.has(i) || folding.sources.has(i)));
   try {
     for (const node of desc.nodes) {
       if (node.op === 'Constant') {
@@ -46,14 +60,28 @@ export function planGraph(desc: GraphDescription): Plan {
         constants.set(node.outputs[0], constantValue(node));
         continue;
       }
-      // Exporters share equal initializers behind Identity nodes (untrained models): the copy is the same constant.
-      const aliased = node.op === 'Identity' ? constants.get(node.inputs[0]) : undefined;
-      if (aliased) {
+      // Shape-family nodes on constants fold now (Identity over a shared initializer included);
+      // those measuring a computed tensor, directly or through another, fold per input geometry.
+      if (foldable(node)) {
         define(node.outputs[0], node);
-        constants.set(node.outputs[0], aliased);
+        const sources = shapeSources(folding, node);
+        const [measured] = node.inputs;
+        if (node.op === 'Shape' && !constants.has(measured) && !folding.sources.has(measured)) sources.push(measured);
+        if (sources.length > 0) {
+          shapeNodes.push(node);
+          folding.sources.set(node.outputs[0], [...new Set(sources)]);
+        } else {
+          constants.set(node.outputs[0], evaluateNode(node, { value: (i) => constants.get(node.inputs[i]), shape: (i) => constants.get(node.inputs[i])!.shape }, desc.opset));
+        }
         continue;
       }
-      if (!OPS[node.op]) throw nodeError(node, `operator "${node.op}" is not supported (supported: ${SUPPORTED_OPS.join(', ')})`);
+      if (!OPS[node.op]) {
+        const computed = node.inputs.find((i) => i && !constants.has(i) && !folding.sources.has(i));
+        if (FOLDABLE_OPS.has(node.op) && computed) {
+          throw nodeError(node, `operator "${node.op}" is supported only on constants and shapes (folded at load time); here it reads the computed tensor "${computed}"`);
+        }
+        throw nodeError(node, `operator "${node.op}" is not supported (supported: ${SUPPORTED_OPS.join(', ')})`);
+      }
       define(node.outputs[0], node);
       // Extra outputs (BN statistics, MaxPool indices, Dropout mask) are fine while unused;
       // ops with several data outputs (Split) define them all.
@@ -75,16 +103,19 @@ export function planGraph(desc: GraphDescription): Plan {
   };
   for (const node of runtime) for (const i of node.inputs) if (i) check(i, `node ${node.name} (${node.op})`);
   for (const o of desc.outputs) check(o, 'the graph output list');
-  return { source: desc.source, opset: desc.opset, input: image.name, constants, nodes: topoSort(runtime, fail), outputs: desc.outputs };
+  // A node runs after the producers of its inputs and of the tensors its folded inputs measure.
+  const reads = (n: GraphNode) => [...n.inputs, ...shapeSources(folding, n)];
+  return { source: desc.source, opset: desc.opset, input: image.name, constants, nodes: topoSort(runtime, reads, fail), folding, outputs: desc.outputs };
 }
 
 /** Kahn's algorithm, stable in file order; a cycle is a broken file. */
-function topoSort(nodes: GraphNode[], fail: (m: string) => never): GraphNode[] {
+function topoSort(nodes: GraphNode[], reads: (n: GraphNode) => string[], fail: (m: string) => never): GraphNode[] {
   const producer = new Map<string, number>();
   nodes.forEach((n, i) => n.outputs.forEach((o) => o && producer.set(o, i)));
-  const waiting = nodes.map((n) => new Set(n.inputs.filter((i) => producer.has(i)).map((i) => producer.get(i)!)).size);
+  const deps = nodes.map((n) => new Set(reads(n).filter((i) => producer.has(i)).map((i) => producer.get(i)!)));
+  const waiting = deps.map((d) => d.size);
   const consumers = nodes.map(() => [] as number[]);
-  nodes.forEach((n, i) => new Set(n.inputs.filter((x) => producer.has(x)).map((x) => producer.get(x)!)).forEach((p) => consumers[p].push(i)));
+  deps.forEach((d, i) => d.forEach((p) => consumers[p].push(i)));
   const ready = nodes.map((_, i) => i).filter((i) => waiting[i] === 0);
   const order: GraphNode[] = [];
   while (ready.length > 0) {
@@ -117,12 +148,14 @@ export function dataOutputs(node: GraphNode): string[] {
   return OPS[node.op].inferOutputs ? node.outputs.filter((o) => o) : [node.outputs[0]];
 }
 
+/** Node context for the geometry of `shapes`: folded inputs are evaluated for those shapes. */
 export function nodeContext(plan: Plan, node: GraphNode, shapes: ReadonlyMap<string, readonly number[]>): NodeCtx {
+  const constant = (name: string) => (name ? foldedValue(plan.folding, plan.constants, plan.opset, name, shapes) : undefined);
   return {
     node,
     opset: plan.opset,
-    shapes: node.inputs.map((i) => (i ? (shapes.get(i) ?? plan.constants.get(i)?.shape ?? []) : [])),
-    constant: (i) => (node.inputs[i] ? plan.constants.get(node.inputs[i]) : undefined),
+    shapes: node.inputs.map((i) => (i ? (shapes.get(i) ?? constant(i)?.shape ?? []) : [])),
+    constant: (i) => constant(node.inputs[i]),
     has: (i) => !!node.inputs[i],
   };
 }

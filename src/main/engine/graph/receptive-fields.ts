@@ -41,7 +41,7 @@ export function receptiveFields(plan: Plan, shapes: ReadonlyMap<string, readonly
 /** The RF of a node's outputs (all alike: a multi-output op splits along channels or not at all). */
 function nodeRF(plan: Plan, node: GraphNode, shapes: ReadonlyMap<string, readonly number[]>, placed: ReadonlyMap<string, Placed | null>): Placed | null {
   // Constants have no receptive field; a computed input without one makes the output global.
-  const computed = node.inputs.filter((i) => i && !plan.constants.has(i));
+  const computed = node.inputs.filter((i) => i && !plan.constants.has(i) && !plan.folding.sources.has(i));
   const ins = computed.map((i) => placed.get(i) ?? null);
   // Rank 3 carries an RF only as [N, H, W], one channel picked out (GoogLeNet's transform_input):
   // only the ops that make such a tensor from a rank-4 one give it an RF, and ops on it keep it
