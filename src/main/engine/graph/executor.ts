@@ -15,6 +15,7 @@ import type { CompiledOp } from './ops/types';
 import { inferShapes, nodeContext, type Plan } from './plan';
 import { randomizedPlan } from './random-weights';
 import { receptiveFields, type PlanarRF } from './receptive-fields';
+import { tokenLayers } from './tokens';
 import type { GraphNode } from './ir';
 
 /** Input pixels per forward chunk outside a gradient tape: two 224 x 224 images. */
@@ -47,19 +48,21 @@ function squareRF(rf: PlanarRF): ReceptiveField {
 
 /**
  * The layers of a plan (every computed tensor that depends on the image, in execution order) with
- * shapes and receptive fields for a square input of `inputSize`; pure, no tensors.
+ * shapes, receptive fields and token layouts for a square input of `inputSize`; pure, no tensors.
  */
 export function describeLayers(plan: Plan, inputSize: number): { shapes: Map<string, number[]>; layers: LayerInfo[] } {
   const shapes = inferShapes(plan, inputSize, inputSize);
   const rfs = receptiveFields(plan, shapes);
+  const tokens = tokenLayers(plan, shapes, rfs, inputSize);
   const fromImage = new Set([plan.input]);
   const layers: LayerInfo[] = [];
   for (const node of plan.nodes) {
     if (!node.inputs.some((i) => fromImage.has(i))) continue;
     const out = node.outputs[0];
     fromImage.add(out);
-    const rf = rfs.get(out);
-    layers.push({ name: out, op: node.op, shape: layerShape(shapes.get(out)!), ...(rf ? { rf: squareRF(rf) } : {}) });
+    const token = tokens.get(out);
+    const rf = token ? token.rf : rfs.get(out);
+    layers.push({ name: out, op: node.op, shape: layerShape(shapes.get(out)!), ...(rf ? { rf: squareRF(rf) } : {}), ...(token ? { tokens: token.tokens } : {}) });
   }
   return { shapes, layers };
 }
