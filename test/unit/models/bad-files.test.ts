@@ -82,6 +82,15 @@ describe('bad model files', () => {
     await expect(loadModelFile(path.join(dir, 'missing.onnx'))).rejects.toThrow(/no such file/);
   });
 
+  it('fields the reader does not name are skipped whatever their length (newer exporters write node metadata)', async () => {
+    // A 200-byte string field unknown to the schema (field 30 of the model): its two-byte length
+    // must be skipped with it, or the bytes after it are read from the wrong place.
+    const unknown = lenField(30, repeat([0x41], 200));
+    const model = await loadModelFile(file(Uint8Array.from([...buildModel(SMALL), ...unknown])));
+    expect(model.layers.at(-1)).toMatchObject({ name: 'logits', shape: [5] });
+    model.dispose();
+  });
+
   it('an unsupported operator is named with its node', async () => {
     const spec: ModelSpec = { ...SMALL, nodes: [...SMALL.nodes, { op: 'Resize', inputs: ['relu'], output: 'up' }] };
     await expectFormatError(buildModel(spec), /node resize_8 \(Resize\): operator "Resize" is not supported/);
