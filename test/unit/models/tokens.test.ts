@@ -62,7 +62,6 @@ const TINY_VIT: ModelSpec = {
   },
   outputs: ['class_out'],
 };
-const TENSORS = TINY_VIT.nodes.map((n) => n.output);
 const PATCH_RF = { size: 16, jump: 16, offset: 7.5 };
 const LAYOUT: TokenLayout = { grid: [3, 3], classTokens: 1, inputSize: SIDE };
 
@@ -71,17 +70,20 @@ describe('token layers of a vision transformer', () => {
     await initBackend();
   });
 
-  it('are found from the graph: the patch grid, the class token, the patch RF until tokens mix', async () => {
-    const bytes = buildModel(TINY_VIT);
+  /** Token layers found in a model, with the shapes of its tensors as onnxruntime computes them (independent of our inference). */
+  async function foundIn(spec: ModelSpec) {
+    const bytes = buildModel(spec);
     const desc = parseOnnx(bytes, 'tiny-vit.onnx');
-    // The shapes every tensor has, as onnxruntime computes them (independent of our inference).
-    const input = randomArray(SIDE * SIDE * 3, 1);
-    const ref = await runOrt(await ortSession(withExtraOutputs(bytes, TENSORS.slice(0, -1))), input, [1, SIDE, SIDE, 3], TENSORS);
-    const shapes = new Map<string, number[]>([['x', [1, 3, SIDE, SIDE]], ...TENSORS.map((t) => [t, [...ref[t].dims]] as [string, number[]])]);
+    const names = spec.nodes.map((n) => n.output);
+    const ref = await runOrt(await ortSession(withExtraOutputs(bytes, names)), randomArray(SIDE * SIDE * 3, 1), [1, SIDE, SIDE, 3], names);
+    const shapes = new Map<string, number[]>([['x', [1, 3, SIDE, SIDE]], ...names.map((t) => [t, [...ref[t].dims]] as [string, number[]])]);
     const plan: Plan = { source: desc.source, opset: desc.opset, input: 'x', constants: desc.initializers, nodes: desc.nodes, outputs: desc.outputs };
-    const found = tokenLayers(plan, shapes, receptiveFields(plan, shapes), SIDE);
+    return tokenLayers(plan, shapes, receptiveFields(plan, shapes), SIDE);
+  }
+  const patchRF = { y: PATCH_RF, x: PATCH_RF };
 
-    const patchRF = { y: PATCH_RF, x: PATCH_RF };
+  it('are found from the graph: the patch grid, the class token, the patch RF until tokens mix', async () => {
+    const found = await foundIn(TINY_VIT);
     expect(found.get('tokens')).toEqual({ tokens: { ...LAYOUT, classTokens: 0 }, rf: patchRF });
     // Per-token operations keep the patch RF: the position embedding, LayerNorm over channels, projections.
     for (const t of ['seq', 'embedded', 'ln', 'q', 'k', 'v']) expect([t, found.get(t)]).toEqual([t, { tokens: LAYOUT, rf: patchRF }]);
@@ -89,6 +91,22 @@ describe('token layers of a vision transformer', () => {
     for (const t of ['scores', 'attention', 'mixed', 'residual']) expect([t, found.get(t)]).toEqual([t, { tokens: LAYOUT, rf: null }]);
     // Not token layers: the spatial map, its flattened form, the transposed keys [C, T], the class-token readout.
     for (const t of ['patches', 'flat', 'k_t', 'class_out']) expect([t, found.has(t)]).toEqual([t, false]);
+  });
+
+  it('also when the map is made channels-last first and then flattened', async (ctx) => {
+    // The RFs of the spatial tensors are computed first, and need each rank-4 op's RF rule.
+    if (!OPS.Transpose) ctx.skip('the executor has no Transpose operator yet');
+    const found = await foundIn({
+      ...TINY_VIT,
+      nodes: [
+        TINY_VIT.nodes[0],
+        { op: 'Transpose', inputs: ['patches'], output: 'nhwc', attrs: { perm: ints([0, 2, 3, 1]) } },
+        { op: 'Reshape', inputs: ['nhwc', 'token_shape'], output: 'tokens' },
+      ],
+      inits: { ...TINY_VIT.inits, token_shape: { shape: [3], int64s: [0, -1, C] } },
+      outputs: ['tokens'],
+    });
+    expect([found.has('nhwc'), found.get('tokens')]).toEqual([false, { tokens: { ...LAYOUT, classTokens: 0 }, rf: patchRF }]);
   });
 
   it('a unit is a channel at a patch position; the central one is found from the patch RF', () => {

@@ -86,6 +86,7 @@ export function tokenLayers(
     const x = node.inputs[0];
     const xShape = shapes.get(x);
     const map = maps.get(x);
+    // For an NCHW input; a channels-last map reads its grid from the map.
     const [n, c, h, w] = xShape ?? [];
     const tokens = (grid: [number, number], classTokens: number, rf: PlanarRF | null) => {
       layers.set(out, { tokens: { grid, classTokens, inputSize }, rf });
@@ -97,7 +98,7 @@ export function tokenLayers(
       maps.set(out, { grid: [h, w], channelsLast: true, rf: rfs.get(x) ?? null });
     } else if (node.op === 'Transpose' && map && !map.channelsLast && permutation(node).join() === '0,2,1') {
       tokens(map.grid, 0, map.rf);
-    } else if (node.op === 'Reshape' && map?.channelsLast && sameShape(shape, [n, c * h, w])) {
+    } else if (node.op === 'Reshape' && map?.channelsLast && sameShape(shape, [n, map.grid[0] * map.grid[1], xShape![3]])) {
       tokens(map.grid, 0, map.rf);
     } else if (node.op === 'Concat' && shape.length === 3 && [1, -2].includes(axesOf(plan, node)?.[0] ?? 0)) {
       // Class tokens (or any tokens without a place) put in front of the patches.
