@@ -12,13 +12,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/main/engine/backend';
 import type { NetworkModel } from '../../../src/main/engine/model';
 import { loadModelFile } from '../../../src/main/engine/models/load';
+import onnxProto from 'onnx-proto';
 import { randomArray } from './onnx-builder';
 import { ortSession, relativeError, runOrt, withExtraOutputs } from './reference';
 
 const DIR = path.join(os.homedir(), '.cache/artiphys-fixtures/matrix');
 const MANIFEST = path.join(DIR, 'manifest.json');
 const TABLE = process.env.MATRIX_TABLE ?? path.join(os.tmpdir(), 'matrix-table.md');
-const BATCH = 2;
+/** Batch of the check where the file's batch axis is dynamic; a static batch is taken as the file declares it. */
+const DYNAMIC_BATCH = 2;
 /**
  * Largest |ours - onnxruntime| allowed, relative to the largest |onnxruntime| value of the tensor.
  * Both compute in float32 with different summation orders (tfjs vs MLAS kernels, fused vs
@@ -54,6 +56,14 @@ interface Outcome {
 const manifest: { torch: string; entries: Entry[] } | null = existsSync(MANIFEST) ? JSON.parse(readFileSync(MANIFEST, 'utf8')) : null;
 const outcomes = new Map<string, Outcome>();
 
+/** The batch the file's image input declares, or DYNAMIC_BATCH where its batch axis is dynamic. */
+function declaredBatch(file: string): number {
+  const dim = onnxProto.onnx.ModelProto.decode(readFileSync(file)).graph?.input?.[0]?.type?.tensorType?.shape?.dim?.[0];
+  const v = dim?.dimValue ?? 0;
+  const value = typeof v === 'number' ? v : v.toNumber();
+  return value > 0 ? value : DYNAMIC_BATCH;
+}
+
 /** Layers spread evenly through the network (spatial or token activations), for a few intermediate checks. */
 function intermediateLayers(model: NetworkModel, output: string): string[] {
   const candidates = model.layers.filter((l) => l.name !== output && l.shape.length >= 2 && !NOT_ACTIVATIONS.has(l.op)).map((l) => l.name);
@@ -72,8 +82,9 @@ async function compare(entry: Entry, outcome: Outcome): Promise<void> {
     const session = await ortSession(file);
     const output = session.outputNames[0];
     const layers = [output, ...intermediateLayers(model, output)];
-    const shape = [BATCH, size, size, 3];
-    const input = randomArray(BATCH * size * size * 3, 7, 2);
+    const batch = declaredBatch(file);
+    const shape = [batch, size, size, 3];
+    const input = randomArray(batch * size * size * 3, 7, 2);
     const ref = await runOrt(await ortSession(withExtraOutputs(readFileSync(file), layers.slice(1))), input, shape, layers);
     const ours = tf.tidy(() => model.forward(tf.tensor4d(input, shape as [number, number, number, number]), layers));
     try {
@@ -116,7 +127,7 @@ function writeTable(entries: readonly Entry[]): void {
   const opsets = [...new Set(entries.filter((e) => e.exporter === 'dynamo' && e.opset).map((e) => e.opset))].join(', ');
   const passed = [...outcomes.values()].filter((o) => !o.error).length;
   const text = [
-    `Architecture x exporter matrix (torch ${manifest!.torch}; classic: opset 17, dynamic batch; dynamo: opset ${opsets || '?'}; batch ${BATCH} at the real input size; tolerance ${TOLERANCE} of each tensor's range). ${passed} of ${entries.length} pass.`,
+    `Architecture x exporter matrix (torch ${manifest!.torch}; classic: opset 17, dynamic batch; dynamo: opset ${opsets || '?'}, static batch 1; checked at batch ${DYNAMIC_BATCH} where the batch is dynamic, at the real input size; tolerance ${TOLERANCE} of each tensor's range). ${passed} of ${entries.length} pass.`,
     '',
     '| architecture | classic | dynamo |',
     '| --- | --- | --- |',
