@@ -134,8 +134,13 @@ function cell(entry: Entry | undefined, outcome: Outcome | undefined): string {
   if (!outcome) return 'not run';
   const err = outcome.maxAbs === undefined ? '' : `max abs err ${outcome.maxAbs.toExponential(1)} (rel ${outcome.maxRel!.toExponential(1)})`;
   if (!outcome.error) return `✅ ${err}`;
-  // Paths in messages say which fixture; the table's row says it already.
-  const message = outcome.error.replaceAll(`${DIR}/`, '').replace(/\s+/g, ' ').replaceAll('|', '\\|');
+  // The table's row says which fixture, and the list of supported operators is the same everywhere.
+  const message = outcome.error
+    .replaceAll(`${DIR}/`, '')
+    .replace(new RegExp(`^${entry.file!.replaceAll('.', '\\.')}( \\(input \\d+x\\d+\\))?: `), '')
+    .replace(/ \(supported: [^)]*\)/, '')
+    .replace(/\s+/g, ' ')
+    .replaceAll('|', '\\|');
   const short = message.length > 220 ? `${message.slice(0, 220)}…` : message;
   return outcome.imported ? `❌ imports; ${err ? `${err}; ` : ''}${short}` : `❌ import: ${short}`;
 }
