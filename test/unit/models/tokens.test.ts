@@ -74,7 +74,7 @@ describe('token layers of a vision transformer', () => {
   async function foundIn(spec: ModelSpec) {
     const bytes = buildModel(spec);
     const desc = parseOnnx(bytes, 'tiny-vit.onnx');
-    const names = spec.nodes.map((n) => n.output);
+    const names = spec.nodes.flatMap((n) => n.output);
     const ref = await runOrt(await ortSession(withExtraOutputs(bytes, names)), randomArray(SIDE * SIDE * 3, 1), [1, SIDE, SIDE, 3], names);
     const shapes = new Map<string, number[]>([['x', [1, 3, SIDE, SIDE]], ...names.map((t) => [t, [...ref[t].dims]] as [string, number[]])]);
     const plan: Plan = { source: desc.source, opset: desc.opset, input: 'x', constants: desc.initializers, nodes: desc.nodes, outputs: desc.outputs };

@@ -78,6 +78,7 @@ export function tokenLayers(
   const layers = new Map<string, TokenLayer>();
   /** The token layout each tensor descends from: a rank-3 tensor with as many tokens is laid out so. */
   const lineage = new Map<string, TokenLayout>();
+  const batch = shapes.get(plan.input)?.[0];
   for (const node of plan.nodes) {
     const out = node.outputs[0];
     const shape = shapes.get(out);
@@ -112,7 +113,8 @@ export function tokenLayers(
       const from = computed.map((i) => lineage.get(i)).find((l) => l);
       if (!from) continue;
       lineage.set(out, from);
-      if (shape.length !== 3 || shape[1] !== from.classTokens + from.grid[0] * from.grid[1]) continue;
+      // [batch, tokens, C] only: attention keeps heads or tokens in the first axis on the way.
+      if (shape.length !== 3 || shape[0] !== batch || shape[1] !== from.classTokens + from.grid[0] * from.grid[1]) continue;
       const sources = computed.map((i) => layers.get(i));
       const rf = sources[0]?.rf ?? null;
       const kept = rf !== null && sources.every((s) => s?.rf === rf) && perToken(plan, node, shapes);
