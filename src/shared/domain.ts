@@ -31,8 +31,22 @@ export interface LayerInfo {
   op: string;
   /** Output shape for one input of the model's usual size, NHWC without the batch: [H, W, C] or [C]. */
   shape: number[];
-  /** Absent for layers without spatial layout (after Flatten/Gemm). */
+  /** Absent for layers without spatial layout (after Flatten/Gemm) or whose units see the whole image. */
   rf?: ReceptiveField;
+  /** For a transformer's token layer (shape [T, C]): where its tokens lie in the image. */
+  tokens?: TokenLayout;
+}
+
+/**
+ * The tokens of a vision transformer's token layer: `classTokens` tokens without a place in the
+ * image, then one token per patch of a grid[0] x grid[1] grid, row by row. A unit is a channel at
+ * a patch position [y, x] (token classTokens + y * grid[1] + x).
+ */
+export interface TokenLayout {
+  grid: [number, number];
+  classTokens: number;
+  /** The input side the grid is laid out for; a position embedding per token fixes it. */
+  inputSize: number;
 }
 
 export type ModelFormat = 'builtin' | 'onnx' | 'keras-h5' | 'tfjs';

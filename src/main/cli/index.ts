@@ -253,7 +253,11 @@ async function models(sub: string | undefined, args: ParsedArgs): Promise<number
     out(args, m, () =>
       [
         `${m.name} (${m.format}), input ${m.inputConvention.inputSize} px ${m.inputConvention.channelOrder}${m.conventionGuessed ? ' (convention guessed: check it)' : ''}`,
-        ...m.layers.map((l) => `  ${l.name.padEnd(56)} ${l.op.padEnd(20)} [${l.shape.join(', ')}]${l.rf ? `  rf ${l.rf.size} jump ${l.rf.jump} offset ${l.rf.offset}` : ''}`),
+        ...m.layers.map(
+          (l) =>
+            `  ${l.name.padEnd(56)} ${l.op.padEnd(20)} [${l.shape.join(', ')}]${l.rf ? `  rf ${l.rf.size} jump ${l.rf.jump} offset ${l.rf.offset}` : ''}` +
+            (l.tokens ? `  tokens: ${l.tokens.classTokens} class + ${l.tokens.grid.join('x')} patches` : ''),
+        ),
         ...(m.blocks.length ? [`residual blocks (${m.blocks.length}): In, Pre, Post (METHODS §7)`] : []),
         ...m.blocks.map((b) => `  ${b.name.padEnd(12)} ${String(b.channels).padStart(5)} ch  in ${b.inAfterRelu}  pre ${b.pre}  post ${b.postBeforeRelu}`),
       ].join('\n'),

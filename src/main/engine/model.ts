@@ -75,6 +75,8 @@ export function findLayer(model: NetworkModel, name: string): LayerInfo {
  * rows and columns lie outside the RF, so the unit's gradient there is exactly zero.
  */
 export function rfSizedInput(layer: LayerInfo): number {
+  // A transformer's position embedding fixes its token grid, and so its input size.
+  if (layer.tokens) return layer.tokens.inputSize;
   if (!layer.rf) throw new Error(`layer ${layer.name} has no spatial receptive field`);
   return rfSizedSide(layer.rf).side;
 }

@@ -118,7 +118,7 @@ export const diverse: EngineAnalysis<DiverseSettings> = {
         model,
         layerName: s.layer,
         side,
-        spec: { layer: s.layer, imagesPerGroup: s.images, position: s.position, rf: layer.rf, inputSide: side },
+        spec: { layer: s.layer, imagesPerGroup: s.images, position: s.position, rf: layer.rf, tokens: layer.tokens, inputSide: side },
         distanceLayer,
         preActivationLayer: preActivationLayer(model, s.layer),
         norm: natural.norm,

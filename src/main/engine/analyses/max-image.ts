@@ -7,6 +7,8 @@ import { maxImageKey, maxImageResults, type MaxImageSettings } from '../../../sh
 import { checkResult } from '../../../shared/analyses/result-contract';
 import { gaussian, mulberry32 } from '../../../shared/math/random';
 import { yieldToEvents, type EngineAnalysis, type ImageOut } from '../analysis';
+import type { LayerInfo } from '../../../shared/domain';
+import { channelsAt } from '../fv/objectives';
 import { findLayer, meanPixel, rfSizedInput, type NetworkModel } from '../model';
 
 interface Checkpoint {
@@ -30,7 +32,7 @@ export const maxImage: EngineAnalysis<MaxImageSettings> = {
       const norm = s.imageNorm ?? DEFAULT_RMS * Math.sqrt(numel);
       const rms = norm / Math.sqrt(numel);
       const mean = tf.tensor1d(meanPixel(model.inputConvention));
-      const objective = (p: tf.Tensor): tf.Scalar => unitActivation(model, s, toPixels(p, mean, rms, side));
+      const objective = (p: tf.Tensor): tf.Scalar => unitActivation(model, s, layer, toPixels(p, mean, rms, side));
 
       const saved = ctx.resumeFrom as Checkpoint | null;
       const state = saved ?? { step: 0, params: initialParams(numel, ctx.seed), trace: [] };
@@ -91,12 +93,11 @@ function toPixels(p: tf.Tensor, mean: tf.Tensor1D, rms: number, side: number): t
   return tf.add(tf.mul(tf.reshape(p, [1, side, side, 3]), rms), mean) as tf.Tensor4D;
 }
 
-function unitActivation(model: NetworkModel, s: MaxImageSettings, pixels: tf.Tensor4D): tf.Scalar {
+function unitActivation(model: NetworkModel, s: MaxImageSettings, layer: LayerInfo, pixels: tf.Tensor4D): tf.Scalar {
   const out = model.forward(pixels, [s.layer])[s.layer];
-  if (out.rank !== 4) return tf.squeeze(tf.slice(out, [0, s.channel], [1, 1])) as tf.Scalar;
-  const [, h, w] = out.shape;
-  const [y, x] = s.position ?? [Math.floor(h / 2), Math.floor(w / 2)];
-  return tf.squeeze(tf.slice(out, [0, y, x, s.channel], [1, 1, 1, 1])) as tf.Scalar;
+  // Without the RF, the central unit is the middle of the grid: the input is sized to the RF.
+  const units = channelsAt(out, s.layer, { tokens: layer.tokens }, s.position, pixels.shape[1]);
+  return tf.squeeze(tf.slice(units, [0, s.channel], [1, 1])) as tf.Scalar;
 }
 
 function unitRms(p: tf.Tensor1D): tf.Tensor1D {

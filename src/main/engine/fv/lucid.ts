@@ -11,7 +11,7 @@ import { take } from '../read';
 import { mulberry32 } from '../../../shared/math/random';
 import { findLayer, type NetworkModel } from '../model';
 import { FourierImages } from './fourier-image';
-import { centralIndex, type Objective } from './objectives';
+import { channelsAt, type Objective } from './objectives';
 import { optimize } from './optimize';
 import { ascendRows, deriveSeed, preActivationLayer } from './starts';
 import type { ImageParameterization } from './parameterization';
@@ -31,18 +31,17 @@ export function channelObjective(model: NetworkModel, layer: string, channels: r
     evaluate: ({ acts, pixels }) =>
       tf.tidy(() => {
         const out = acts[layer];
-        if (out.rank !== 4) throw new Error(`layer ${layer} has no spatial map; Lucid objectives need NHWC outputs`);
-        const [n, h, w, c] = out.shape as number[];
+        const tokens = out.rank === 3 ? info.tokens : undefined;
+        if (out.rank !== 4 && !tokens) throw new Error(`layer ${layer} has no spatial map; Lucid objectives need NHWC outputs or a token layer`);
+        const n = out.shape[0];
+        const c = out.shape[out.rank - 1];
         if (n !== channels.length) throw new Error(`objective: ${n} images for ${channels.length} channels`);
         for (const ch of channels) if (ch < 0 || ch >= c) throw new Error(`layer ${layer} has ${c} channels, no channel ${ch}`);
         let perChannel: tf.Tensor2D;
-        if (kind === 'neuron') {
-          const y = centralIndex(info.rf, pixels.shape[1], h);
-          const x = centralIndex(info.rf, pixels.shape[2], w);
-          perChannel = tf.reshape(tf.slice(out, [0, y, x, 0], [n, 1, 1, c]), [n, c]);
-        } else {
-          perChannel = tf.mean(out, [1, 2]) as tf.Tensor2D;
-        }
+        if (kind === 'neuron') perChannel = channelsAt(out, layer, info, null, pixels.shape[1]);
+        // A token layer's map is its patch tokens (the class tokens have no place in the image).
+        else if (tokens) perChannel = tf.mean(tf.slice(out, [0, tokens.classTokens, 0], [n, -1, c]), 1) as tf.Tensor2D;
+        else perChannel = tf.mean(out, [1, 2]) as tf.Tensor2D;
         const select = new Float32Array(n * c);
         channels.forEach((ch, i) => (select[i * c + ch] = 1));
         return tf.sum(tf.mul(perChannel, tf.tensor2d(select, [n, c])), 1) as tf.Tensor1D;

@@ -2,7 +2,7 @@
 // value per group of images: a group is the images of one unit, so many units optimize in one
 // batched forward/backward pass while each unit's objective sees only its own images.
 import * as tf from '@tensorflow/tfjs';
-import type { ReceptiveField } from '../../../shared/domain';
+import type { ReceptiveField, TokenLayout } from '../../../shared/domain';
 import type { ImagePrior } from './prior';
 
 export interface ObjectiveInput {
@@ -31,15 +31,40 @@ export function centralIndex(rf: ReceptiveField | undefined, inputSide: number, 
   return Math.min(Math.max(i, 0), outSide - 1);
 }
 
-export interface UnitSpec {
+/** Where a layer's units lie: its RF and, for a transformer's token layer, its patch grid. */
+export interface UnitGeometry {
+  rf?: ReceptiveField;
+  tokens?: TokenLayout;
+}
+
+export interface UnitSpec extends UnitGeometry {
   layer: string;
   /** Channel of each group's unit. */
   channels: readonly number[];
   imagesPerGroup: number;
   /** Unit position in the layer output; null: the central unit (needs `rf` and `inputSide`). */
   position: readonly [number, number] | null;
-  rf?: ReceptiveField;
   inputSide: number;
+}
+
+/**
+ * Every image's channels at one unit position, [rows, C]: of an NHWC map, or of a token layer
+ * ([N, T, C]: positions on its patch grid, class tokens excluded). `position` null: the central
+ * unit for an input of side `inputSide`. Outputs of rank 2 have no positions and are returned whole.
+ */
+export function channelsAt(out: tf.Tensor, layer: string, geometry: UnitGeometry, position: readonly [number, number] | null, inputSide: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    if (out.rank === 2) return out as tf.Tensor2D;
+    const tokens = out.rank === 3 ? geometry.tokens : undefined;
+    if (out.rank !== 4 && !tokens) throw new Error(`layer ${layer} has rank ${out.rank}; unit objectives need NHWC, [N, C] or a token layer`);
+    const rows = out.shape[0];
+    const c = out.shape[out.rank - 1];
+    const [h, w] = tokens ? tokens.grid : out.shape.slice(1, 3);
+    const [y, x] = position ?? [centralIndex(geometry.rf, inputSide, h), centralIndex(geometry.rf, inputSide, w)];
+    if (y < 0 || y >= h || x < 0 || x >= w) throw new Error(`unit position (${y}, ${x}) is outside the ${h} x ${w} ${tokens ? 'patch grid' : 'output'} of ${layer}`);
+    const at = tokens ? tf.slice(out, [0, tokens.classTokens + y * w + x, 0], [rows, 1, c]) : tf.slice(out, [0, y, x, 0], [rows, 1, 1, c]);
+    return tf.reshape(at, [rows, c]) as tf.Tensor2D;
+  });
 }
 
 /** Activation of each image's own unit, [rows]: row r belongs to group floor(r / imagesPerGroup). */
@@ -49,17 +74,7 @@ export function unitActivations(out: tf.Tensor, spec: UnitSpec): tf.Tensor1D {
     if (rows !== spec.channels.length * spec.imagesPerGroup) {
       throw new Error(`unit objective: ${rows} images for ${spec.channels.length} units x ${spec.imagesPerGroup}`);
     }
-    let perChannel: tf.Tensor2D;
-    if (out.rank === 4) {
-      const [, h, w, c] = out.shape as number[];
-      const [y, x] = spec.position ?? [centralIndex(spec.rf, spec.inputSide, h), centralIndex(spec.rf, spec.inputSide, w)];
-      if (y < 0 || y >= h || x < 0 || x >= w) throw new Error(`unit position (${y}, ${x}) is outside the ${h} x ${w} output of ${spec.layer}`);
-      perChannel = tf.reshape(tf.slice(out, [0, y, x, 0], [rows, 1, 1, c]), [rows, c]);
-    } else if (out.rank === 2) {
-      perChannel = out as tf.Tensor2D;
-    } else {
-      throw new Error(`layer ${spec.layer} has rank ${out.rank}; unit objectives need NHWC or [N, C]`);
-    }
+    const perChannel = channelsAt(out, spec.layer, spec, spec.position, spec.inputSide);
     const c = perChannel.shape[1];
     for (const ch of spec.channels) if (ch < 0 || ch >= c) throw new Error(`layer ${spec.layer} has ${c} channels, no channel ${ch}`);
     const select = new Float32Array(rows * c);

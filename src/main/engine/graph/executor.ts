@@ -17,6 +17,7 @@ import type { CompiledOp } from './ops/types';
 import { dataOutputs, inferShapes, nodeContext, type Plan } from './plan';
 import { randomizedPlan } from './random-weights';
 import { receptiveFields, type PlanarRF } from './receptive-fields';
+import { tokenLayers } from './tokens';
 import type { GraphNode } from './ir';
 
 /** Input pixels per forward chunk outside a gradient tape: two 224 x 224 images. */
@@ -49,20 +50,23 @@ function squareRF(rf: PlanarRF): ReceptiveField {
 
 /**
  * The layers of a plan (every computed tensor that depends on the image, in execution order) with
- * shapes and receptive fields for a square input of `inputSize`; pure, no tensors.
+ * shapes, receptive fields and token layouts for a square input of `inputSize`; pure, no tensors.
  */
 export function describeLayers(plan: Plan, inputSize: number): { shapes: Map<string, number[]>; layers: LayerInfo[] } {
   const shapes = inferShapes(plan, inputSize, inputSize);
   const rfs = receptiveFields(plan, shapes);
+  const tokens = tokenLayers(plan, shapes, rfs, inputSize);
   const fromImage = new Set([plan.input]);
   const layers: LayerInfo[] = [];
   for (const node of plan.nodes) {
     if (!node.inputs.some((i) => fromImage.has(i))) continue;
     for (const out of dataOutputs(node)) {
       fromImage.add(out);
-      // Units of a layer are channels at positions of a rank-4 tensor; other ranks report no RF.
-      const rf = shapes.get(out)!.length === 4 ? rfs.get(out) : undefined;
-      layers.push({ name: out, op: node.op, shape: layerShape(shapes.get(out)!), ...(rf ? { rf: squareRF(rf) } : {}) });
+      // Units of a layer are channels at positions of a rank-4 tensor, or at patch positions of a
+      // token tensor; other ranks report no RF.
+      const token = tokens.get(out);
+      const rf = token ? token.rf : shapes.get(out)!.length === 4 ? rfs.get(out) : undefined;
+      layers.push({ name: out, op: node.op, shape: layerShape(shapes.get(out)!), ...(rf ? { rf: squareRF(rf) } : {}), ...(token ? { tokens: token.tokens } : {}) });
     }
   }
   return { shapes, layers };
