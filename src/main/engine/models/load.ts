@@ -72,7 +72,7 @@ async function readModel(file: string, opts: LoadOptions): Promise<ReadModel> {
   const kind = sniff(bytes);
   switch (kind) {
     case 'onnx': {
-      const desc = parseOnnx(bytes, file);
+      const desc = parseOnnx(bytes, file, { externalDataDir: path.dirname(file) });
       const plan = planGraph(desc);
       return { format: 'onnx', plan, ...convention(desc, opts) };
     }
