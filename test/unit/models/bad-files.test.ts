@@ -11,6 +11,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/main/engine/backend';
 import { ModelFormatError } from '../../../src/main/engine/errors';
 import { loadModelFile } from '../../../src/main/engine/models/load';
+import { resnet18Graph } from '../../../src/main/engine/models/resnet18';
+import { encodeSafetensors, type RawEntry } from '../../helpers/safetensors';
 import { tempDir } from '../../helpers/temp';
 import { buildModel, float, int, ints, randomArray, weights, withExternalData, type ModelSpec } from './onnx-builder';
 import { SAMPLES, VGG_FILE } from './reference';
@@ -370,5 +372,62 @@ describe('bad external data', () => {
     }
     expect(outcomes.loaded).toBeGreaterThan(0);
     expect(outcomes.rejected).toBeGreaterThan(0);
+  });
+});
+
+describe('bad safetensors files', () => {
+  beforeAll(async () => {
+    await initBackend();
+  });
+
+  const tensor = (shape: number[]): RawEntry => ({ dtype: 'F32', shape, bytes: new Uint8Array(4 * shape.reduce((a, b) => a * b, 1)) });
+  /** A header written by hand, then `data` bytes. */
+  const handmade = (header: unknown, data = 16): Uint8Array => {
+    const json = new TextEncoder().encode(typeof header === 'string' ? header : JSON.stringify(header));
+    const out = new Uint8Array(8 + json.length + data);
+    new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+    out.set(json, 8);
+    return out;
+  };
+
+  it('damaged headers, byte ranges and shapes are named before anything is allocated', async () => {
+    const good = encodeSafetensors({ a: tensor([2, 2]), b: tensor([3]) });
+    const cases: [Uint8Array, RegExp][] = [
+      [good.subarray(0, good.length - 5), /tensor "b" has byte range \[16, 28\) for shape \[3\] of F32 in a data section of 23 bytes/],
+      [handmade({ a: { dtype: 'F32', shape: [1e6, 1e6], data_offsets: [0, 16] } }), /tensor "a" has huge dimensions/],
+      [handmade({ a: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }), /tensor "a" has no valid shape/],
+      [handmade({ a: { dtype: 'F32', shape: [2], data_offsets: [0] } }), /tensor "a" has no valid data_offsets/],
+      [handmade({ a: { dtype: 'Q4', shape: [2], data_offsets: [0, 8] } }), /tensor "a" has an unknown dtype "Q4"/],
+      [handmade({ a: { shape: [2], data_offsets: [0, 8] } }), /tensor "a" has no dtype/],
+      [handmade({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }), /tensors "a" and "b" overlap/],
+      [handmade('{"a": {"dtype": "F32", '), /the header is not JSON/],
+      [Uint8Array.from([...handmade({}).subarray(0, 9), 0xff, 0xfe, ...new Uint8Array(40)]), /not a model file|not a readable safetensors file/],
+    ];
+    for (const [bytes, message] of cases) {
+      const err = await loadError(file(bytes, '.safetensors'));
+      expect(err, String(message)).toBeInstanceOf(ModelFormatError);
+      expect(err.message).toMatch(/model-\d+\.safetensors/);
+      expect(err.message).toMatch(message);
+    }
+  });
+
+  it('1,000 mutated small ResNet-18 state dicts: each gives a ModelFormatError naming the file, quickly', async () => {
+    // A full ResNet-18 is 45 MB; its header (where the damage that matters lands) with tiny tensors
+    // exercises the same checks: a mutated file must fail as a safetensors file or as a state dict.
+    const entries: Record<string, RawEntry> = {};
+    for (const [key, c] of resnet18Graph(2).initializers) entries[key] = tensor(c.shape.map((d) => Math.min(d, 2)));
+    const base = encodeSafetensors(entries);
+    let state = 4242;
+    const rand = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    let slowest = 0;
+    for (let i = 0; i < 1000; i++) {
+      const f = file(mutate(base, rand), '.safetensors');
+      const started = performance.now();
+      const err = await loadError(f);
+      if (!(err instanceof ModelFormatError)) throw new Error(`mutation ${i} (${f}) threw ${String(err)}`, { cause: err });
+      expect(err.message).toContain(f);
+      slowest = Math.max(slowest, performance.now() - started);
+    }
+    expect(slowest).toBeLessThan(2000);
   });
 });
