@@ -11,7 +11,7 @@ import { ModelFormatError } from '../../../src/main/engine/errors';
 import { inspectModelFile, loadModelFile } from '../../../src/main/engine/models/load';
 import { createResNet18, resnet18Graph, TORCHVISION_CONVENTION } from '../../../src/main/engine/models/resnet18';
 import { encodeSafetensors, f32Entry, resnet18StateDict as stateDict, stateDictFile } from '../../helpers/safetensors';
-import { buildModel, float, int, ints, randomArray, type Attr } from '../models/onnx-builder';
+import { buildModel, float, int, ints, type Attr } from '../models/onnx-builder';
 import { ortSession, relativeError, runOrt } from '../models/reference';
 
 function onnxAttr(a: { kind: string; value?: unknown }): Attr {
