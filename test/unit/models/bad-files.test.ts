@@ -320,7 +320,7 @@ describe('bad external data', () => {
     (await loadModelFile(externalModel('ok'))).dispose();
     writeFileSync(path.join(dir, 'outside.bin'), new Uint8Array(4096));
     const cases: [string, (e: Record<string, string>) => Record<string, string>, RegExp][] = [
-      ['missing', (e) => ({ ...e, location: 'nope.bin' }), /external data file "nope\.bin" of initializer "w1" does not exist: looked for .*nope\.bin/],
+      ['missing', (e) => ({ ...e, location: 'nope.bin' }), /external data file "nope\.bin" of initializer "w1": it does not exist \(looked for .*nope\.bin\)/],
       ['parent', (e) => ({ ...e, location: '../outside.bin' }), /"\.\.\/outside\.bin" of initializer "w1": the location leads outside the model's folder/],
       ['nested-parent', (e) => ({ ...e, location: 'sub/../../outside.bin' }), /leads outside the model's folder/],
       ['absolute', (e) => ({ ...e, location: path.join(dir, 'outside.bin') }), /leads outside the model's folder/],

@@ -28,7 +28,7 @@ async function compareSmall(file: string, reference: (nchw: Float32Array) => Pro
     const layer = model.layers.at(-1)!.name;
     const ours = tf.tidy(() => model.forward(tf.tensor4d(x, [1, 16, 16, 3]), [layer])[layer]);
     const ref = await reference(toNCHW(x, [1, 16, 16, 3]));
-    const err = relativeError({ data: ours.dataSync() as Float32Array, shape: ours.shape }, { data: ref, dims: [1, ours.shape[3], ours.shape[1], ours.shape[2]] });
+    const err = relativeError({ data: ours.dataSync() as Float32Array, shape: ours.shape }, { data: ref, dims: [1, ours.shape[3]!, ours.shape[1]!, ours.shape[2]!] });
     ours.dispose();
     console.log(`${path.relative(FIXTURES, file)}: relative error ${err.toExponential(2)}`);
     return err;

@@ -77,25 +77,37 @@ export class ExternalDataReader {
   private open(location: string, where: string): OpenFile {
     const open = this.files.get(location);
     if (open) return open;
-    const dir = this.dir!;
-    const relative = path.normalize(location.replace(/\\/g, '/'));
-    if (path.isAbsolute(relative) || /^[A-Za-z]:/.test(relative) || relative === '..' || relative.startsWith(`..${path.sep}`)) {
-      this.fail(`${where}: the location leads outside the model's folder, which is not allowed`);
-    }
-    const file = path.join(dir, relative);
-    let real: string;
+    let file: string;
     try {
-      real = fs.realpathSync(file);
+      file = externalDataPath(this.dir!, location);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      return this.fail(`${where} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}: looked for ${file}; copy it beside the model`);
+      return this.fail(`${where}: ${(err as Error).message}`);
     }
-    const inside = path.relative(fs.realpathSync(dir), real);
-    if (inside === '' || inside === '..' || inside.startsWith(`..${path.sep}`) || path.isAbsolute(inside)) this.fail(`${where}: the location leads outside the model's folder, which is not allowed`);
-    const stat = fs.statSync(real);
-    if (!stat.isFile()) this.fail(`${where} is not a file (${file})`);
-    const entry = { fd: fs.openSync(real, 'r'), size: stat.size };
+    const entry = { fd: fs.openSync(file, 'r'), size: fs.statSync(file).size };
     this.files.set(location, entry);
     return entry;
   }
+}
+
+/**
+ * The file an external data location names in the model's folder `dir` (symbolic links
+ * resolved). Throws an Error saying why it cannot be used: it leads outside the folder, it does
+ * not exist, it is not a file.
+ */
+export function externalDataPath(dir: string, location: string): string {
+  const outside = (relative: string) => relative === '' || relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative) || /^[A-Za-z]:/.test(relative);
+  const leaves = "the location leads outside the model's folder, which is not allowed";
+  const relative = path.normalize(location.replace(/\\/g, '/'));
+  if (relative === '.' || outside(relative)) throw new Error(leaves);
+  const file = path.join(dir, relative);
+  let real: string;
+  try {
+    real = fs.realpathSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(code === 'ENOENT' ? `it does not exist (looked for ${file}); copy it beside the model` : `it cannot be read (${code}): ${file}`);
+  }
+  if (outside(path.relative(fs.realpathSync(dir), real))) throw new Error(leaves);
+  if (!fs.statSync(real).isFile()) throw new Error(`it is not a file (${file})`);
+  return real;
 }

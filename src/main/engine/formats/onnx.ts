@@ -100,6 +100,23 @@ function readGraph(
   return { source, opset, inputs, outputs, nodes, initializers, metadata };
 }
 
+/**
+ * The external data files an ONNX file's tensors refer to (locations relative to the model's
+ * folder, each once): what has to travel with the model when it is copied.
+ */
+export function onnxExternalDataLocations(bytes: Uint8Array, source: string): string[] {
+  scanOnnxWire(bytes, source);
+  const graph = onnx.ModelProto.decode(bytes).graph;
+  const attributeTensors = (graph?.node ?? []).flatMap((n) => (n.attribute ?? []).flatMap((a) => [a.t, ...(a.tensors ?? [])]));
+  const locations = new Set<string>();
+  for (const t of [...(graph?.initializer ?? []), ...attributeTensors]) {
+    if (t?.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL) continue;
+    const location = t.externalData?.find((e) => e.key === 'location')?.value;
+    if (location) locations.add(location);
+  }
+  return [...locations];
+}
+
 function toInt(v: IntLike, what: string, fail: (m: string) => never): number {
   const n = v == null ? 0 : typeof v === 'number' ? v : v.toNumber();
   if (!Number.isSafeInteger(n)) fail(`${what} is not a usable integer (${String(v)})`);
