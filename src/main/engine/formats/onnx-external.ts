@@ -95,10 +95,9 @@ export class ExternalDataReader {
  * not exist, it is not a file.
  */
 export function externalDataPath(dir: string, location: string): string {
-  const outside = (relative: string) => relative === '' || relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative) || /^[A-Za-z]:/.test(relative);
   const leaves = "the location leads outside the model's folder, which is not allowed";
-  const relative = path.normalize(location.replace(/\\/g, '/'));
-  if (relative === '.' || outside(relative)) throw new Error(leaves);
+  const relative = locationInside(location);
+  if (relative === null) throw new Error(leaves);
   const file = path.join(dir, relative);
   let real: string;
   try {
@@ -107,7 +106,14 @@ export function externalDataPath(dir: string, location: string): string {
     const code = (err as NodeJS.ErrnoException).code;
     throw new Error(code === 'ENOENT' ? `it does not exist (looked for ${file}); copy it beside the model` : `it cannot be read (${code}): ${file}`);
   }
-  if (outside(path.relative(fs.realpathSync(dir), real))) throw new Error(leaves);
+  if (locationInside(path.relative(fs.realpathSync(dir), real)) === null) throw new Error(leaves);
   if (!fs.statSync(real).isFile()) throw new Error(`it is not a file (${file})`);
   return real;
+}
+
+/** A location as a normalized path relative to the model's folder, or null where it leads elsewhere (absolute, "..", the folder itself). */
+export function locationInside(location: string): string | null {
+  const relative = path.normalize(location.replace(/\\/g, '/'));
+  const outside = relative === '.' || relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative) || /^[A-Za-z]:/.test(relative);
+  return outside ? null : relative;
 }
