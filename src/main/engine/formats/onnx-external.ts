@@ -104,7 +104,7 @@ export function externalDataPath(dir: string, location: string): string {
     real = fs.realpathSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `it does not exist (looked for ${file}); copy it beside the model` : `it cannot be read (${code}): ${file}`);
+    throw new Error(code === 'ENOENT' ? `it does not exist (looked for ${file}); copy it beside the model` : `it cannot be read (${code}): ${file}`, { cause: err });
   }
   if (locationInside(path.relative(fs.realpathSync(dir), real)) === null) throw new Error(leaves);
   if (!fs.statSync(real).isFile()) throw new Error(`it is not a file (${file})`);
