@@ -12,6 +12,7 @@ import { initBackend } from '../../../src/main/engine/backend';
 import { loadModelFile } from '../../../src/main/engine/models/load';
 import { TORCHVISION_CONVENTION } from '../../../src/main/engine/models/resnet18';
 import type { InputConvention } from '../../../src/shared/domain';
+import { floatToHalfBits } from '../../helpers/half';
 import { randomArray } from './onnx-builder';
 import { ortSession, relativeError, runOrt, toNCHW } from './reference';
 
@@ -84,22 +85,6 @@ describe.skipIf(!present)('weights as PyTorch writes them', () => {
     model.dispose();
   });
 });
-
-const scratch = new Float32Array(1);
-const scratchBits = new Uint32Array(scratch.buffer);
-
-/** float32 → float16 bits, rounded to nearest even (inputs here are normal numbers of float16's range). */
-function floatToHalfBits(x: number): number {
-  scratch[0] = x;
-  const u = scratchBits[0];
-  const sign = (u >>> 16) & 0x8000;
-  const exponent = ((u >>> 23) & 0xff) - 127 + 15;
-  if (exponent <= 0) return sign;
-  let half = (exponent << 10) | ((u >>> 13) & 0x3ff);
-  const rest = u & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && half & 1)) half++;
-  return sign | half;
-}
 
 /** float16 bits → float32, written out here so that the check does not use the reader's own table. */
 function halfBitsToFloat(h: number): number {

@@ -10,6 +10,7 @@ import { initBackend } from '../../../src/main/engine/backend';
 import { ModelFormatError } from '../../../src/main/engine/errors';
 import { inspectModelFile, loadModelFile } from '../../../src/main/engine/models/load';
 import { createResNet18, resnet18Graph, TORCHVISION_CONVENTION } from '../../../src/main/engine/models/resnet18';
+import { floatToHalfBits } from '../../helpers/half';
 import { encodeSafetensors, f32Entry, resnet18StateDict as stateDict, stateDictFile } from '../../helpers/safetensors';
 import { buildModel, float, int, ints, type Attr } from '../models/onnx-builder';
 import { ortSession, relativeError, runOrt } from '../models/reference';
@@ -79,7 +80,7 @@ describe('ResNet-18 with user weights', () => {
 
   it('a float16 state dict with DataParallel\'s "module." prefix and 10 classes computes what its float32 original does, to float16 precision', { timeout: 60_000 }, async () => {
     const weights = stateDict(5, 10);
-    const entries = Object.fromEntries([...weights].map(([k, t]) => [`module.${k}`, { dtype: 'F16', shape: t.shape, bytes: new Uint8Array(Uint16Array.from(t.data, toHalfBits).buffer) }]));
+    const entries = Object.fromEntries([...weights].map(([k, t]) => [`module.${k}`, { dtype: 'F16', shape: t.shape, bytes: new Uint8Array(Uint16Array.from(t.data, floatToHalfBits).buffer) }]));
     const half = path.join(dir, 'half.safetensors');
     const full = path.join(dir, 'full.safetensors');
     writeFileSync(half, encodeSafetensors(entries));
@@ -120,15 +121,3 @@ describe('ResNet-18 with user weights', () => {
     await expectError(write('int8.safetensors', encodeSafetensors(entries)), /missing layer3\.1\.bn1\.bias; \(not floating point: layer3\.1\.bn1\.bias is I8\)/);
   });
 });
-
-/** float32 → float16 bits, rounding toward zero (weights of this test are normal numbers well inside float16's range). */
-const scratch = new Float32Array(1);
-const scratchBits = new Uint32Array(scratch.buffer);
-function toHalfBits(x: number): number {
-  scratch[0] = x;
-  const u = scratchBits[0];
-  const sign = (u >>> 16) & 0x8000;
-  const exponent = ((u >>> 23) & 0xff) - 127 + 15;
-  if (exponent <= 0) return sign;
-  return sign | (exponent << 10) | ((u >>> 13) & 0x3ff);
-}
