@@ -1,6 +1,7 @@
 // Project archives (.artiphys-archive): one gzip'd tar with manifest.json first, a consistent
 // snapshot of the project database (project.sqlite), and the model files the project's models
-// were imported from (models/<file>). Import checks everything before anything lands beside the
+// were imported from (models/<file>), with the external data files an ONNX model keeps beside it
+// (unpacked into a folder of the model's own, at the locations the model names). Import checks everything before anything lands beside the
 // new project file, and never overwrites a file.
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -11,12 +12,15 @@ import zlib from 'node:zlib';
 import { z } from 'zod';
 import { ApiError } from '../../shared/api/contract';
 import { SCHEMA_VERSION } from '../services/migrations';
+import { externalDataPath, locationInside } from '../engine/formats/onnx-external';
+import { onnxExternalDataLocations } from '../engine/formats/onnx';
 import { ProjectDb } from '../services/project-db';
 import { APP_VERSION } from '../version';
 import { readTar, TAR_END, tarHeader, tarPadding } from './tar';
 
 export const ARCHIVE_FORMAT = 'artiphys-archive';
-export const ARCHIVE_FORMAT_VERSION = 1;
+/** Archives with external data files are version 2 (an older app would unpack models without them); others stay 1. */
+export const ARCHIVE_FORMAT_VERSION = 2;
 const MANIFEST = 'manifest.json';
 const DATABASE = 'project.sqlite';
 
@@ -30,7 +34,14 @@ const manifestSchema = z.object({
   project: z.string(),
   files: z.array(z.object({ name: z.string(), bytes: z.number().int().min(0), sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
   /** Each distinct model file: the path the project used, and its entry (null: the file was missing when archived). */
-  models: z.array(z.object({ source: z.string(), file: z.string().nullable() })),
+  models: z.array(
+    z.object({
+      source: z.string(),
+      file: z.string().nullable(),
+      /** External data files of an ONNX model: the location the model names, and the entry. */
+      externalData: z.array(z.object({ location: z.string(), file: z.string() })).optional(),
+    }),
+  ),
 });
 export type ArchiveManifest = z.infer<typeof manifestSchema>;
 
@@ -110,7 +121,7 @@ export async function manifestFor(
   for (const f of files) listed.push({ name: f.name, ...(await hashFile(f.file)) });
   return {
     format: ARCHIVE_FORMAT,
-    formatVersion: ARCHIVE_FORMAT_VERSION,
+    formatVersion: info.models.some((m) => m.externalData?.length) ? 2 : 1,
     appVersion: APP_VERSION,
     schemaVersion: info.schemaVersion,
     created: new Date().toISOString(),
@@ -136,8 +147,17 @@ export async function exportProjectArchive(project: ProjectDb, out: string): Pro
     for (const source of sources) {
       const present = fs.existsSync(source) && fs.statSync(source).isFile();
       const name = present ? entryName(source, taken) : null;
-      models.push({ source, file: name });
-      if (name) files.push({ name, file: source });
+      if (!name) {
+        models.push({ source, file: null });
+        continue;
+      }
+      files.push({ name, file: source });
+      const externalData = externalDataFiles(source).map(({ location, file }) => {
+        const entry = entryName(file, taken);
+        files.push({ name: entry, file });
+        return { location, file: entry };
+      });
+      models.push({ source, file: name, ...(externalData.length ? { externalData } : {}) });
     }
     const manifest = await manifestFor(files, { project: project.path, schemaVersion: project.info().schemaVersion, models });
     const bytes = await writeArchive(target, manifest, files);
@@ -145,6 +165,29 @@ export async function exportProjectArchive(project: ProjectDb, out: string): Pro
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * The external data files beside an ONNX model file, as locations and paths. A location that
+ * cannot be used (outside the folder, missing) is left out: the model does not load without it
+ * either, and says why when it is loaded.
+ */
+function externalDataFiles(modelFile: string): { location: string; file: string }[] {
+  const bytes = fs.readFileSync(modelFile);
+  if (bytes[0] !== 0x08) return []; // not ONNX (ONNX files start with their ir_version field)
+  let locations: string[];
+  try {
+    locations = onnxExternalDataLocations(bytes, modelFile);
+  } catch {
+    return []; // a damaged file: archived as it is
+  }
+  return locations.flatMap((location) => {
+    try {
+      return [{ location, file: externalDataPath(path.dirname(modelFile), location) }];
+    } catch {
+      return [];
+    }
+  });
 }
 
 /** Entry names an archive may hold: the manifest, the database, and plain file names under models/. */
@@ -270,6 +313,31 @@ function placeNew(from: string, to: string): void {
   }
 }
 
+type ArchivedModel = ArchiveManifest['models'][number] & { file: string };
+
+/**
+ * Where a model's files go: the model file into the models folder, or, with external data, into a
+ * folder of its own with each data file at the location the model names (checked to stay inside:
+ * the manifest comes from the archive). `source` is set for the model file, null for data files.
+ */
+function modelMoves(m: ArchivedModel, files: Map<string, string>, modelsDir: string): { source: string | null; from: string; to: string }[] {
+  const name = path.basename(m.file);
+  if (!m.externalData?.length) return [{ source: m.source, from: files.get(m.file)!, to: path.join(modelsDir, name) }];
+  const folder = path.join(modelsDir, name.replace(/\.[^.]+$/, '') || name);
+  return [
+    { source: m.source, from: files.get(m.file)!, to: path.join(folder, name) },
+    ...m.externalData.map((d) => {
+      const relative = locationInside(d.location);
+      if (relative === null) {
+        throw new ApiError('bad_request', `the archive places external data file "${d.location}" of ${name} outside its model's folder; refusing it`);
+      }
+      const from = files.get(d.file);
+      if (!from) throw new ApiError('project_corrupt', `the archive's manifest names external data file ${d.file} but does not list it`);
+      return { source: null, from, to: path.join(folder, relative) };
+    }),
+  ];
+}
+
 /**
  * Unpacks an archive into a new project file `dest` (its model files into `<name>-models/` beside
  * it), migrating the database if it is older and pointing its models at the unpacked files.
@@ -285,19 +353,18 @@ export async function importProjectArchive(archive: string, dest: string): Promi
   const staging = fs.mkdtempSync(path.join(path.dirname(target), `.${path.basename(target)}.import-`));
   const placed: string[] = [];
   let modelsDirMade: string | null = null;
+  const madeDirs: string[] = [];
   try {
     const { manifest, files } = await unpack(source, staging);
     const modelsDir = importedModelsDir(target);
-    const moves = manifest.models.flatMap((m) =>
-      m.file === null ? [] : [{ source: m.source, from: files.get(m.file)!, to: path.join(modelsDir, path.basename(m.file)) }],
-    );
+    const moves = manifest.models.flatMap((m) => (m.file === null ? [] : modelMoves(m as ArchivedModel, files, modelsDir)));
     for (const move of moves) if (fs.existsSync(move.to)) throw new ApiError('bad_request', `${move.to} already exists; import into another folder or project name`);
 
     // Open (and so migrate and check) the staged database before anything lands beside `dest`.
     const staged = files.get(DATABASE)!;
     const db = openStaged(staged, source);
     try {
-      for (const move of moves) db.relocateModelFile(move.source, move.to);
+      for (const move of moves) if (move.source !== null) db.relocateModelFile(move.source, move.to);
     } finally {
       db.close();
     }
@@ -306,14 +373,18 @@ export async function importProjectArchive(archive: string, dest: string): Promi
       modelsDirMade = modelsDir;
     }
     for (const move of moves) {
+      // A model with external data has a folder of its own, perhaps with subfolders.
+      const made = fs.mkdirSync(path.dirname(move.to), { recursive: true });
+      if (made) madeDirs.push(made);
       placeNew(move.from, move.to);
       placed.push(move.to);
     }
     placeNew(staged, target);
     placed.push(target);
-    return { path: target, modelFiles: moves.map((m) => m.to) };
+    return { path: target, modelFiles: moves.flatMap((m) => (m.source !== null ? [m.to] : [])) };
   } catch (err) {
     for (const file of placed) fs.rmSync(file, { force: true });
+    for (const made of madeDirs) fs.rmSync(made, { recursive: true, force: true });
     if (modelsDirMade) fs.rmSync(modelsDirMade, { recursive: true, force: true });
     fs.rmSync(staging, { recursive: true, force: true });
     if (madeDir) fs.rmSync(madeDir, { recursive: true, force: true });

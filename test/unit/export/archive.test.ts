@@ -9,13 +9,15 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importedModelsDir, manifestFor, writeArchive, type ArchiveManifest } from '../../../src/main/data-export/archive';
+import { exportProjectArchive, importedModelsDir, importProjectArchive, manifestFor, writeArchive, type ArchiveManifest } from '../../../src/main/data-export/archive';
+import { parseOnnx } from '../../../src/main/engine/formats/onnx';
 import { TAR_END, tarHeader, tarPadding } from '../../../src/main/data-export/tar';
 import { encodePng } from '../../../src/main/engine/png';
 import { dataExportHandlers } from '../../../src/main/services/handlers/data-export';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from '../../../src/main/services/migrations';
 import { ProjectDb } from '../../../src/main/services/project-db';
 import { tempDir } from '../../helpers/temp';
+import { buildModel, ints, weights, withExternalData } from '../models/onnx-builder';
 import { projectContext } from './context';
 import { addFileModel, sha256, storeShapesRun, VGG_ONNX } from './fixture';
 
@@ -257,5 +259,71 @@ describe('projects of older schema versions', () => {
     const source = ctx.project.getModel('old-net')!.source!;
     expect(source).toBe(path.join(importedModelsDir(dest), 'old.onnx'));
     expect(sha256(source)).toBe(sha256(model));
+  });
+});
+
+describe('models with external data files', () => {
+  const work = path.join(dir, 'external');
+  const project = path.join(work, 'ext.artiphys');
+  const modelDir = path.join(work, 'exported');
+  const modelFile = path.join(modelDir, 'net.onnx');
+  const packed = path.join(work, 'ext.artiphys-archive');
+
+  beforeAll(async () => {
+    fs.mkdirSync(path.join(modelDir, 'weights'), { recursive: true });
+    const { model, data } = withExternalData(
+      buildModel({ nodes: [{ op: 'Conv', inputs: ['x', 'w', 'b'], output: 'conv', attrs: { kernel_shape: ints([3, 3]) } }], inits: { w: weights([4, 3, 3, 3], 1), b: weights([4], 2) } }),
+      'weights/net.bin',
+    );
+    fs.writeFileSync(modelFile, model);
+    fs.writeFileSync(path.join(modelDir, 'weights', 'net.bin'), data);
+    const db = ProjectDb.open(project, { create: true });
+    db.addModel({
+      id: 'net',
+      name: 'net',
+      format: 'onnx',
+      source: modelFile,
+      inputConvention: { channelOrder: 'RGB', scale: 255, mean: [0, 0, 0], std: [1, 1, 1], inputSize: 8 },
+      layerCount: 1,
+      layers: [{ name: 'conv', op: 'Conv', shape: [6, 6, 4], rf: { size: 3, jump: 1, offset: 1 } }],
+    });
+    await exportProjectArchive(db, packed);
+    db.close();
+  });
+
+  it('travel with the model and land at the location it names, in a folder of its own; the copy loads', async () => {
+    const manifest = JSON.parse(execFileSync('tar', ['-xzOf', packed, 'manifest.json'], { encoding: 'utf8' })) as ArchiveManifest;
+    expect(manifest.formatVersion).toBe(2);
+    expect(manifest.models).toEqual([{ source: modelFile, file: 'models/net.onnx', externalData: [{ location: 'weights/net.bin', file: 'models/net.bin' }] }]);
+    const dest = path.join(work, 'copy', 'imported.artiphys');
+    const { modelFiles } = await importProjectArchive(packed, dest);
+    const copied = path.join(importedModelsDir(dest), 'net', 'net.onnx');
+    expect(modelFiles).toEqual([copied]);
+    expect(sha256(path.join(path.dirname(copied), 'weights', 'net.bin'))).toBe(sha256(path.join(modelDir, 'weights', 'net.bin')));
+    const copy = ProjectDb.open(dest);
+    expect(copy.getModel('net')!.source).toBe(copied);
+    copy.close();
+    const original = parseOnnx(fs.readFileSync(modelFile), modelFile, { externalDataDir: modelDir });
+    const unpacked = parseOnnx(fs.readFileSync(copied), copied, { externalDataDir: path.dirname(copied) });
+    expect(unpacked.initializers).toEqual(original.initializers);
+  });
+
+  it('an archive whose manifest places a data file outside its model\'s folder is refused, leaving nothing', async () => {
+    const unpacked = path.join(work, 'unpacked');
+    fs.mkdirSync(unpacked);
+    execFileSync('tar', ['-xzf', packed, '-C', unpacked]);
+    const manifest = JSON.parse(fs.readFileSync(path.join(unpacked, 'manifest.json'), 'utf8')) as ArchiveManifest;
+    const files = manifest.files.map((f) => ({ name: f.name, file: path.join(unpacked, f.name) }));
+    const hostile = path.join(work, 'hostile.artiphys-archive');
+    const models = [{ ...manifest.models[0], externalData: [{ location: '../../escaped.bin', file: 'models/net.bin' }] }];
+    await writeArchive(hostile, await manifestFor(files, { project, schemaVersion: manifest.schemaVersion, models }), files);
+    const target = path.join(work, 'hostile-out');
+    fs.mkdirSync(target);
+    await expect(importProjectArchive(hostile, path.join(target, 'p.artiphys'))).rejects.toMatchObject({
+      code: 'bad_request',
+      message: expect.stringMatching(/external data file "\.\.\/\.\.\/escaped\.bin" of net\.onnx outside its model's folder/),
+    });
+    expect(listing(target)).toEqual([]);
+    expect(fs.existsSync(path.join(work, 'escaped.bin'))).toBe(false);
   });
 });

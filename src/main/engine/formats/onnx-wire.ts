@@ -119,7 +119,10 @@ export function scanOnnxWire(bytes: Uint8Array, source: string, budget = decodeB
   const skip = (wire: number, end: number, depth: number): void => {
     if (wire === 0) varint(end);
     else if (wire === 1) pos += 8;
-    else if (wire === 2) pos += length(end);
+    else if (wire === 2) {
+      const n = length(end); // read first: `pos += length(end)` would add to the position before the length
+      pos += n;
+    }
     else if (wire === 5) pos += 4;
     else if (wire === 3) {
       if (depth >= MAX_NESTING) fail(`messages nest more than ${MAX_NESTING} levels deep`);

@@ -7,6 +7,7 @@ import { inputConventionSchema } from '../../../shared/api/contract';
 import type { InputConvention, ModelFormat } from '../../../shared/domain';
 import { ModelFormatError } from '../errors';
 import { parseOnnx } from '../formats/onnx';
+import { looksLikeSafetensors, parseSafetensors } from '../formats/safetensors';
 import { readTfjsGraphModel } from '../formats/tfjs-graph';
 import { isObject } from '../formats/tfjs-weights';
 import { GraphModel, describeLayers, graphNodesOf } from '../graph/executor';
@@ -15,6 +16,7 @@ import { planGraph, type Plan } from '../graph/plan';
 import type { NetworkModel } from '../model';
 import type { InspectedModel } from '../protocol';
 import { residualBlocksOf } from '../residual/blocks';
+import { resnet18FromStateDict, TORCHVISION_CONVENTION } from './resnet18';
 
 /**
  * Used when a file does not say how it wants its input: the classic Caffe / Keras ImageNet
@@ -78,9 +80,15 @@ async function readModel(file: string, opts: LoadOptions): Promise<ReadModel> {
   const kind = sniff(bytes);
   switch (kind) {
     case 'onnx': {
-      const desc = parseOnnx(bytes, file);
+      const desc = parseOnnx(bytes, file, { externalDataDir: path.dirname(file) });
       const plan = planGraph(desc);
       return { format: 'onnx', plan, ...convention(desc, opts) };
+    }
+    case 'safetensors': {
+      // A state dict: the weights of a built-in architecture, whose input convention is known.
+      const { tensors, skipped } = parseSafetensors(bytes, file);
+      const plan = planGraph(resnet18FromStateDict(tensors, file, skipped));
+      return { format: 'safetensors', plan, inputConvention: opts.inputConvention ?? TORCHVISION_CONVENTION, conventionGuessed: false };
     }
     case 'keras-h5':
       throw new ModelFormatError(`${file} is a Keras HDF5 file; Keras models are not supported yet (export the model to ONNX)`);
@@ -93,7 +101,7 @@ async function readModel(file: string, opts: LoadOptions): Promise<ReadModel> {
       throw new ModelFormatError(`${file} is a TensorFlow.js layers model; those are not supported yet (convert it to a graph model or export it to ONNX)`);
     }
     default:
-      throw new ModelFormatError(`${file} is not a model file the engine can read: ${kind}. Supported: ONNX (.onnx)`);
+      throw new ModelFormatError(`${file} is not a model file the engine can read: ${kind}. Supported: ONNX (.onnx), a torchvision ResNet-18 state dict (.safetensors)`);
   }
 }
 
@@ -109,19 +117,21 @@ function parseJson(bytes: Uint8Array, file: string): Record<string, unknown> {
 }
 
 /** The format by content; for files that are no model at all, a short description of what they are. */
-function sniff(bytes: Uint8Array): 'onnx' | 'keras-h5' | 'tfjs' | string {
+function sniff(bytes: Uint8Array): 'onnx' | 'safetensors' | 'keras-h5' | 'tfjs' | string {
   const starts = (...sig: number[]) => sig.every((b, i) => bytes[i] === b);
   if (starts(0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a)) return 'keras-h5';
+  // Before ONNX: a header length whose low byte is 8 would pass for ONNX's first field.
+  if (looksLikeSafetensors(bytes)) return 'safetensors';
   if (starts(0xff, 0xd8, 0xff)) return 'it is a JPEG image';
   if (starts(0x89, 0x50, 0x4e, 0x47)) return 'it is a PNG image';
-  if (starts(0x50, 0x4b, 0x03, 0x04)) return 'it is a ZIP archive (a PyTorch checkpoint? export it to ONNX)';
+  if (starts(0x50, 0x4b, 0x03, 0x04)) return 'it is a ZIP archive (a PyTorch checkpoint? export it to ONNX, or save a ResNet-18 state dict as .safetensors)';
   const head = new TextDecoder().decode(bytes.subarray(0, 4096)).trimStart();
   if (head.startsWith('{')) {
     return /"(modelTopology|weightsManifest)"/.test(head) ? 'tfjs' : 'it is a JSON file without a TensorFlow.js model';
   }
   // An ONNX ModelProto starts with field 1 (ir_version, varint) as every exporter writes it.
   if (bytes[0] === 0x08) return 'onnx';
-  return 'its content is not ONNX, Keras HDF5 or TensorFlow.js';
+  return 'its content is not ONNX, safetensors, Keras HDF5 or TensorFlow.js';
 }
 
 function convention(desc: GraphDescription, opts: LoadOptions): { inputConvention: InputConvention; conventionGuessed: boolean } {
