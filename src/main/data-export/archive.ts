@@ -1,8 +1,9 @@
 // Project archives (.artiphys-archive): one gzip'd tar with manifest.json first, a consistent
 // snapshot of the project database (project.sqlite), and the model files the project's models
-// were imported from (models/<file>), with the external data files an ONNX model keeps beside it
-// (unpacked into a folder of the model's own, at the locations the model names). Import checks everything before anything lands beside the
-// new project file, and never overwrites a file.
+// were imported from (models/<file>), with the companion files a model needs beside it (a
+// TensorFlow.js model's weight shards, an ONNX model's external data), unpacked into a folder of
+// the model's own at the paths the model names. Import checks everything before anything lands
+// beside the new project file, and never overwrites a file.
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,14 +13,14 @@ import zlib from 'node:zlib';
 import { z } from 'zod';
 import { ApiError } from '../../shared/api/contract';
 import { SCHEMA_VERSION } from '../services/migrations';
+import { modelCompanionFiles } from '../engine/formats/companions';
 import { externalDataPath, locationInside } from '../engine/formats/onnx-external';
-import { onnxExternalDataLocations } from '../engine/formats/onnx';
 import { ProjectDb } from '../services/project-db';
 import { APP_VERSION } from '../version';
 import { readTar, TAR_END, tarHeader, tarPadding } from './tar';
 
 export const ARCHIVE_FORMAT = 'artiphys-archive';
-/** Archives with external data files are version 2 (an older app would unpack models without them); others stay 1. */
+/** Archives with companion files are version 2 (an older app would unpack models without them); others stay 1, as version 1 apps wrote them. */
 export const ARCHIVE_FORMAT_VERSION = 2;
 const MANIFEST = 'manifest.json';
 const DATABASE = 'project.sqlite';
@@ -38,8 +39,8 @@ const manifestSchema = z.object({
     z.object({
       source: z.string(),
       file: z.string().nullable(),
-      /** External data files of an ONNX model: the location the model names, and the entry. */
-      externalData: z.array(z.object({ location: z.string(), file: z.string() })).optional(),
+      /** Files the model needs beside it (weight shards, external data): the path relative to the model's folder the model names, and the entry. */
+      companions: z.array(z.object({ location: z.string(), file: z.string() })).optional(),
     }),
   ),
 });
@@ -121,7 +122,7 @@ export async function manifestFor(
   for (const f of files) listed.push({ name: f.name, ...(await hashFile(f.file)) });
   return {
     format: ARCHIVE_FORMAT,
-    formatVersion: info.models.some((m) => m.externalData?.length) ? 2 : 1,
+    formatVersion: info.models.some((m) => m.companions?.length) ? 2 : 1,
     appVersion: APP_VERSION,
     schemaVersion: info.schemaVersion,
     created: new Date().toISOString(),
@@ -152,12 +153,12 @@ export async function exportProjectArchive(project: ProjectDb, out: string): Pro
         continue;
       }
       files.push({ name, file: source });
-      const externalData = externalDataFiles(source).map(({ location, file }) => {
+      const companions = companionFiles(source).map(({ location, file }) => {
         const entry = entryName(file, taken);
         files.push({ name: entry, file });
         return { location, file: entry };
       });
-      models.push({ source, file: name, ...(externalData.length ? { externalData } : {}) });
+      models.push({ source, file: name, ...(companions.length ? { companions } : {}) });
     }
     const manifest = await manifestFor(files, { project: project.path, schemaVersion: project.info().schemaVersion, models });
     const bytes = await writeArchive(target, manifest, files);
@@ -168,16 +169,14 @@ export async function exportProjectArchive(project: ProjectDb, out: string): Pro
 }
 
 /**
- * The external data files beside an ONNX model file, as locations and paths. A location that
- * cannot be used (outside the folder, missing) is left out: the model does not load without it
- * either, and says why when it is loaded.
+ * The companion files beside a model file (weight shards, external data), as the paths the model
+ * names and where they are. One that cannot be used (outside the folder, missing) is left out:
+ * the model does not load without it either, and says why when it is loaded.
  */
-function externalDataFiles(modelFile: string): { location: string; file: string }[] {
-  const bytes = fs.readFileSync(modelFile);
-  if (bytes[0] !== 0x08) return []; // not ONNX (ONNX files start with their ir_version field)
+function companionFiles(modelFile: string): { location: string; file: string }[] {
   let locations: string[];
   try {
-    locations = onnxExternalDataLocations(bytes, modelFile);
+    locations = modelCompanionFiles(modelFile);
   } catch {
     return []; // a damaged file: archived as it is
   }
@@ -314,28 +313,38 @@ function placeNew(from: string, to: string): void {
 }
 
 type ArchivedModel = ArchiveManifest['models'][number] & { file: string };
+type Move = { source: string | null; from: string; to: string };
 
 /**
- * Where a model's files go: the model file into the models folder, or, with external data, into a
- * folder of its own with each data file at the location the model names (checked to stay inside:
- * the manifest comes from the archive). `source` is set for the model file, null for data files.
+ * Where a model's files go: the model file into the models folder, or, with companion files, into
+ * a folder of its own with each companion at the path the model names (checked to stay inside:
+ * the manifest comes from the archive). `source` is set for the model file, null for companions.
  */
-function modelMoves(m: ArchivedModel, files: Map<string, string>, modelsDir: string): { source: string | null; from: string; to: string }[] {
+function modelMoves(m: ArchivedModel, files: Map<string, string>, modelsDir: string): Move[] {
   const name = path.basename(m.file);
-  if (!m.externalData?.length) return [{ source: m.source, from: files.get(m.file)!, to: path.join(modelsDir, name) }];
+  if (!m.companions?.length) return [{ source: m.source, from: files.get(m.file)!, to: path.join(modelsDir, name) }];
   const folder = path.join(modelsDir, name.replace(/\.[^.]+$/, '') || name);
   return [
     { source: m.source, from: files.get(m.file)!, to: path.join(folder, name) },
-    ...m.externalData.map((d) => {
-      const relative = locationInside(d.location);
-      if (relative === null) {
-        throw new ApiError('bad_request', `the archive places external data file "${d.location}" of ${name} outside its model's folder; refusing it`);
-      }
-      const from = files.get(d.file);
-      if (!from) throw new ApiError('project_corrupt', `the archive's manifest names external data file ${d.file} but does not list it`);
+    ...m.companions.map((c) => {
+      const relative = locationInside(c.location);
+      if (relative === null) throw new ApiError('bad_request', `the archive places file "${c.location}" of ${name} outside its model's folder; refusing it`);
+      const from = files.get(c.file);
+      if (!from) throw new ApiError('project_corrupt', `the archive's manifest names ${c.file} (file "${c.location}" of ${name}) but does not hold it; the archive is damaged`);
       return { source: null, from, to: path.join(folder, relative) };
     }),
   ];
+}
+
+/** Refuses moves that would land two files on one path, or a file where another needs a folder. */
+function checkDistinctTargets(moves: readonly Move[]): void {
+  const targets = new Set(moves.map((m) => m.to));
+  if (targets.size < moves.length) throw new ApiError('bad_request', 'the archive places two files at the same path; the archive is damaged');
+  for (const to of targets) {
+    for (let dir = path.dirname(to); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+      if (targets.has(dir)) throw new ApiError('bad_request', `the archive places a file at ${dir} and another inside it; the archive is damaged`);
+    }
+  }
 }
 
 /**
@@ -358,6 +367,7 @@ export async function importProjectArchive(archive: string, dest: string): Promi
     const { manifest, files } = await unpack(source, staging);
     const modelsDir = importedModelsDir(target);
     const moves = manifest.models.flatMap((m) => (m.file === null ? [] : modelMoves(m as ArchivedModel, files, modelsDir)));
+    checkDistinctTargets(moves);
     for (const move of moves) if (fs.existsSync(move.to)) throw new ApiError('bad_request', `${move.to} already exists; import into another folder or project name`);
 
     // Open (and so migrate and check) the staged database before anything lands beside `dest`.
@@ -373,7 +383,7 @@ export async function importProjectArchive(archive: string, dest: string): Promi
       modelsDirMade = modelsDir;
     }
     for (const move of moves) {
-      // A model with external data has a folder of its own, perhaps with subfolders.
+      // A model with companion files has a folder of its own, perhaps with subfolders.
       const made = fs.mkdirSync(path.dirname(move.to), { recursive: true });
       if (made) madeDirs.push(made);
       placeNew(move.from, move.to);

@@ -294,7 +294,7 @@ describe('models with external data files', () => {
   it('travel with the model and land at the location it names, in a folder of its own; the copy loads', async () => {
     const manifest = JSON.parse(execFileSync('tar', ['-xzOf', packed, 'manifest.json'], { encoding: 'utf8' })) as ArchiveManifest;
     expect(manifest.formatVersion).toBe(2);
-    expect(manifest.models).toEqual([{ source: modelFile, file: 'models/net.onnx', externalData: [{ location: 'weights/net.bin', file: 'models/net.bin' }] }]);
+    expect(manifest.models).toEqual([{ source: modelFile, file: 'models/net.onnx', companions: [{ location: 'weights/net.bin', file: 'models/net.bin' }] }]);
     const dest = path.join(work, 'copy', 'imported.artiphys');
     const { modelFiles } = await importProjectArchive(packed, dest);
     const copied = path.join(importedModelsDir(dest), 'net', 'net.onnx');
@@ -315,13 +315,13 @@ describe('models with external data files', () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(unpacked, 'manifest.json'), 'utf8')) as ArchiveManifest;
     const files = manifest.files.map((f) => ({ name: f.name, file: path.join(unpacked, f.name) }));
     const hostile = path.join(work, 'hostile.artiphys-archive');
-    const models = [{ ...manifest.models[0], externalData: [{ location: '../../escaped.bin', file: 'models/net.bin' }] }];
+    const models = [{ ...manifest.models[0], companions: [{ location: '../../escaped.bin', file: 'models/net.bin' }] }];
     await writeArchive(hostile, await manifestFor(files, { project, schemaVersion: manifest.schemaVersion, models }), files);
     const target = path.join(work, 'hostile-out');
     fs.mkdirSync(target);
     await expect(importProjectArchive(hostile, path.join(target, 'p.artiphys'))).rejects.toMatchObject({
       code: 'bad_request',
-      message: expect.stringMatching(/external data file "\.\.\/\.\.\/escaped\.bin" of net\.onnx outside its model's folder/),
+      message: expect.stringMatching(/file "\.\.\/\.\.\/escaped\.bin" of net\.onnx outside its model's folder/),
     });
     expect(listing(target)).toEqual([]);
     expect(fs.existsSync(path.join(work, 'escaped.bin'))).toBe(false);
