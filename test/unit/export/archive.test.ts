@@ -20,9 +20,10 @@ import { encodePng } from '../../../src/main/engine/png';
 import { dataExportHandlers } from '../../../src/main/services/handlers/data-export';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from '../../../src/main/services/migrations';
 import { ProjectDb } from '../../../src/main/services/project-db';
+import type { InputConvention } from '../../../src/shared/domain';
 import { tempDir } from '../../helpers/temp';
 import { buildModel, ints, randomArray, weights, withExternalData } from '../models/onnx-builder';
-import { buildGraphModel, floats, listI, s as tfString, type GraphModelSpec } from '../models/tfjs-graph-builder';
+import { buildGraphModel, floats, listI, listS, s as tfString, type GraphModelSpec } from '../models/tfjs-graph-builder';
 import { projectContext } from './context';
 import { addFileModel, sha256, storeShapesRun, VGG_ONNX } from './fixture';
 
@@ -337,13 +338,13 @@ describe('TensorFlow.js graph models (model.json and its weight shards)', () => 
   const work = path.join(dir, 'tfjs');
   const project = path.join(work, 'tfjs.artiphys');
   const packed = path.join(work, 'tfjs.artiphys-archive');
-  const convention = { channelOrder: 'RGB' as const, scale: 255, mean: [0, 0, 0], std: [1, 1, 1], inputSize: 8 };
+  const convention: InputConvention = { channelOrder: 'RGB', scale: 255, mean: [0, 0, 0], std: [1, 1, 1], inputSize: 8 };
   /** Two convolutions, the first with uint8-quantized weights, as the tfjs converter writes them. */
   const spec = (seed: number): GraphModelSpec => ({
     input: [-1, 8, 8, 3],
     consts: { w1: floats([3, 3, 3, 4], seed, 0.5, 'uint8'), b1: floats([4], seed + 1), w2: floats([1, 1, 4, 2], seed + 2) },
     nodes: [
-      { name: 'conv1', op: '_FusedConv2D', input: ['x', 'w1', 'b1'], attr: { padding: tfString('SAME'), strides: listI([1, 1, 1, 1]), dilations: listI([1, 1, 1, 1]), fused_ops: { list: { s: [Buffer.from('BiasAdd').toString('base64'), Buffer.from('Relu').toString('base64')] } }, num_args: { i: '1' } } },
+      { name: 'conv1', op: '_FusedConv2D', input: ['x', 'w1', 'b1'], attr: { padding: tfString('SAME'), strides: listI([1, 1, 1, 1]), dilations: listI([1, 1, 1, 1]), fused_ops: listS(['BiasAdd', 'Relu']), num_args: { i: '1' } } },
       { name: 'conv2', op: 'Conv2D', input: ['conv1', 'w2'], attr: { padding: tfString('VALID'), strides: listI([1, 1, 1, 1]), dilations: listI([1, 1, 1, 1]) } },
     ],
   });
