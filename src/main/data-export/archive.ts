@@ -180,13 +180,19 @@ function companionFiles(modelFile: string): { location: string; file: string }[]
   } catch {
     return []; // a damaged file: archived as it is
   }
-  return locations.flatMap((location) => {
+  // One entry per path: "a.bin" and "./a.bin" name one file, which import places once (the
+  // model file itself is placed anyway).
+  const byPath = new Map<string, { location: string; file: string }>();
+  for (const location of locations) {
+    const relative = locationInside(location);
+    if (relative === null || byPath.has(relative) || relative === path.basename(modelFile)) continue;
     try {
-      return [{ location, file: externalDataPath(path.dirname(modelFile), location) }];
+      byPath.set(relative, { location, file: externalDataPath(path.dirname(modelFile), location) });
     } catch {
-      return [];
+      // missing or outside: left out
     }
-  });
+  }
+  return [...byPath.values()];
 }
 
 /** Entry names an archive may hold: the manifest, the database, and plain file names under models/. */
