@@ -49,7 +49,8 @@ export interface TokenLayout {
   inputSize: number;
 }
 
-export type ModelFormat = 'builtin' | 'onnx' | 'keras-h5' | 'tfjs';
+/** 'safetensors': a state dict of a built-in architecture (ResNet-18) with the user's weights. */
+export type ModelFormat = 'builtin' | 'onnx' | 'keras-h5' | 'tfjs' | 'safetensors';
 
 export interface ModelSummary {
   /** Id every --model option accepts: `builtin:<name>` or the project's model id. */

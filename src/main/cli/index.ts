@@ -38,6 +38,7 @@ Usage: artiphys <command> [options]    (every command takes --json)
   models list [--project P]      built-in and project models with the ids --model takes
   models inspect <file>          format, input convention, layers with shape and RF, residual blocks
   models import <file> --project P
+                                 an ONNX file, or a torchvision ResNet-18 state dict (.safetensors)
   models randomize <model-id> --seed N --project P
                                  adds a random-weights copy (same architecture and convention)
   models zoo                     well-known public weights that can be downloaded

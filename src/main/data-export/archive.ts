@@ -1,7 +1,9 @@
 // Project archives (.artiphys-archive): one gzip'd tar with manifest.json first, a consistent
 // snapshot of the project database (project.sqlite), and the model files the project's models
-// were imported from (models/<file>). Import checks everything before anything lands beside the
-// new project file, and never overwrites a file.
+// were imported from (models/<file>), with the companion files a model needs beside it (a
+// TensorFlow.js model's weight shards, an ONNX model's external data), unpacked into a folder of
+// the model's own at the paths the model names. Import checks everything before anything lands
+// beside the new project file, and never overwrites a file.
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,12 +13,15 @@ import zlib from 'node:zlib';
 import { z } from 'zod';
 import { ApiError } from '../../shared/api/contract';
 import { SCHEMA_VERSION } from '../services/migrations';
+import { modelCompanionFiles } from '../engine/formats/companions';
+import { externalDataPath, locationInside } from '../engine/formats/onnx-external';
 import { ProjectDb } from '../services/project-db';
 import { APP_VERSION } from '../version';
 import { readTar, TAR_END, tarHeader, tarPadding } from './tar';
 
 export const ARCHIVE_FORMAT = 'artiphys-archive';
-export const ARCHIVE_FORMAT_VERSION = 1;
+/** Archives with companion files are version 2 (an older app would unpack models without them); others stay 1, as version 1 apps wrote them. */
+export const ARCHIVE_FORMAT_VERSION = 2;
 const MANIFEST = 'manifest.json';
 const DATABASE = 'project.sqlite';
 
@@ -30,7 +35,14 @@ const manifestSchema = z.object({
   project: z.string(),
   files: z.array(z.object({ name: z.string(), bytes: z.number().int().min(0), sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
   /** Each distinct model file: the path the project used, and its entry (null: the file was missing when archived). */
-  models: z.array(z.object({ source: z.string(), file: z.string().nullable() })),
+  models: z.array(
+    z.object({
+      source: z.string(),
+      file: z.string().nullable(),
+      /** Files the model needs beside it (weight shards, external data): the path relative to the model's folder the model names, and the entry. */
+      companions: z.array(z.object({ location: z.string(), file: z.string() })).optional(),
+    }),
+  ),
 });
 export type ArchiveManifest = z.infer<typeof manifestSchema>;
 
@@ -110,7 +122,7 @@ export async function manifestFor(
   for (const f of files) listed.push({ name: f.name, ...(await hashFile(f.file)) });
   return {
     format: ARCHIVE_FORMAT,
-    formatVersion: ARCHIVE_FORMAT_VERSION,
+    formatVersion: info.models.some((m) => m.companions?.length) ? 2 : 1,
     appVersion: APP_VERSION,
     schemaVersion: info.schemaVersion,
     created: new Date().toISOString(),
@@ -136,8 +148,17 @@ export async function exportProjectArchive(project: ProjectDb, out: string): Pro
     for (const source of sources) {
       const present = fs.existsSync(source) && fs.statSync(source).isFile();
       const name = present ? entryName(source, taken) : null;
-      models.push({ source, file: name });
-      if (name) files.push({ name, file: source });
+      if (!name) {
+        models.push({ source, file: null });
+        continue;
+      }
+      files.push({ name, file: source });
+      const companions = companionFiles(source).map(({ location, file }) => {
+        const entry = entryName(file, taken);
+        files.push({ name: entry, file });
+        return { location, file: entry };
+      });
+      models.push({ source, file: name, ...(companions.length ? { companions } : {}) });
     }
     const manifest = await manifestFor(files, { project: project.path, schemaVersion: project.info().schemaVersion, models });
     const bytes = await writeArchive(target, manifest, files);
@@ -145,6 +166,33 @@ export async function exportProjectArchive(project: ProjectDb, out: string): Pro
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * The companion files beside a model file (weight shards, external data), as the paths the model
+ * names and where they are. One that cannot be used (outside the folder, missing) is left out:
+ * the model does not load without it either, and says why when it is loaded.
+ */
+function companionFiles(modelFile: string): { location: string; file: string }[] {
+  let locations: string[];
+  try {
+    locations = modelCompanionFiles(modelFile);
+  } catch {
+    return []; // a damaged file: archived as it is
+  }
+  // One entry per path: "a.bin" and "./a.bin" name one file, which import places once (the
+  // model file itself is placed anyway).
+  const byPath = new Map<string, { location: string; file: string }>();
+  for (const location of locations) {
+    const relative = locationInside(location);
+    if (relative === null || byPath.has(relative) || relative === path.basename(modelFile)) continue;
+    try {
+      byPath.set(relative, { location, file: externalDataPath(path.dirname(modelFile), location) });
+    } catch {
+      // missing or outside: left out
+    }
+  }
+  return [...byPath.values()];
 }
 
 /** Entry names an archive may hold: the manifest, the database, and plain file names under models/. */
@@ -270,6 +318,41 @@ function placeNew(from: string, to: string): void {
   }
 }
 
+type ArchivedModel = ArchiveManifest['models'][number] & { file: string };
+type Move = { source: string | null; from: string; to: string };
+
+/**
+ * Where a model's files go: the model file into the models folder, or, with companion files, into
+ * a folder of its own with each companion at the path the model names (checked to stay inside:
+ * the manifest comes from the archive). `source` is set for the model file, null for companions.
+ */
+function modelMoves(m: ArchivedModel, files: Map<string, string>, modelsDir: string): Move[] {
+  const name = path.basename(m.file);
+  if (!m.companions?.length) return [{ source: m.source, from: files.get(m.file)!, to: path.join(modelsDir, name) }];
+  const folder = path.join(modelsDir, name.replace(/\.[^.]+$/, '') || name);
+  return [
+    { source: m.source, from: files.get(m.file)!, to: path.join(folder, name) },
+    ...m.companions.map((c) => {
+      const relative = locationInside(c.location);
+      if (relative === null) throw new ApiError('bad_request', `the archive places file "${c.location}" of ${name} outside its model's folder; refusing it`);
+      const from = files.get(c.file);
+      if (!from) throw new ApiError('project_corrupt', `the archive's manifest names ${c.file} (file "${c.location}" of ${name}) but does not hold it; the archive is damaged`);
+      return { source: null, from, to: path.join(folder, relative) };
+    }),
+  ];
+}
+
+/** Refuses moves that would land two files on one path, or a file where another needs a folder. */
+function checkDistinctTargets(moves: readonly Move[]): void {
+  const targets = new Set(moves.map((m) => m.to));
+  if (targets.size < moves.length) throw new ApiError('bad_request', 'the archive places two files at the same path; the archive is damaged');
+  for (const to of targets) {
+    for (let dir = path.dirname(to); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+      if (targets.has(dir)) throw new ApiError('bad_request', `the archive places a file at ${dir} and another inside it; the archive is damaged`);
+    }
+  }
+}
+
 /**
  * Unpacks an archive into a new project file `dest` (its model files into `<name>-models/` beside
  * it), migrating the database if it is older and pointing its models at the unpacked files.
@@ -285,19 +368,19 @@ export async function importProjectArchive(archive: string, dest: string): Promi
   const staging = fs.mkdtempSync(path.join(path.dirname(target), `.${path.basename(target)}.import-`));
   const placed: string[] = [];
   let modelsDirMade: string | null = null;
+  const madeDirs: string[] = [];
   try {
     const { manifest, files } = await unpack(source, staging);
     const modelsDir = importedModelsDir(target);
-    const moves = manifest.models.flatMap((m) =>
-      m.file === null ? [] : [{ source: m.source, from: files.get(m.file)!, to: path.join(modelsDir, path.basename(m.file)) }],
-    );
+    const moves = manifest.models.flatMap((m) => (m.file === null ? [] : modelMoves(m as ArchivedModel, files, modelsDir)));
+    checkDistinctTargets(moves);
     for (const move of moves) if (fs.existsSync(move.to)) throw new ApiError('bad_request', `${move.to} already exists; import into another folder or project name`);
 
     // Open (and so migrate and check) the staged database before anything lands beside `dest`.
     const staged = files.get(DATABASE)!;
     const db = openStaged(staged, source);
     try {
-      for (const move of moves) db.relocateModelFile(move.source, move.to);
+      for (const move of moves) if (move.source !== null) db.relocateModelFile(move.source, move.to);
     } finally {
       db.close();
     }
@@ -306,14 +389,18 @@ export async function importProjectArchive(archive: string, dest: string): Promi
       modelsDirMade = modelsDir;
     }
     for (const move of moves) {
+      // A model with companion files has a folder of its own, perhaps with subfolders.
+      const made = fs.mkdirSync(path.dirname(move.to), { recursive: true });
+      if (made) madeDirs.push(made);
       placeNew(move.from, move.to);
       placed.push(move.to);
     }
     placeNew(staged, target);
     placed.push(target);
-    return { path: target, modelFiles: moves.map((m) => m.to) };
+    return { path: target, modelFiles: moves.flatMap((m) => (m.source !== null ? [m.to] : [])) };
   } catch (err) {
     for (const file of placed) fs.rmSync(file, { force: true });
+    for (const made of madeDirs) fs.rmSync(made, { recursive: true, force: true });
     if (modelsDirMade) fs.rmSync(modelsDirMade, { recursive: true, force: true });
     fs.rmSync(staging, { recursive: true, force: true });
     if (madeDir) fs.rmSync(madeDir, { recursive: true, force: true });

@@ -65,7 +65,7 @@ app.whenReady().then(async () => {
     const filters =
       kind === 'project'
         ? [{ name: 'Artiphys project', extensions: ['artiphys'] }]
-        : [{ name: 'Model', extensions: ['onnx', 'h5', 'json'] }];
+        : [{ name: 'Model', extensions: ['onnx', 'h5', 'json', 'safetensors'] }];
     const r = await dialog.showOpenDialog({ properties: ['openFile'], filters });
     return r.canceled ? null : r.filePaths[0];
   });

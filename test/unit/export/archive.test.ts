@@ -7,15 +7,23 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import * as tf from '@tensorflow/tfjs';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importedModelsDir, manifestFor, writeArchive, type ArchiveManifest } from '../../../src/main/data-export/archive';
+import { exportProjectArchive, importedModelsDir, importProjectArchive, manifestFor, writeArchive, type ArchiveManifest } from '../../../src/main/data-export/archive';
+import { initBackend } from '../../../src/main/engine/backend';
+import { modelCompanionFiles } from '../../../src/main/engine/formats/companions';
+import { parseOnnx } from '../../../src/main/engine/formats/onnx';
+import { loadModelFile } from '../../../src/main/engine/models/load';
 import { TAR_END, tarHeader, tarPadding } from '../../../src/main/data-export/tar';
 import { encodePng } from '../../../src/main/engine/png';
 import { dataExportHandlers } from '../../../src/main/services/handlers/data-export';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from '../../../src/main/services/migrations';
 import { ProjectDb } from '../../../src/main/services/project-db';
+import type { InputConvention } from '../../../src/shared/domain';
 import { tempDir } from '../../helpers/temp';
+import { buildModel, ints, randomArray, weights, withExternalData } from '../models/onnx-builder';
+import { buildGraphModel, floats, listI, listS, s as tfString, type GraphModelSpec } from '../models/tfjs-graph-builder';
 import { projectContext } from './context';
 import { addFileModel, sha256, storeShapesRun, VGG_ONNX } from './fixture';
 
@@ -257,5 +265,178 @@ describe('projects of older schema versions', () => {
     const source = ctx.project.getModel('old-net')!.source!;
     expect(source).toBe(path.join(importedModelsDir(dest), 'old.onnx'));
     expect(sha256(source)).toBe(sha256(model));
+  });
+});
+
+describe('models with external data files', () => {
+  const work = path.join(dir, 'external');
+  const project = path.join(work, 'ext.artiphys');
+  const modelDir = path.join(work, 'exported');
+  const modelFile = path.join(modelDir, 'net.onnx');
+  const packed = path.join(work, 'ext.artiphys-archive');
+
+  beforeAll(async () => {
+    fs.mkdirSync(path.join(modelDir, 'weights'), { recursive: true });
+    const { model, data } = withExternalData(
+      buildModel({ nodes: [{ op: 'Conv', inputs: ['x', 'w', 'b'], output: 'conv', attrs: { kernel_shape: ints([3, 3]) } }], inits: { w: weights([4, 3, 3, 3], 1), b: weights([4], 2) } }),
+      'weights/net.bin',
+    );
+    fs.writeFileSync(modelFile, model);
+    fs.writeFileSync(path.join(modelDir, 'weights', 'net.bin'), data);
+    const db = ProjectDb.open(project, { create: true });
+    db.addModel({
+      id: 'net',
+      name: 'net',
+      format: 'onnx',
+      source: modelFile,
+      inputConvention: { channelOrder: 'RGB', scale: 255, mean: [0, 0, 0], std: [1, 1, 1], inputSize: 8 },
+      layerCount: 1,
+      layers: [{ name: 'conv', op: 'Conv', shape: [6, 6, 4], rf: { size: 3, jump: 1, offset: 1 } }],
+    });
+    await exportProjectArchive(db, packed);
+    db.close();
+  });
+
+  it('travel with the model and land at the location it names, in a folder of its own; the copy loads', async () => {
+    const manifest = JSON.parse(execFileSync('tar', ['-xzOf', packed, 'manifest.json'], { encoding: 'utf8' })) as ArchiveManifest;
+    expect(manifest.formatVersion).toBe(2);
+    expect(manifest.models).toEqual([{ source: modelFile, file: 'models/net.onnx', companions: [{ location: 'weights/net.bin', file: 'models/net.bin' }] }]);
+    const dest = path.join(work, 'copy', 'imported.artiphys');
+    const { modelFiles } = await importProjectArchive(packed, dest);
+    const copied = path.join(importedModelsDir(dest), 'net', 'net.onnx');
+    expect(modelFiles).toEqual([copied]);
+    expect(sha256(path.join(path.dirname(copied), 'weights', 'net.bin'))).toBe(sha256(path.join(modelDir, 'weights', 'net.bin')));
+    const copy = ProjectDb.open(dest);
+    expect(copy.getModel('net')!.source).toBe(copied);
+    copy.close();
+    const original = parseOnnx(fs.readFileSync(modelFile), modelFile, { externalDataDir: modelDir });
+    const unpacked = parseOnnx(fs.readFileSync(copied), copied, { externalDataDir: path.dirname(copied) });
+    expect(unpacked.initializers).toEqual(original.initializers);
+  });
+
+  it('an archive whose manifest places a data file outside its model\'s folder is refused, leaving nothing', async () => {
+    const unpacked = path.join(work, 'unpacked');
+    fs.mkdirSync(unpacked);
+    execFileSync('tar', ['-xzf', packed, '-C', unpacked]);
+    const manifest = JSON.parse(fs.readFileSync(path.join(unpacked, 'manifest.json'), 'utf8')) as ArchiveManifest;
+    const files = manifest.files.map((f) => ({ name: f.name, file: path.join(unpacked, f.name) }));
+    const hostile = path.join(work, 'hostile.artiphys-archive');
+    const models = [{ ...manifest.models[0], companions: [{ location: '../../escaped.bin', file: 'models/net.bin' }] }];
+    await writeArchive(hostile, await manifestFor(files, { project, schemaVersion: manifest.schemaVersion, models }), files);
+    const target = path.join(work, 'hostile-out');
+    fs.mkdirSync(target);
+    await expect(importProjectArchive(hostile, path.join(target, 'p.artiphys'))).rejects.toMatchObject({
+      code: 'bad_request',
+      message: expect.stringMatching(/file "\.\.\/\.\.\/escaped\.bin" of net\.onnx outside its model's folder/),
+    });
+    expect(listing(target)).toEqual([]);
+    expect(fs.existsSync(path.join(work, 'escaped.bin'))).toBe(false);
+  });
+});
+
+describe('TensorFlow.js graph models (model.json and its weight shards)', () => {
+  const work = path.join(dir, 'tfjs');
+  const project = path.join(work, 'tfjs.artiphys');
+  const packed = path.join(work, 'tfjs.artiphys-archive');
+  const convention: InputConvention = { channelOrder: 'RGB', scale: 255, mean: [0, 0, 0], std: [1, 1, 1], inputSize: 8 };
+  /** Two convolutions, the first with uint8-quantized weights, as the tfjs converter writes them. */
+  const spec = (seed: number): GraphModelSpec => ({
+    input: [-1, 8, 8, 3],
+    consts: { w1: floats([3, 3, 3, 4], seed, 0.5, 'uint8'), b1: floats([4], seed + 1), w2: floats([1, 1, 4, 2], seed + 2) },
+    nodes: [
+      { name: 'conv1', op: '_FusedConv2D', input: ['x', 'w1', 'b1'], attr: { padding: tfString('SAME'), strides: listI([1, 1, 1, 1]), dilations: listI([1, 1, 1, 1]), fused_ops: listS(['BiasAdd', 'Relu']), num_args: { i: '1' } } },
+      { name: 'conv2', op: 'Conv2D', input: ['conv1', 'w2'], attr: { padding: tfString('VALID'), strides: listI([1, 1, 1, 1]), dilations: listI([1, 1, 1, 1]) } },
+    ],
+  });
+  /** Writes model.json with its shard in a subfolder (as a path relative to model.json names it). */
+  const writeModel = (folder: string, seed: number): string => {
+    const { json, shard } = buildGraphModel(spec(seed), 'shards/group1-shard1of1.bin');
+    fs.mkdirSync(path.join(folder, 'shards'), { recursive: true });
+    fs.writeFileSync(path.join(folder, 'shards', 'group1-shard1of1.bin'), shard);
+    fs.writeFileSync(path.join(folder, 'model.json'), JSON.stringify(json));
+    return path.join(folder, 'model.json');
+  };
+  // Two models, both model.json with a shard of the same name: their entries and folders must not collide.
+  const models = { a: path.join(work, 'net-a', 'model.json'), b: path.join(work, 'net-b', 'model.json') };
+
+  /** conv2 of the model in `file` on seeded pixels. */
+  async function outputOf(file: string): Promise<Float32Array> {
+    const model = await loadModelFile(file, { inputConvention: convention });
+    try {
+      return tf.tidy(() => model.forward(tf.tensor4d(randomArray(2 * 8 * 8 * 3, 9), [2, 8, 8, 3]), ['conv2']).conv2.dataSync() as Float32Array);
+    } finally {
+      model.dispose();
+    }
+  }
+
+  beforeAll(async () => {
+    await initBackend();
+    writeModel(path.dirname(models.a), 40);
+    writeModel(path.dirname(models.b), 50);
+    const db = ProjectDb.open(project, { create: true });
+    for (const [id, source] of Object.entries(models)) {
+      db.addModel({ id, name: `net ${id}`, format: 'tfjs', source, inputConvention: convention, layerCount: 2, layers: [{ name: 'conv2', op: 'Conv', shape: [8, 8, 2], rf: { size: 3, jump: 1, offset: 0 } }] });
+    }
+    await exportProjectArchive(db, packed);
+    db.close();
+  });
+
+  it('the shards a model.json names are its companion files', () => {
+    expect(modelCompanionFiles(models.a)).toEqual(['shards/group1-shard1of1.bin']);
+  });
+
+  it('travel with it, land where model.json names them, and the unpacked copy computes what the original does', async () => {
+    const manifest = JSON.parse(execFileSync('tar', ['-xzOf', packed, 'manifest.json'], { encoding: 'utf8' })) as ArchiveManifest;
+    expect(manifest.formatVersion).toBe(2);
+    expect(manifest.models).toEqual([
+      { source: models.a, file: 'models/model.json', companions: [{ location: 'shards/group1-shard1of1.bin', file: 'models/group1-shard1of1.bin' }] },
+      { source: models.b, file: 'models/2-model.json', companions: [{ location: 'shards/group1-shard1of1.bin', file: 'models/2-group1-shard1of1.bin' }] },
+    ]);
+    const dest = path.join(work, 'copy', 'imported.artiphys');
+    const { modelFiles } = await importProjectArchive(packed, dest);
+    const unpacked = { a: path.join(importedModelsDir(dest), 'model', 'model.json'), b: path.join(importedModelsDir(dest), '2-model', '2-model.json') };
+    expect(modelFiles).toEqual([unpacked.a, unpacked.b]);
+    const copy = ProjectDb.open(dest);
+    expect(Object.fromEntries(copy.listModels().map((m) => [m.id, m.source]))).toEqual(unpacked);
+    copy.close();
+    for (const id of ['a', 'b'] as const) {
+      expect(sha256(path.join(path.dirname(unpacked[id]), 'shards', 'group1-shard1of1.bin'))).toBe(sha256(path.join(path.dirname(models[id]), 'shards', 'group1-shard1of1.bin')));
+      const [original, copied] = [await outputOf(models[id]), await outputOf(unpacked[id])];
+      expect(copied.length).toBe(2 * 8 * 8 * 2);
+      expect(Array.from(copied), `model ${id}`).toEqual(Array.from(original));
+    }
+    // The two models differ, so equal outputs say each copy found its own shard.
+    expect(Array.from(await outputOf(unpacked.a))).not.toEqual(Array.from(await outputOf(unpacked.b)));
+  });
+
+  it('an archive whose manifest names a shard it does not hold is refused naming it, writing nothing', async () => {
+    const unpacked = path.join(work, 'unpacked');
+    fs.mkdirSync(unpacked);
+    execFileSync('tar', ['-xzf', packed, '-C', unpacked]);
+    const manifest = JSON.parse(fs.readFileSync(path.join(unpacked, 'manifest.json'), 'utf8')) as ArchiveManifest;
+    // The second model's shard left out of the archive and its file list, still named by the model.
+    const files = manifest.files.filter((f) => f.name !== 'models/2-group1-shard1of1.bin').map((f) => ({ name: f.name, file: path.join(unpacked, f.name) }));
+    const damaged = path.join(work, 'damaged.artiphys-archive');
+    await writeArchive(damaged, await manifestFor(files, { project, schemaVersion: manifest.schemaVersion, models: manifest.models }), files);
+    const target = path.join(work, 'damaged-out');
+    fs.mkdirSync(target);
+    await expect(importProjectArchive(damaged, path.join(target, 'p.artiphys'))).rejects.toMatchObject({
+      code: 'project_corrupt',
+      message: expect.stringMatching(/names models\/2-group1-shard1of1\.bin \(file "shards\/group1-shard1of1\.bin" of 2-model\.json\) but does not hold it/),
+    });
+    expect(listing(target)).toEqual([]);
+  });
+
+  it('an archive that places a shard on its own model file is refused, writing nothing', async () => {
+    const unpacked = path.join(work, 'unpacked');
+    const manifest = JSON.parse(fs.readFileSync(path.join(unpacked, 'manifest.json'), 'utf8')) as ArchiveManifest;
+    const files = manifest.files.map((f) => ({ name: f.name, file: path.join(unpacked, f.name) }));
+    const clash = path.join(work, 'clash.artiphys-archive');
+    const models = [{ ...manifest.models[0], companions: [{ location: './model.json', file: 'models/group1-shard1of1.bin' }] }, manifest.models[1]];
+    await writeArchive(clash, await manifestFor(files, { project, schemaVersion: manifest.schemaVersion, models }), files);
+    const target = path.join(work, 'clash-out');
+    fs.mkdirSync(target);
+    await expect(importProjectArchive(clash, path.join(target, 'p.artiphys'))).rejects.toMatchObject({ code: 'bad_request', message: expect.stringMatching(/two files at the same path/) });
+    expect(listing(target)).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import onnxProto from 'onnx-proto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/main/engine/backend';
 import { DEFAULT_CONVENTION, inspectModelFile, loadModelFile } from '../../../src/main/engine/models/load';
@@ -21,6 +22,11 @@ describe('loading and inspecting models', () => {
   const write = (name: string, spec: ModelSpec) => {
     const f = path.join(dir, name);
     writeFileSync(f, buildModel(spec));
+    return f;
+  };
+  const writeBytes = (name: string, bytes: Uint8Array) => {
+    const f = path.join(dir, name);
+    writeFileSync(f, bytes);
     return f;
   };
   beforeAll(async () => {
@@ -71,6 +77,19 @@ describe('loading and inspecting models', () => {
     model.dispose();
   });
 
+  it('skips fields newer than the reader, as the decoder does (metadata_props as PyTorch\'s dynamo exporter writes them)', async () => {
+    // Field 14 of a ValueInfo is unknown to the reader; one of length 130 takes a two-byte length.
+    const model = onnxProto.onnx.ModelProto.decode(buildModel(CONV));
+    const input = onnxProto.onnx.ValueInfoProto.encode(model.graph!.input![0]).finish();
+    const unknown = Uint8Array.from([(14 << 3) | 2, 130, 1, ...new Uint8Array(130).fill(0x41)]);
+    const graph = onnxProto.onnx.GraphProto.encode({ ...model.graph!, input: [] }).finish();
+    const withInput = Uint8Array.from([...graph, (11 << 3) | 2, ...varint(input.length + unknown.length), ...input, ...unknown]);
+    const top = onnxProto.onnx.ModelProto.encode({ ...model, graph: null }).finish();
+    const bytes = Uint8Array.from([...top, (7 << 3) | 2, ...varint(withInput.length), ...withInput]);
+    const info = await inspectModelFile(writeBytes('unknown-fields.onnx', bytes));
+    expect(info.layers.map((l) => l.name)).toEqual(['conv']);
+  });
+
   it('a stored convention overrides the file; a fixed input size in the graph becomes the usual size', async () => {
     const stored: InputConvention = { ...DEFAULT_CONVENTION, channelOrder: 'BGR', inputSize: 12 };
     const model = await loadModelFile(write('plain.onnx', CONV), { inputConvention: stored });
@@ -98,3 +117,10 @@ describe('loading and inspecting models', () => {
     model.dispose();
   });
 });
+
+/** A protobuf varint. */
+function varint(n: number): number[] {
+  const out: number[] = [];
+  for (; n >= 0x80; n = Math.floor(n / 0x80)) out.push((n % 0x80) | 0x80);
+  return [...out, n];
+}

@@ -20,7 +20,8 @@ export interface NodeSpec {
   attrs?: Record<string, Attr>;
 }
 
-export type InitSpec = { shape: number[]; floats: ArrayLike<number> } | { shape: number[]; int64s: number[] };
+/** `floats` are stored as float32; `raw` holds little-endian values of any ONNX `dataType` (float16 ...). */
+export type InitSpec = { shape: number[]; floats: ArrayLike<number> } | { shape: number[]; int64s: number[] } | { shape: number[]; dataType: number; raw: Uint8Array };
 
 export interface ModelSpec {
   /** Input "x" in NCHW; strings are dynamic dimensions. */
@@ -47,6 +48,7 @@ export function tensorProto(name: string, t: InitSpec): OnnxTypes.ITensorProto {
     const raw = new Uint8Array(Float32Array.from(t.floats).buffer);
     return { name, dims: t.shape, dataType: onnx.TensorProto.DataType.FLOAT, rawData: raw };
   }
+  if ('raw' in t) return { name, dims: t.shape, dataType: t.dataType, rawData: t.raw };
   return { name, dims: t.shape, dataType: onnx.TensorProto.DataType.INT64, int64Data: t.int64s };
 }
 
@@ -89,4 +91,46 @@ export function randomArray(n: number, seed: number, scale = 1): Float32Array {
 /** A float initializer of the given shape with seeded random values. */
 export function weights(shape: number[], seed: number, scale = 0.5): InitSpec {
   return { shape, floats: randomArray(shape.reduce((a, b) => a * b, 1), seed, scale) };
+}
+
+/**
+ * Moves the raw data of a model's initializers into one external data file named `location`
+ * (as `onnx.save(..., save_as_external_data=True)` does): returns the model that refers to it and
+ * the file's bytes. Each tensor starts on a multiple of `align` bytes.
+ */
+export function withExternalData(model: Uint8Array, location: string, align = 64): { model: Uint8Array; data: Uint8Array } {
+  const m = onnx.ModelProto.decode(model);
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (const t of m.graph!.initializer!) {
+    if (!t.rawData?.length) continue;
+    const offset = Math.ceil(size / align) * align;
+    if (offset > size) parts.push(new Uint8Array(offset - size));
+    parts.push(Uint8Array.from(t.rawData));
+    size = offset + t.rawData.length;
+    t.externalData = [
+      { key: 'location', value: location },
+      { key: 'offset', value: String(offset) },
+      { key: 'length', value: String(t.rawData.length) },
+    ];
+    t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+    t.rawData = new Uint8Array(0);
+  }
+  const data = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    data.set(p, at);
+    at += p.length;
+  }
+  return { model: onnx.ModelProto.encode(m).finish(), data };
+}
+
+/** Seeded random half-precision bit patterns of normal numbers with magnitudes in [2^-6, 2). */
+export function randomHalfBits(n: number, seed: number): Uint16Array {
+  const u = randomArray(2 * n, seed);
+  return Uint16Array.from({ length: n }, (_, i) => {
+    const sign = u[2 * i] < 0 ? 0x8000 : 0;
+    const exponent = 9 + Math.floor(Math.abs(u[2 * i]) * 7); // 2^-6 .. 2^0
+    return sign | (exponent << 10) | Math.floor(Math.abs(u[2 * i + 1]) * 1024);
+  });
 }

@@ -56,6 +56,17 @@ export async function readTfjsWeights(modelJsonPath: string, manifest: unknown):
   return weights;
 }
 
+/**
+ * The shard files a weightsManifest names (paths relative to the model.json's folder, each once):
+ * what has to travel with the model when it is copied. Entries that are not strings are left
+ * out; loading the model names them.
+ */
+export function tfjsShardPaths(manifest: unknown): string[] {
+  if (!Array.isArray(manifest)) return [];
+  const paths = manifest.flatMap((group) => (isObject(group) && Array.isArray(group.paths) ? group.paths : []));
+  return [...new Set(paths.filter((p): p is string => typeof p === 'string' && p !== ''))];
+}
+
 /** A JSON object (not null, not an array). */
 export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

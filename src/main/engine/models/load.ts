@@ -8,6 +8,7 @@ import type { InputConvention, ModelFormat } from '../../../shared/domain';
 import { ModelFormatError } from '../errors';
 import { parseKerasH5 } from '../formats/keras-h5';
 import { parseOnnx } from '../formats/onnx';
+import { looksLikeSafetensors, parseSafetensors } from '../formats/safetensors';
 import { readTfjsGraphModel } from '../formats/tfjs-graph';
 import { readTfjsLayersModel } from '../formats/tfjs-layers';
 import { isObject } from '../formats/tfjs-weights';
@@ -17,6 +18,7 @@ import { planGraph, type Plan } from '../graph/plan';
 import type { NetworkModel } from '../model';
 import type { InspectedModel } from '../protocol';
 import { residualBlocksOf } from '../residual/blocks';
+import { resnet18FromStateDict, TORCHVISION_CONVENTION } from './resnet18';
 
 /**
  * Used when a file does not say how it wants its input: the classic Caffe / Keras ImageNet
@@ -78,6 +80,12 @@ async function readModel(file: string, opts: LoadOptions): Promise<ReadModel> {
   const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   const kind = sniff(bytes);
   switch (kind) {
+    case 'safetensors': {
+      // A state dict: the weights of a built-in architecture, whose input convention is known.
+      const { tensors, skipped } = parseSafetensors(bytes, file);
+      const plan = planGraph(resnet18FromStateDict(tensors, file, skipped));
+      return { format: 'safetensors', plan, inputConvention: opts.inputConvention ?? TORCHVISION_CONVENTION, conventionGuessed: false };
+    }
     case 'onnx':
     case 'keras-h5':
     case 'tfjs': {
@@ -85,12 +93,12 @@ async function readModel(file: string, opts: LoadOptions): Promise<ReadModel> {
       return { format: kind, plan: planGraph(desc), ...convention(desc, opts) };
     }
     default:
-      throw new ModelFormatError(`${file} is not a model file the engine can read: ${kind}. Supported: ONNX (.onnx), Keras HDF5 (.h5), TensorFlow.js layers and graph models (model.json)`);
+      throw new ModelFormatError(`${file} is not a model file the engine can read: ${kind}. Supported: ONNX (.onnx), Keras HDF5 (.h5), TensorFlow.js layers and graph models (model.json), a torchvision ResNet-18 state dict (.safetensors)`);
   }
 }
 
 function graphOf(kind: 'onnx' | 'keras-h5' | 'tfjs', bytes: Uint8Array, file: string): GraphDescription | Promise<GraphDescription> {
-  if (kind === 'onnx') return parseOnnx(bytes, file);
+  if (kind === 'onnx') return parseOnnx(bytes, file, { externalDataDir: path.dirname(file) });
   if (kind === 'keras-h5') return parseKerasH5(bytes, file);
   // A model.json is a graph model (a TensorFlow GraphDef) or a layers model (a Keras config).
   const json = parseJson(bytes, file);
@@ -113,16 +121,18 @@ function parseJson(bytes: Uint8Array, file: string): Record<string, unknown> {
 function sniff(bytes: Uint8Array): ModelFormat | string {
   const starts = (...sig: number[]) => sig.every((b, i) => bytes[i] === b);
   if (starts(0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a)) return 'keras-h5';
+  // Before ONNX: a header length whose low byte is 8 would pass for ONNX's first field.
+  if (looksLikeSafetensors(bytes)) return 'safetensors';
   if (starts(0xff, 0xd8, 0xff)) return 'it is a JPEG image';
   if (starts(0x89, 0x50, 0x4e, 0x47)) return 'it is a PNG image';
-  if (starts(0x50, 0x4b, 0x03, 0x04)) return 'it is a ZIP archive (a PyTorch checkpoint? export it to ONNX)';
+  if (starts(0x50, 0x4b, 0x03, 0x04)) return 'it is a ZIP archive (a PyTorch checkpoint? export it to ONNX, or save a ResNet-18 state dict as .safetensors)';
   const head = new TextDecoder().decode(bytes.subarray(0, 4096)).trimStart();
   if (head.startsWith('{')) {
     return /"(modelTopology|weightsManifest)"/.test(head) ? 'tfjs' : 'it is a JSON file without a TensorFlow.js model';
   }
   // An ONNX ModelProto starts with field 1 (ir_version, varint) as every exporter writes it.
   if (bytes[0] === 0x08) return 'onnx';
-  return 'its content is not ONNX, Keras HDF5 or TensorFlow.js';
+  return 'its content is not ONNX, safetensors, Keras HDF5 or TensorFlow.js';
 }
 
 function convention(desc: GraphDescription, opts: LoadOptions): { inputConvention: InputConvention; conventionGuessed: boolean } {

@@ -3,9 +3,9 @@
 // (`/layer2/layer2.0/bn2/BatchNormalization_output_0`) and weight names the torchvision state-dict
 // keys (`layer2.0.conv1.weight`), so residual blocks are found as in exported models and a
 // user's torchvision weights (a state dict as safetensors) load key by key.
-import { readFile } from 'node:fs/promises';
 import type { InputConvention } from '../../../shared/domain';
-import { parseSafetensors, type NamedTensor } from '../formats/safetensors';
+import { ModelFormatError } from '../errors';
+import type { NamedTensor } from '../formats/safetensors';
 import { GraphModel } from '../graph/executor';
 import type { AttrValue, ConstTensor, GraphDescription, GraphNode } from '../graph/ir';
 import { planGraph } from '../graph/plan';
@@ -114,32 +114,55 @@ export interface ResNet18Options {
   seed?: number;
   /** A torchvision state dict (`conv1.weight`, `layer1.0.bn1.running_mean`, ..., `fc.bias`). */
   weights?: ReadonlyMap<string, NamedTensor>;
-  classes?: number;
 }
 
 export function createResNet18(opts: ResNet18Options = {}): NetworkModel {
-  const { seed = 1, weights, classes = 1000 } = opts;
-  const desc = resnet18Graph(classes);
+  const { seed = 1, weights } = opts;
   if (!weights) {
-    return new GraphModel(randomizedPlan(planGraph(desc), seed), { name: `ResNet-18 (random weights, seed ${seed})`, format: 'onnx', inputConvention: TORCHVISION_CONVENTION });
+    return new GraphModel(randomizedPlan(planGraph(resnet18Graph()), seed), { name: `ResNet-18 (random weights, seed ${seed})`, format: 'onnx', inputConvention: TORCHVISION_CONVENTION });
   }
-  const expected = desc.initializers;
-  const missing = [...expected.keys()].filter((k) => !weights.has(k));
-  const unknown = [...weights.keys()].filter((k) => !expected.has(k));
-  if (missing.length || unknown.length) {
-    const list = (xs: string[]) => xs.slice(0, 6).join(', ') + (xs.length > 6 ? `, ... (${xs.length})` : '');
-    throw new Error(`not a ResNet-18 state dict:${missing.length ? ` missing ${list(missing)};` : ''}${unknown.length ? ` unexpected ${list(unknown)}` : ''}`);
-  }
-  for (const [key, c] of expected) {
-    const w = weights.get(key)!;
-    if (w.shape.join() !== c.shape.join()) throw new Error(`ResNet-18 weight ${key} has shape [${w.shape.join(', ')}], expected [${c.shape.join(', ')}]`);
-    expected.set(key, { name: key, shape: c.shape, dtype: 'float32', data: w.data });
-  }
-  return new GraphModel(planGraph(desc), { name: 'ResNet-18', format: 'onnx', inputConvention: TORCHVISION_CONVENTION });
+  return new GraphModel(planGraph(resnet18FromStateDict(weights, 'the state dict')), { name: 'ResNet-18', format: 'safetensors', inputConvention: TORCHVISION_CONVENTION });
 }
 
-/** ResNet-18 with the weights of a torchvision state dict saved as safetensors. */
-export async function loadResNet18(file: string): Promise<NetworkModel> {
-  const { tensors } = parseSafetensors(new Uint8Array(await readFile(file)), file);
-  return createResNet18({ weights: tensors, classes: tensors.get('fc.bias')?.shape[0] ?? 1000 });
+/**
+ * The ResNet-18 graph with the weights of a torchvision state dict (any number of classes; keys
+ * may carry DataParallel's "module." prefix). Anything else is refused with what does not fit:
+ * keys of another network, missing or extra keys, a weight of the wrong shape. `skipped`: tensors
+ * of the file that were not read (not floating point), named when a missing key is one of them.
+ */
+export function resnet18FromStateDict(weights: ReadonlyMap<string, NamedTensor>, source: string, skipped: ReadonlyMap<string, string> = new Map()): GraphDescription {
+  const fail = (msg: string): never => {
+    throw new ModelFormatError(`${source}: ${msg}`);
+  };
+  const keys = [...weights.keys()];
+  const prefix = keys.length > 0 && keys.every((k) => k.startsWith('module.')) ? 'module.' : '';
+  const byKey = new Map(keys.map((k) => [k.slice(prefix.length), weights.get(k)!]));
+  if (!byKey.has('conv1.weight') || !byKey.has('layer1.0.conv1.weight') || !byKey.has('fc.weight')) {
+    const some = keys.slice(0, 4).join(', ') || 'no floating-point tensors';
+    fail(
+      `not a torchvision ResNet-18 state dict (it has no conv1.weight, layer1.0.conv1.weight and fc.weight; its keys begin ${some}). ` +
+        'A .safetensors file is read as the weights of the built-in ResNet-18; other networks import as ONNX',
+    );
+  }
+  if (byKey.has('layer1.0.conv3.weight')) fail('a ResNet with bottleneck blocks (ResNet-50 or deeper), not ResNet-18; export it to ONNX instead');
+  const classes = byKey.get('fc.weight')!.shape[0];
+  if (!(classes >= 1)) fail(`fc.weight has shape [${byKey.get('fc.weight')!.shape.join(', ')}]; a classifier of at least one class was expected`);
+  const desc = resnet18Graph(classes);
+  const expected = desc.initializers;
+  const missing = [...expected.keys()].filter((k) => !byKey.has(k));
+  const unknown = [...byKey.keys()].filter((k) => !expected.has(k));
+  if (missing.length || unknown.length) {
+    const list = (xs: string[]) => xs.slice(0, 6).join(', ') + (xs.length > 6 ? `, ... (${xs.length})` : '');
+    const notRead = missing.filter((k) => skipped.has(prefix + k)).map((k) => `${k} is ${skipped.get(prefix + k)}`);
+    fail(
+      `not a ResNet-18 state dict:${missing.length ? ` missing ${list(missing)};` : ''}${unknown.length ? ` unexpected ${list(unknown)}` : ''}` +
+        (notRead.length ? ` (not floating point: ${list(notRead)})` : ''),
+    );
+  }
+  for (const [key, c] of expected) {
+    const w = byKey.get(key)!;
+    if (w.shape.join() !== c.shape.join()) fail(`ResNet-18 weight ${key} has shape [${w.shape.join(', ')}], expected [${c.shape.join(', ')}]`);
+    expected.set(key, { name: key, shape: c.shape, dtype: 'float32', data: w.data });
+  }
+  return { ...desc, source };
 }
