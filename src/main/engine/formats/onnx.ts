@@ -118,11 +118,12 @@ export function onnxExternalDataLocations(bytes: Uint8Array, source: string): st
 }
 
 /**
- * INT64_MAX and INT64_MIN are how exporters say "to the end" (PyTorch's x[:, 1:] is a Slice ending
- * at INT64_MAX): they read as ±(2^53 - 1), which still lies beyond any axis.
+ * Integers past 2^53 saturate at ±(2^53 - 1): exporters write INT64_MAX / INT64_MIN (or other huge
+ * values) as "to the end" bounds (PyTorch's x[:, 1:] is a Slice ending at INT64_MAX), and a
+ * saturated bound still lies beyond any axis.
  */
 function int64Bound(n: number): number {
-  return Math.abs(n) >= 2 ** 63 ? Math.sign(n) * Number.MAX_SAFE_INTEGER : n;
+  return Math.max(-Number.MAX_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, n));
 }
 
 function toInt(v: IntLike, what: string, fail: (m: string) => never): number {
