@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/main/engine/backend';
 import { ModelFormatError } from '../../../src/main/engine/errors';
 import { loadModelFile } from '../../../src/main/engine/models/load';
+import { loadError } from './load-error';
 import { resnet18Graph } from '../../../src/main/engine/models/resnet18';
 import { encodeSafetensors, type RawEntry } from '../../helpers/safetensors';
 import { tempDir } from '../../helpers/temp';
@@ -24,18 +25,6 @@ function file(bytes: Uint8Array | string, ext = '.onnx'): string {
   const f = path.join(dir, `model-${count++}${ext}`);
   writeFileSync(f, bytes);
   return f;
-}
-
-async function loadError(f: string): Promise<Error> {
-  const err = await loadModelFile(f).then(
-    (m) => {
-      m.dispose();
-      return null;
-    },
-    (e: Error) => e,
-  );
-  if (!err) throw new Error(`${f} loaded`);
-  return err;
 }
 
 async function expectFormatError(bytes: Uint8Array | string, message: RegExp, ext?: string): Promise<void> {

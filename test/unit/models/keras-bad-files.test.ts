@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/main/engine/backend';
 import { ModelFormatError } from '../../../src/main/engine/errors';
-import { loadModelFile } from '../../../src/main/engine/models/load';
+import { loadOutcome } from './load-error';
 import { tempDir } from '../../helpers/temp';
 import { REPO } from './reference';
 
@@ -34,18 +34,8 @@ function h5(bytes: Uint8Array): string {
   return f;
 }
 
-async function loadError(f: string): Promise<Error | null> {
-  return loadModelFile(f).then(
-    (m) => {
-      m.dispose();
-      return null;
-    },
-    (e: Error) => e,
-  );
-}
-
 async function expectFormatError(f: string, message: RegExp): Promise<void> {
-  const err = await loadError(f);
+  const err = await loadOutcome(f);
   expect(err, `${f} loaded`).toBeInstanceOf(ModelFormatError);
   expect(err!.message).toContain(f);
   expect(err!.message).toMatch(message);
@@ -123,7 +113,7 @@ describe('fuzzing Keras readers with mutated small files', () => {
     ];
     let refused = 0;
     for (const f of files) {
-      const err = await loadError(f);
+      const err = await loadOutcome(f);
       if (err && !(err instanceof ModelFormatError)) throw new Error(`${f} threw ${String(err)}`, { cause: err });
       if (err) refused++;
     }

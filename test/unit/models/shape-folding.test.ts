@@ -9,6 +9,7 @@ import { initBackend } from '../../../src/main/engine/backend';
 import { ModelFormatError } from '../../../src/main/engine/errors';
 import type { GraphModel } from '../../../src/main/engine/graph/executor';
 import { loadModelFile } from '../../../src/main/engine/models/load';
+import { loadError } from './load-error';
 import type { InputConvention } from '../../../src/shared/domain';
 import { tempDir } from '../../helpers/temp';
 import { buildModel, int, ints, randomArray, tensorAttr, weights, type InitSpec, type ModelSpec, type NodeSpec } from './onnx-builder';
@@ -328,29 +329,22 @@ describe('shape subgraphs that cannot be folded give one clear error', () => {
     await initBackend();
   });
 
-  async function loadError(spec: ModelSpec): Promise<Error> {
+  async function specError(spec: ModelSpec): Promise<Error> {
     const { file } = save(spec);
-    const err = await loadModelFile(file, { inputConvention: RAW }).then(
-      (m) => {
-        m.dispose();
-        return null;
-      },
-      (e: Error) => e,
-    );
-    if (!err) throw new Error('the model loaded');
+    const err = await loadError(file, { inputConvention: RAW });
     expect(err).toBeInstanceOf(ModelFormatError);
     expect(err.message).toContain(file);
     return err;
   }
 
   it('a shape-only operator reading an activation names the node and the tensor', async () => {
-    const err = await loadError({ nodes: [...STEM, { op: 'ConstantOfShape', inputs: ['a'], output: 'y' }], inits: STEM_INITS });
+    const err = await specError({ nodes: [...STEM, { op: 'ConstantOfShape', inputs: ['a'], output: 'y' }], inits: STEM_INITS });
     expect(err.message).toMatch(/node constantofshape_2 \(ConstantOfShape\).*only on constants and shapes.*computed tensor "a"/);
   });
 
   it('a Gather index outside the measured shape names the node and the input size', async () => {
     const size = sizeOf('a', 5, 'n');
-    const err = await loadError({
+    const err = await specError({
       nodes: [...STEM, ...size.nodes, { op: 'Concat', inputs: ['n', 'minus1'], output: 't', attrs: { axis: int(0) } }, { op: 'Reshape', inputs: ['a', 't'], output: 'y' }],
       inits: { ...STEM_INITS, ...size.inits, minus1: i64(-1) },
     });
@@ -358,7 +352,7 @@ describe('shape subgraphs that cannot be folded give one clear error', () => {
   });
 
   it('a folded value too large to compute at load time is refused', async () => {
-    const err = await loadError({
+    const err = await specError({
       nodes: [...STEM, { op: 'ConstantOfShape', inputs: ['huge'], output: 'big' }, { op: 'Add', inputs: ['a', 'big'], output: 'y' }],
       inits: { ...STEM_INITS, huge: i64(1, 4, 4096, 4096) },
     });

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/main/engine/backend';
 import { ModelFormatError } from '../../../src/main/engine/errors';
 import { loadModelFile } from '../../../src/main/engine/models/load';
+import { loadError } from './load-error';
 import { tempDir } from '../../helpers/temp';
 import { buildGraphModel, floats, int32s, listI, listS, s, type GraphModelSpec } from './tfjs-graph-builder';
 
@@ -36,18 +37,6 @@ function writeModel(json: unknown, shard: Uint8Array, jsonText?: string): string
   const file = path.join(folder, 'model.json');
   writeFileSync(file, jsonText ?? JSON.stringify(json));
   return file;
-}
-
-async function loadError(file: string): Promise<Error> {
-  const err = await loadModelFile(file).then(
-    (m) => {
-      m.dispose();
-      return null;
-    },
-    (e: Error) => e,
-  );
-  if (!err) throw new Error(`${file} loaded`);
-  return err;
 }
 
 /** Loads SMALL with `change` applied to a copy of its model.json object; expects a ModelFormatError naming the file. */
