@@ -13,7 +13,7 @@ import h5py
 import keras
 import numpy as np
 
-from make_test_fixtures import keras2_weight_names, rounded
+from make_test_fixtures import rounded, write_keras2_weights
 
 OUT = os.path.expanduser("~/.cache/artiphys-fixtures/keras-apps")
 rng = np.random.default_rng(7)
@@ -29,15 +29,9 @@ APPLICATIONS = {
 
 def save_weights_only(model, file):
     with h5py.File(file, "w") as f:
-        f.attrs["layer_names"] = [layer.name.encode() for layer in model.layers]
         f.attrs["backend"] = b"tensorflow"
         f.attrs["keras_version"] = b"2.2.4"
-        for layer in model.layers:
-            g = f.create_group(layer.name)
-            names = keras2_weight_names(layer)
-            g.attrs["weight_names"] = [n.encode() for n in names]
-            for name, w in zip(names, layer.weights):
-                g.create_dataset(name, data=np.asarray(w.numpy(), dtype="<f4"))
+        write_keras2_weights(f, model)
 
 
 def main():

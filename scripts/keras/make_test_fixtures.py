@@ -81,19 +81,23 @@ def keras2_weight_names(layer):
     return [f"{layer.name}/{short.get(w.name, w.name)}:0" for w in layer.weights]
 
 
+def write_keras2_weights(group, model):
+    """The model's weights in Keras 2's layout: one group per layer, in `layer_names` order."""
+    group.attrs["layer_names"] = [layer.name.encode() for layer in model.layers]
+    for layer in model.layers:
+        lg = group.create_group(layer.name)
+        names = keras2_weight_names(layer)
+        lg.attrs["weight_names"] = [n.encode() for n in names]
+        for name, w in zip(names, layer.weights):
+            lg.create_dataset(name, data=np.asarray(w.numpy(), dtype="<f4"))
+
+
 def save_keras2_h5(model, file):
     with h5py.File(file, "w") as f:
         f.attrs["model_config"] = json.dumps(as_keras2(model)).encode()
         f.attrs["keras_version"] = b"2.2.4"
         f.attrs["backend"] = b"tensorflow"
-        g = f.create_group("model_weights")
-        g.attrs["layer_names"] = [layer.name.encode() for layer in model.layers]
-        for layer in model.layers:
-            lg = g.create_group(layer.name)
-            names = keras2_weight_names(layer)
-            lg.attrs["weight_names"] = [n.encode() for n in names]
-            for name, w in zip(names, layer.weights):
-                lg.create_dataset(name, data=np.asarray(w.numpy(), dtype="<f4"))
+        write_keras2_weights(f.create_group("model_weights"), model)
 
 
 def save_tfjs(model, folder):
