@@ -1,6 +1,7 @@
 // 16-bit floats as weights arrive in them (IEEE half from `.half()` exports, bfloat16 from
 // mixed-precision training), widened to float32: the engine computes in float32 whatever the file
-// stores. Shared by the ONNX and safetensors readers, which each find the 16-bit words themselves.
+// stores. Shared by the ONNX, safetensors and TF.js weight readers, which each find the 16-bit
+// words themselves.
 
 let halfTable: Float32Array | null = null;
 

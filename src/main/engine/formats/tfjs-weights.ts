@@ -7,6 +7,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelFormatError } from '../errors';
 import { MAX_TENSOR_ELEMENTS } from '../graph/ir';
+import { halfToFloat } from './half-float';
 
 /** A weight as the model uses it: floats, or integers (shapes, axes; bools as 0/1). */
 export type TfjsWeight = { shape: number[] } & ({ dtype: 'float32'; data: Float32Array } | { dtype: 'int32'; data: Int32Array });
@@ -147,14 +148,4 @@ function decode(e: WeightEntry, bytes: Uint8Array): TfjsWeight {
   }
   if (e.dtype === 'float32') return { shape: e.shape, dtype: 'float32', data: Float32Array.from(values) };
   return { shape: e.shape, dtype: 'int32', data: Int32Array.from(values, Math.round) };
-}
-
-/** IEEE 754 half precision bits → number (subnormals, infinities and NaN included). */
-export function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
