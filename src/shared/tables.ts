@@ -10,6 +10,7 @@ import type { ResultRecord } from './domain';
 import type { Provenance } from './figures';
 import { isSilent, layerResults, maxResponses } from './analyses/shapes-results';
 import { isFloatBlob } from './run-arrays';
+import { isObject } from './json';
 
 export type Cell = string | number | boolean | null;
 
@@ -22,7 +23,6 @@ export interface Table {
 }
 
 type Data = Record<string, unknown>;
-const isObject = (v: unknown): v is Data => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** Rows with columns in order of first appearance, missing cells as null. */
 function tableOf(rows: Data[], labels: Record<string, string> = {}, first: string[] = []): Table {

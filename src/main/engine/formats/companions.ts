@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import { ModelFormatError } from '../errors';
 import { onnxExternalDataLocations } from './onnx';
-import { isObject, tfjsShardPaths } from './tfjs-weights';
+import { isObject } from '../../../shared/json';
+import { tfjsShardPaths } from './tfjs-weights';
 
 /**
  * Paths relative to the model file's folder, each once: what has to travel with the model when

@@ -4,6 +4,7 @@
 // undone by permuting the Dense rows, and 'same' padding becomes ONNX's SAME_UPPER, which is
 // TensorFlow's rule (the odd pixel of padding goes at the end). Sequential and Functional configs
 // of Keras 2 (inbound nodes as [layer, node, tensor, kwargs] lists) and Keras 3 ({args, kwargs}) are read.
+import { isObject } from '../../../shared/json';
 import { ModelFormatError } from '../errors';
 import type { AttrValue, ConstTensor, GraphDescription, GraphInput, GraphNode } from '../graph/ir';
 
@@ -51,10 +52,6 @@ export interface KerasModel {
   layers: KerasLayer[];
   inputs: string[];
   outputs: string[];
-}
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /**

@@ -5,7 +5,8 @@
 // translated, and constants that broadcast against a feature map are reordered to NCHW.
 import { ModelFormatError } from '../errors';
 import type { AttrValue, ConstTensor, GraphDescription, GraphInput, GraphNode } from '../graph/ir';
-import { isObject, readTfjsWeights, type TfjsWeight } from './tfjs-weights';
+import { isObject } from '../../../shared/json';
+import { readTfjsWeights, type TfjsWeight } from './tfjs-weights';
 
 /**
  * What a TF tensor is at conversion time: a constant, a computed tensor of known rank, or a

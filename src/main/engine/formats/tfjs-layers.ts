@@ -4,7 +4,8 @@
 import { ModelFormatError } from '../errors';
 import type { GraphDescription } from '../graph/ir';
 import { kerasToGraph, readKerasModel, type KerasArray } from './keras-layers';
-import { isObject, readTfjsWeights } from './tfjs-weights';
+import { isObject } from '../../../shared/json';
+import { readTfjsWeights } from './tfjs-weights';
 
 /** Reads a layers model: `json` is the parsed `file` (model.json); its shards lie beside it. */
 export async function readTfjsLayersModel(json: Record<string, unknown>, file: string): Promise<GraphDescription> {

@@ -6,7 +6,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelFormatError } from '../errors';
-import { MAX_TENSOR_ELEMENTS } from '../graph/ir';
+import { isObject } from '../../../shared/json';
+import { MAX_TENSOR_ELEMENTS, elementCount } from '../graph/ir';
 import { halfToFloat } from './half-float';
 
 /** A weight as the model uses it: floats, or integers (shapes, axes; bools as 0/1). */
@@ -42,13 +43,13 @@ export async function readTfjsWeights(modelJsonPath: string, manifest: unknown):
     if (!isObject(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights)) fail(`${what} lacks its "paths" or "weights" list`);
     const { paths, weights: list } = group as { paths: unknown[]; weights: unknown[] };
     const entries = list.map((w, i) => weightEntry(w, `${what}, weight ${i}`, fail));
-    const needed = entries.reduce((sum, e) => sum + elements(e.shape) * STORED_BYTES[e.stored], 0);
+    const needed = entries.reduce((sum, e) => sum + elementCount(e.shape) * STORED_BYTES[e.stored], 0);
     totalBytes += needed;
     if (totalBytes > MAX_WEIGHT_BYTES) fail('the weights manifest describes more than 4 GiB of weights');
     const bytes = await readShards(modelJsonPath, paths, what, needed, fail);
     let offset = 0;
     for (const e of entries) {
-      const size = elements(e.shape) * STORED_BYTES[e.stored];
+      const size = elementCount(e.shape) * STORED_BYTES[e.stored];
       if (weights.has(e.name)) fail(`weight "${e.name}" is listed twice in the weights manifest`);
       weights.set(e.name, decode(e, bytes.subarray(offset, offset + size)));
       offset += size;
@@ -68,15 +69,6 @@ export function tfjsShardPaths(manifest: unknown): string[] {
   return [...new Set(paths.filter((p): p is string => typeof p === 'string' && p !== ''))];
 }
 
-/** A JSON object (not null, not an array). */
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function elements(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
 function weightEntry(raw: unknown, what: string, fail: (m: string) => never): WeightEntry {
   if (!isObject(raw) || typeof raw.name !== 'string' || !raw.name) return fail(`${what} has no name`);
   const name = raw.name;
@@ -84,7 +76,7 @@ function weightEntry(raw: unknown, what: string, fail: (m: string) => never): We
   if (!Array.isArray(shape) || shape.length > 16 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     fail(`weight "${name}" has an invalid shape ${JSON.stringify(shape)}`);
   }
-  if (elements(shape as number[]) > MAX_TENSOR_ELEMENTS) fail(`weight "${name}" has huge dimensions [${(shape as number[]).join(', ')}]`);
+  if (elementCount(shape as number[]) > MAX_TENSOR_ELEMENTS) fail(`weight "${name}" has huge dimensions [${(shape as number[]).join(', ')}]`);
   const dtype = raw.dtype;
   if (dtype !== 'float32' && dtype !== 'int32' && dtype !== 'bool') {
     return fail(`weight "${name}" has dtype ${JSON.stringify(dtype)}, which is not supported (float32, int32, bool are)`);
@@ -131,7 +123,7 @@ async function readShards(modelJsonPath: string, paths: unknown[], what: string,
 
 /** Dequantizes one weight's stored bytes (little-endian, as tfjs writes them). */
 function decode(e: WeightEntry, bytes: Uint8Array): TfjsWeight {
-  const n = elements(e.shape);
+  const n = elementCount(e.shape);
   if (e.stored === 'float32' || e.stored === 'int32') {
     // Copied byte for byte: the shard offsets need not be 4-aligned.
     const data = e.stored === 'float32' ? new Float32Array(n) : new Int32Array(n);

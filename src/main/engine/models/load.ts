@@ -11,7 +11,7 @@ import { parseOnnx } from '../formats/onnx';
 import { looksLikeSafetensors, parseSafetensors } from '../formats/safetensors';
 import { readTfjsGraphModel } from '../formats/tfjs-graph';
 import { readTfjsLayersModel } from '../formats/tfjs-layers';
-import { isObject } from '../formats/tfjs-weights';
+import { isObject } from '../../../shared/json';
 import { GraphModel, describeLayers, graphNodesOf } from '../graph/executor';
 import { CONVENTION_METADATA_KEY, type GraphDescription } from '../graph/ir';
 import { planGraph, type Plan } from '../graph/plan';
