@@ -186,3 +186,90 @@ export function frequencyMagnitudes(height: number, width: number, unit: Frequen
   }
   return out;
 }
+
+/**
+ * A stationary linear filter of every image plane, y = irfft2d(gain * rfft2d(x)), for a real gain
+ * that is even in frequency (a function of |f|), so the filter is a symmetric circulant matrix.
+ */
+export interface PlaneFilter {
+  readonly height: number;
+  readonly width: number;
+  /** The filtered images, same shape as `x` ([N, H, W, C], every plane filtered alike). */
+  apply(x: tf.Tensor4D): tf.Tensor4D;
+  dispose(): void;
+}
+
+/**
+ * Planes up to this many pixels are filtered with one dense [HW, HW] matrix product instead of
+ * the transform pair: the RF-sized images of diverse runs (26 px on VGG-19 relu3_1) then cost
+ * one matrix product, where the pair costs about forty small kernels whose launch overhead
+ * dominates a one-unit step. Above it the matrix grows as (HW)^2 and the pair is cheaper.
+ */
+export const DENSE_FILTER_MAX_PIXELS = 1024;
+
+/**
+ * The filter with the given gain on the half spectrum ([H, floor(W/2)+1], row-major). `dense`
+ * forces one form (both give the same result); by default the size decides.
+ */
+export function planeFilter(height: number, width: number, halfGain: Float32Array, dense = height * width <= DENSE_FILTER_MAX_PIXELS): PlaneFilter {
+  const half = Math.floor(width / 2) + 1;
+  if (halfGain.length !== height * half) throw new Error(`plane filter: ${halfGain.length} gains for a ${height} x ${half} half spectrum`);
+  return dense ? denseFilter(height, width, halfGain) : spectralFilter(height, width, halfGain);
+}
+
+function spectralFilter(height: number, width: number, halfGain: Float32Array): PlaneFilter {
+  const basis = acquireDftBasis(height, width);
+  const gain = tf.keep(tf.tensor4d(halfGain, [1, height, basis.halfWidth, 1]));
+  return {
+    height,
+    width,
+    apply: (x) =>
+      tf.tidy(() => {
+        const s = rfft2d(x, basis);
+        return irfft2d({ re: tf.mul(s.re, gain), im: tf.mul(s.im, gain) }, basis);
+      }),
+    dispose: () => {
+      gain.dispose();
+      releaseDftBasis(basis);
+    },
+  };
+}
+
+/**
+ * The circulant matrix M[p, q] = k(p - q) with the kernel k = irfft2d(gain), built in float64:
+ * k(dy, dx) = 1/(HW) sum over the half spectrum of weight_l gain[j, l] cos(2 pi (j dy / H + l dx / W)).
+ */
+function denseFilter(height: number, width: number, halfGain: Float32Array): PlaneFilter {
+  const n = height * width;
+  const weights = halfSpectrumWeights(width);
+  const half = weights.length;
+  const kernel = new Float64Array(n);
+  for (let dy = 0; dy < height; dy++) {
+    for (let dx = 0; dx < width; dx++) {
+      let s = 0;
+      for (let j = 0; j < height; j++) {
+        for (let l = 0; l < half; l++) s += weights[l] * halfGain[j * half + l] * Math.cos((2 * Math.PI * (((j * dy) % height) / height + ((l * dx) % width) / width)));
+      }
+      kernel[dy * width + dx] = s / n;
+    }
+  }
+  const m = new Float32Array(n * n);
+  for (let p = 0; p < n; p++) {
+    const [py, px] = [Math.floor(p / width), p % width];
+    for (let q = 0; q < n; q++) m[p * n + q] = kernel[((py - Math.floor(q / width) + height) % height) * width + ((px - (q % width) + width) % width)];
+  }
+  const matrix = tf.keep(tf.tensor2d(m, [n, n]));
+  return {
+    height,
+    width,
+    apply: (x) =>
+      tf.tidy(() => {
+        const [b, h, w, c] = x.shape;
+        if (h !== height || w !== width) throw new Error(`plane filter: images are ${h} x ${w} but the filter is for ${height} x ${width}`);
+        // Pixels as rows, every (image, channel) plane a column: one product filters them all.
+        const planes = tf.reshape(tf.transpose(x, [1, 2, 0, 3]), [n, b * c]);
+        return tf.transpose(tf.reshape(tf.matMul(matrix, planes), [h, w, b, c]), [2, 0, 1, 3]) as tf.Tensor4D;
+      }),
+    dispose: () => matrix.dispose(),
+  };
+}

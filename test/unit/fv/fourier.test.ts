@@ -7,6 +7,7 @@ import {
   acquireDftBasis,
   frequencyMagnitudes,
   irfft2d,
+  planeFilter,
   releaseDftBasis,
   rfft2d,
 } from '../../../src/main/engine/fourier';
@@ -155,6 +156,38 @@ describe('2-D real Fourier transform as DFT-basis products', () => {
     const g = frequencyMagnitudes(8, 8, 'cycles-per-image');
     expect(g[1 * 5 + 1]).toBeCloseTo(Math.SQRT2, 5);
   });
+});
+
+describe('stationary plane filters', () => {
+  beforeAll(async () => {
+    await initBackend();
+  });
+
+  // Sizes on both sides of DENSE_FILTER_MAX_PIXELS, odd and even, square and not.
+  for (const [h, w] of [[26, 26], [9, 12], [7, 5], [40, 34]] as [number, number][]) {
+    it(`as one dense matrix and as the transform pair give the same images, ${h} x ${w}`, async () => {
+      // A gain that depends on |f| only (even in frequency), as the prior's and the preconditioner's.
+      const gain = frequencyMagnitudes(h, w, 'cycles-per-image').map((f) => 1 / (0.5 + f));
+      const dense = planeFilter(h, w, gain, true);
+      const spectral = planeFilter(h, w, gain, false);
+      const x = tf.tensor4d(randomImages(3, h, w, 2, h * w), [3, h, w, 2]);
+      const [a, b] = await Promise.all([dense.apply(x).data(), spectral.apply(x).data()]);
+      let err = 0;
+      let scale = 0;
+      a.forEach((v, i) => {
+        err = Math.max(err, Math.abs(v - b[i]));
+        scale = Math.max(scale, Math.abs(b[i]));
+      });
+      expect(err / scale).toBeLessThan(1e-5);
+      // The filter is symmetric: <F x, y> = <x, F y>, so its own output is its gradient's direction.
+      const y = tf.tensor4d(randomImages(3, h, w, 2, 7), [3, h, w, 2]);
+      const [fxy, xfy] = await Promise.all([tf.sum(tf.mul(dense.apply(x), y)).data(), tf.sum(tf.mul(x, dense.apply(y))).data()]);
+      expect(Math.abs(fxy[0] - xfy[0]) / Math.abs(fxy[0])).toBeLessThan(1e-4);
+      dense.dispose();
+      spectral.dispose();
+      tf.dispose([x, y]);
+    });
+  }
 });
 
 describe('the same transforms on the other tfjs backends', () => {

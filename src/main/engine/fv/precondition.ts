@@ -2,16 +2,8 @@
 // domain, each frequency divided by sqrt(|f|) (cycles per image; the DC term kept), the gains
 // normalized to mean 1 over the full spectrum, and taken back. This favours the low frequencies
 // that plain pixel gradients starve, without changing the overall step size.
-import * as tf from '@tensorflow/tfjs';
-import {
-  acquireDftBasis,
-  frequencyMagnitudes,
-  halfSpectrumWeights,
-  irfft2d,
-  releaseDftBasis,
-  rfft2d,
-  type DftBasis,
-} from '../fourier';
+import type * as tf from '@tensorflow/tfjs';
+import { frequencyMagnitudes, halfSpectrumWeights, planeFilter, type PlaneFilter } from '../fourier';
 
 /** Gain of every half-spectrum entry [H, floor(W/2)+1], row-major, with mean 1 over the full spectrum. */
 export function preconditionGains(height: number, width: number): Float32Array {
@@ -26,28 +18,21 @@ export function preconditionGains(height: number, width: number): Float32Array {
 }
 
 export class FourierPreconditioner {
-  private readonly basis: DftBasis;
-  private readonly gain: tf.Tensor4D;
+  private readonly filter: PlaneFilter;
 
   constructor(
     readonly height: number,
     readonly width: number,
   ) {
-    this.basis = acquireDftBasis(height, width);
-    const half = this.basis.halfWidth;
-    this.gain = tf.keep(tf.tensor4d(preconditionGains(height, width), [1, height, half, 1]));
+    this.filter = planeFilter(height, width, preconditionGains(height, width));
   }
 
   /** The preconditioned gradient, same shape as `grad` ([N, H, W, C]). */
   apply(grad: tf.Tensor4D): tf.Tensor4D {
-    return tf.tidy(() => {
-      const s = rfft2d(grad, this.basis);
-      return irfft2d({ re: tf.mul(s.re, this.gain), im: tf.mul(s.im, this.gain) }, this.basis);
-    });
+    return this.filter.apply(grad);
   }
 
   dispose(): void {
-    this.gain.dispose();
-    releaseDftBasis(this.basis);
+    this.filter.dispose();
   }
 }

@@ -2,7 +2,7 @@
 // so a learned prior (for example a PixelCNN++ exported to ONNX) plugs in the same way as the
 // built-in stationary Gaussian prior, which is evaluated in closed form in the Fourier domain.
 import * as tf from '@tensorflow/tfjs';
-import { acquireDftBasis, frequencyMagnitudes, halfSpectrumWeights, releaseDftBasis, rfft2d, type DftBasis } from '../fourier';
+import { frequencyMagnitudes, halfSpectrumWeights, planeFilter, type PlaneFilter } from '../fourier';
 
 export interface ImagePrior {
   readonly name: string;
@@ -36,12 +36,14 @@ export function spectrumGrid(s: PowerLawSpectrum, height: number, width: number)
  * Gaussian prior with the covariance of a stationary process of the given spectrum, the three
  * colour channels independent. For an H x W channel with DFT X and N = H W,
  *   log P = -1/2 [ (1/N) sum_f |X(f)|^2 / PSD(f) + sum_f log PSD(f) + N log(2 pi) ].
+ * The quadratic term is x . C^-1 x with C^-1 the filter of gain 1 / PSD, and its gradient is
+ * -C^-1 x: one filter pass forward, none backward (a custom gradient instead of differentiating
+ * through the transforms).
  */
 export class GaussianSpectrumPrior implements ImagePrior {
   readonly name = 'gaussian-1/f';
-  private readonly basis: DftBasis;
-  /** 1 / (N PSD(f)) times the column weight of the half spectrum: [1, H, half, 1]. */
-  private readonly precision: tf.Tensor4D;
+  /** C^-1: the filter of gain 1 / PSD(f). */
+  private readonly inverseCovariance: PlaneFilter;
   private readonly mean: tf.Tensor1D;
   /** The normalizing constant per channel: -1/2 (sum_f log PSD + N log 2 pi). */
   private readonly logNormalizer: number;
@@ -61,23 +63,24 @@ export class GaussianSpectrumPrior implements ImagePrior {
     let sumLog = 0;
     psd.forEach((p, i) => (sumLog += colWeights[i % half] * Math.log(p)));
     this.logNormalizer = -0.5 * (sumLog + n * Math.log(2 * Math.PI));
-    this.basis = acquireDftBasis(height, width);
-    const prec = psd.map((p, i) => colWeights[i % half] / (n * p));
-    this.precision = tf.keep(tf.tensor4d(prec, [1, height, half, 1]));
+    this.inverseCovariance = planeFilter(height, width, psd.map((p) => 1 / p));
     this.mean = tf.keep(tf.tensor1d(spectrum.mean));
   }
 
   logDensity(pixels: tf.Tensor4D): tf.Tensor1D {
-    return tf.tidy(() => {
-      const s = rfft2d(tf.sub(pixels, this.mean) as tf.Tensor4D, this.basis);
-      const power = tf.add(tf.square(s.re), tf.square(s.im));
-      const quad = tf.sum(tf.mul(power, this.precision), [1, 2, 3]);
-      return tf.add(tf.mul(quad, -0.5), 3 * this.logNormalizer) as tf.Tensor1D;
+    const density = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const save = args[1] as tf.GradSaveFunc;
+      const d = tf.sub(args[0] as tf.Tensor4D, this.mean) as tf.Tensor4D;
+      const precise = this.inverseCovariance.apply(d);
+      save([precise]);
+      const value = tf.add(tf.mul(tf.sum(tf.mul(d, precise), [1, 2, 3]), -0.5), 3 * this.logNormalizer);
+      return { value, gradFunc: (dy, [cx]) => tf.mul(tf.reshape(dy, [-1, 1, 1, 1]), tf.neg(cx)) };
     });
+    return tf.tidy(() => density(pixels) as tf.Tensor1D);
   }
 
   dispose(): void {
-    tf.dispose([this.precision, this.mean]);
-    releaseDftBasis(this.basis);
+    tf.dispose(this.mean);
+    this.inverseCovariance.dispose();
   }
 }
