@@ -6,7 +6,10 @@ import type { NetworkModel } from '../../../src/main/engine/model';
 import { createCellModel } from '../../../src/main/engine/models/ground-truth';
 import { precedingConvLayer } from '../../../src/main/engine/fv/layers';
 import { loadImageFolder, meanPatchNorm, samplePatches, fitPowerSpectrum } from '../../../src/main/engine/fv/natural-images';
-import { centralIndex, minPairDistance, minPairwiseDistance, pairwiseDistances, PIXELS, unitActivations } from '../../../src/main/engine/fv/objectives';
+import { centralIndex, diversity, minPairDistance, minPairwiseDistance, objectiveInput, pairwiseDistances, PIXELS, unitActivation, unitActivations, weightedSum } from '../../../src/main/engine/fv/objectives';
+import { diverseObjective } from '../../../src/main/engine/analyses/diverse';
+import { findLayer, rfSizedInput } from '../../../src/main/engine/model';
+import { loadModelFile } from '../../../src/main/engine/models/load';
 import { FourierPreconditioner } from '../../../src/main/engine/fv/precondition';
 import { GaussianSpectrumPrior } from '../../../src/main/engine/fv/prior';
 import { cropOffsets, cropWindow, pairIndices } from '../../../src/main/engine/analyses/indices';
@@ -289,6 +292,33 @@ describe('objective pieces', () => {
     expect(minPairDistance(twins, 3).dataSync()[0]).toBeCloseTo(1e-6, 7);
     expect(tf.all(tf.isFinite(tf.grad((f: tf.Tensor) => tf.sum(minPairDistance(f as tf.Tensor2D, 3)))(twins))).dataSync()[0]).toBe(1);
     tf.dispose([feats, upper, gNew, gRef, gOld, twins]);
+  });
+
+  it("reads a unit's layer at the unit's position alone, with the value and gradient of the whole layer (VGG-19 relu3_1)", async () => {
+    const vgg = await loadModelFile(path.join(SHARED, 'models/vgg19_features_to_pool3_caffe_rgb.onnx'));
+    const layer = findLayer(vgg, 'relu3_1');
+    const side = rfSizedInput(layer);
+    const spec = { layer: 'relu3_1', channels: [3, 40], imagesPerGroup: 3, position: null, rf: layer.rf, inputSide: side };
+    const prior = new GaussianSpectrumPrior(NATURAL_SPECTRUM, side, side);
+    const objective = diverseObjective(spec, prior, 0.0005, precedingConvLayer(vgg, 'relu3_1'), 0.3);
+    const c = centralIndex(layer.rf, side, Infinity);
+    expect(objective.positions).toEqual({ relu3_1: [c, c] });
+    // A term that needs the layer whole keeps the whole layer.
+    expect(weightedSum([[unitActivation(spec), 1], [diversity('relu3_1', 3), 1]]).positions).toEqual({});
+    const rand = mulberry32(21);
+    const pixels = tf.tensor4d(Float32Array.from({ length: 6 * side * side * 3 }, () => 40 + 170 * rand()), [6, side, side, 3]);
+    const value = (p: tf.Tensor, restrict: boolean) =>
+      objective.evaluate(restrict ? objectiveInput(vgg, p as tf.Tensor4D, objective) : { acts: vgg.forward(p as tf.Tensor4D, objective.layers), pixels: p as tf.Tensor4D });
+    expect(objectiveInput(vgg, pixels, objective).restricted).toEqual(new Set(['relu3_1']));
+    const [a, b] = [await value(pixels, true).data(), await value(pixels, false).data()];
+    a.forEach((v, g) => expect(Math.abs(v - b[g])).toBeLessThan(1e-4 * Math.abs(b[g])));
+    const [ga, gb] = [tf.grad((p) => tf.sum(value(p, true)))(pixels), tf.grad((p) => tf.sum(value(p, false)))(pixels)];
+    const scale = (await tf.max(tf.abs(gb)).data())[0];
+    expect(scale).toBeGreaterThan(0);
+    expect((await tf.max(tf.abs(tf.sub(ga, gb))).data())[0]).toBeLessThan(1e-4 * scale);
+    tf.dispose([pixels, ga, gb]);
+    prior.dispose();
+    vgg.dispose();
   });
 
   it('measures diversity in the conv layer preceding the unit', () => {

@@ -130,6 +130,57 @@ describe('operators match onnxruntime-node', () => {
     await expectMatch({ ...spec, outputs: ['bn1', 'sum'] });
   });
 
+  it('a convolution asked for at one position computes it there alone: same values, same input gradient', async () => {
+    const bnInputs = (x: string) => [x, 'g', 'b', 'm', 'v'];
+    const spec = chain(4, [
+      { op: 'Conv', inputs: ['a', 'w1', 'c1'], output: 'same', attrs: { pads: ints([1, 1, 1, 1]) } },
+      { op: 'Relu', inputs: ['same'], output: 'r1' },
+      { op: 'Conv', inputs: ['r1', 'w2'], output: 'c2', attrs: { strides: ints([2, 2]), pads: ints([2, 1, 0, 1]), dilations: ints([2, 1]) } },
+      { op: 'BatchNormalization', inputs: bnInputs('c2'), output: 'b2' },
+      { op: 'Relu', inputs: ['b2'], output: 'r2' },
+      { op: 'Conv', inputs: ['r2', 'gw'], output: 'g3', attrs: { group: int(2), pads: ints([1, 1, 1, 1]) } },
+    ], {
+      w1: weights([6, 4, 3, 3], 31), c1: weights([6], 32), w2: weights([8, 6, 3, 3], 33), gw: weights([4, 4, 3, 3], 34),
+      g: weights([8], 35, 2), b: weights([8], 36), m: weights([8], 37), v: { shape: [8], floats: Array.from({ length: 8 }, (_, i) => 0.5 + i) },
+    });
+    const file = path.join(dir, `at-${count++}.onnx`);
+    writeFileSync(file, buildModel(spec));
+    const [h, w] = [13, 10];
+    const model = (await loadModelFile(file, { inputConvention: { ...RAW, inputSize: h } })) as GraphModel;
+    const x = tf.tensor4d(randomArray(2 * h * w * 3, 41, 2), [2, h, w, 3]);
+    const close = async (got: tf.Tensor, want: tf.Tensor, what: string) => {
+      expect(got.shape, what).toEqual(want.shape);
+      const [a, b] = [await got.data(), await want.data()];
+      const scale = Math.max(...Array.from(b, Math.abs), 1e-6);
+      a.forEach((v, i) => expect(Math.abs(v - b[i]) / scale, `${what} [${i}]`).toBeLessThan(1e-5));
+    };
+    // Padded corners, the interior, a strided dilated conv with its batch norm and ReLU fused, a grouped conv.
+    const cases: [string, [number, number]][] = [['r1', [0, 0]], ['r1', [12, 9]], ['r1', [6, 3]], ['r2', [0, 4]], ['r2', [5, 0]], ['g3', [3, 2]]];
+    for (const [layer, [py, px]] of cases) {
+      const what = `${layer} at (${py}, ${px})`;
+      const whole = (t: tf.Tensor) => tf.slice(t, [0, py, px, 0], [-1, 1, 1, -1]);
+      const { acts, restricted } = model.forwardAt(x, [layer, 'a'], { [layer]: [py, px] });
+      expect([...restricted], what).toEqual([layer]);
+      const full = model.forward(x, [layer, 'a']);
+      await close(acts[layer], whole(full[layer]), what);
+      await close(acts.a, full.a, `${what}: the other layer`);
+      const probe = tf.tensor4d(randomArray(acts[layer].size, 42), acts[layer].shape as [number, number, number, number]);
+      const gAt = tf.grad((p: tf.Tensor) => tf.sum(tf.mul(model.forwardAt(p as tf.Tensor4D, [layer], { [layer]: [py, px] }).acts[layer], probe)))(x);
+      const gWhole = tf.grad((p: tf.Tensor) => tf.sum(tf.mul(whole(model.forward(p as tf.Tensor4D, [layer])[layer]), probe)))(x);
+      await close(gAt, gWhole, `${what}: gradient`);
+      tf.dispose([...Object.values(acts), ...Object.values(full), probe, gAt, gWhole]);
+    }
+    // Left whole: a layer another requested layer needs whole, and a position outside the output.
+    for (const [layers, at] of [[['r1', 'r2'], { r1: [1, 1] }], [['r1'], { r1: [13, 0] }]] as const) {
+      const { acts, restricted } = model.forwardAt(x, layers, at);
+      expect(restricted.size).toBe(0);
+      expect(acts.r1.shape).toEqual([2, h, w, 6]);
+      tf.dispose(Object.values(acts));
+    }
+    x.dispose();
+    model.dispose();
+  });
+
   it('ConvTranspose: strides, pads, output_padding, dilations, groups, bias', async () => {
     await expectMatch(
       chain(4, [

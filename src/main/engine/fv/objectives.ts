@@ -3,6 +3,7 @@
 // batched forward/backward pass while each unit's objective sees only its own images.
 import * as tf from '@tensorflow/tfjs';
 import type { ReceptiveField, TokenLayout } from '../../../shared/domain';
+import type { LayerPositions, NetworkModel } from '../model';
 import type { ImagePrior } from './prior';
 
 export interface ObjectiveInput {
@@ -10,13 +11,25 @@ export interface ObjectiveInput {
   acts: Record<string, tf.Tensor>;
   /** The batch's pixel images (RGB 0..255, NHWC). */
   pixels: tf.Tensor4D;
+  /** Layers of `acts` that hold only the position the objective gave in `positions`, [N, 1, 1, C]. */
+  restricted?: ReadonlySet<string>;
 }
 
 export interface Objective {
   /** Layers the forward pass must return. */
   readonly layers: readonly string[];
+  /** Layers the objective reads at one position only; the model may compute just that position. */
+  readonly positions?: LayerPositions;
   /** One value per group, [groups]. */
   evaluate(input: ObjectiveInput): tf.Tensor1D;
+}
+
+/** The forward pass an objective reads, its one-position layers restricted where the model can. */
+export function objectiveInput(model: NetworkModel, pixels: tf.Tensor4D, objective: Objective): ObjectiveInput {
+  if (objective.layers.length === 0) return { acts: {}, pixels };
+  if (!objective.positions || !model.forwardAt) return { acts: model.forward(pixels, objective.layers), pixels };
+  const { acts, restricted } = model.forwardAt(pixels, objective.layers, objective.positions);
+  return { acts, pixels, restricted };
 }
 
 /** Marks the distance in pixel space (deviation images) instead of a layer's features. */
@@ -67,14 +80,28 @@ export function channelsAt(out: tf.Tensor, layer: string, geometry: UnitGeometry
   });
 }
 
-/** Activation of each image's own unit, [rows]: row r belongs to group floor(r / imagesPerGroup). */
-export function unitActivations(out: tf.Tensor, spec: UnitSpec): tf.Tensor1D {
+/**
+ * Where the unit of `spec` lies in its layer's output, if that is known without the output's size:
+ * its given position, or the central one from the layer's RF (not for token layers).
+ */
+function knownPosition(spec: UnitSpec): [number, number] | null {
+  if (spec.position) return [spec.position[0], spec.position[1]];
+  if (!spec.rf || spec.tokens) return null;
+  const i = centralIndex(spec.rf, spec.inputSide, Infinity);
+  return i >= 0 ? [i, i] : null;
+}
+
+/**
+ * Activation of each image's own unit, [rows]: row r belongs to group floor(r / imagesPerGroup).
+ * `atUnit`: `out` holds the unit's position only ([N, 1, 1, C]).
+ */
+export function unitActivations(out: tf.Tensor, spec: UnitSpec, atUnit = false): tf.Tensor1D {
   return tf.tidy(() => {
     const rows = out.shape[0];
     if (rows !== spec.channels.length * spec.imagesPerGroup) {
       throw new Error(`unit objective: ${rows} images for ${spec.channels.length} units x ${spec.imagesPerGroup}`);
     }
-    const perChannel = channelsAt(out, spec.layer, spec, spec.position, spec.inputSide);
+    const perChannel = channelsAt(out, spec.layer, spec, atUnit ? [0, 0] : spec.position, spec.inputSide);
     const c = perChannel.shape[1];
     for (const ch of spec.channels) if (ch < 0 || ch >= c) throw new Error(`layer ${spec.layer} has ${c} channels, no channel ${ch}`);
     const select = new Float32Array(rows * c);
@@ -87,10 +114,15 @@ export function unitActivations(out: tf.Tensor, spec: UnitSpec): tf.Tensor1D {
 
 /** Sum over each group's images of its unit's activation. */
 export function unitActivation(spec: UnitSpec): Objective {
+  const position = knownPosition(spec);
   return {
     layers: [spec.layer],
-    evaluate: ({ acts }) =>
-      tf.tidy(() => tf.sum(tf.reshape(unitActivations(acts[spec.layer], spec), [spec.channels.length, spec.imagesPerGroup]), 1) as tf.Tensor1D),
+    positions: position ? { [spec.layer]: position } : undefined,
+    evaluate: ({ acts, restricted }) =>
+      tf.tidy(() => {
+        const a = unitActivations(acts[spec.layer], spec, restricted?.has(spec.layer));
+        return tf.sum(tf.reshape(a, [spec.channels.length, spec.imagesPerGroup]), 1) as tf.Tensor1D;
+      }),
   };
 }
 
@@ -192,8 +224,21 @@ export function logPrior(prior: ImagePrior, imagesPerGroup: number): Objective {
 export function weightedSum(terms: readonly (readonly [Objective, number])[]): Objective {
   const used = terms.filter(([, w]) => w !== 0);
   if (used.length === 0) throw new Error('objective: no term with a non-zero weight');
+  // A layer is read at one position only if every term that reads it reads that same position.
+  const positions: Record<string, readonly [number, number]> = {};
+  const whole = new Set<string>();
+  for (const [o] of used) {
+    for (const layer of o.layers) {
+      const p = o.positions?.[layer];
+      const before = positions[layer];
+      if (!p || (before && (before[0] !== p[0] || before[1] !== p[1]))) whole.add(layer);
+      else positions[layer] = p;
+    }
+  }
+  whole.forEach((layer) => delete positions[layer]);
   return {
     layers: [...new Set(used.flatMap(([o]) => o.layers))],
+    positions,
     evaluate: (input) =>
       tf.tidy(() => used.map(([o, w]) => tf.mul(o.evaluate(input), w)).reduce((a, b) => tf.add(a, b)) as tf.Tensor1D),
   };

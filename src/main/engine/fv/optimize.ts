@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { yieldToEvents } from '../analysis';
 import type { NetworkModel } from '../model';
-import type { Objective } from './objectives';
+import { objectiveInput, type Objective } from './objectives';
 import type { ImageParameterization } from './parameterization';
 import { FourierPreconditioner } from './precondition';
 import { take } from '../read';
@@ -95,15 +95,17 @@ class Optimization {
       let kept: tf.Tensor1D | null = null;
       const { grads } = tf.variableGrads(() => {
         const pixels = param.render();
-        const acts = objective.layers.length ? model.forward(pixels, objective.layers) : {};
-        kept = tf.keep(objective.evaluate({ acts, pixels }));
+        kept = tf.keep(objective.evaluate(objectiveInput(model, pixels, objective)));
         return tf.sum(kept) as tf.Scalar;
       }, [param.variable]);
       let g: tf.Tensor = grads[param.variable.name];
       if (param.projectGradient) g = param.projectGradient(g);
       if (this.precond) g = this.precond.apply(g as tf.Tensor4D);
-      const rowMask = Array.from({ length: rows }, (_, r) => running[Math.floor(r / rowsPerGroup)]);
-      adamAscend(param.variable, this.m, this.v, g, tf.reshape(tf.tensor1d(rowMask), [rows, ...shape.slice(1).map(() => 1)]), opts.learningRate, step);
+      // Rows of stopped groups keep their state; while every group runs there is nothing to mask.
+      const mask = running.every((r) => r === 1)
+        ? null
+        : tf.reshape(tf.tensor1d(Array.from({ length: rows }, (_, r) => running[Math.floor(r / rowsPerGroup)])), [rows, ...shape.slice(1).map(() => 1)]);
+      adamAscend(param.variable, this.m, this.v, g, mask, opts.learningRate, step);
       return kept!;
     });
     param.constrain();
@@ -149,12 +151,18 @@ export async function optimize(model: NetworkModel, param: ImageParameterization
   }
 }
 
-/** One masked Adam step towards a larger objective; rows with mask 0 keep their state. */
-function adamAscend(p: tf.Variable, m: tf.Variable, v: tf.Variable, g: tf.Tensor, mask: tf.Tensor, lr: number, t: number): void {
+/** One Adam step towards a larger objective; rows where `mask` is 0 keep their state (null: no row masked). */
+function adamAscend(p: tf.Variable, m: tf.Variable, v: tf.Variable, g: tf.Tensor, mask: tf.Tensor | null, lr: number, t: number): void {
   const mNew = tf.add(tf.mul(m, BETA1), tf.mul(g, 1 - BETA1));
   const vNew = tf.add(tf.mul(v, BETA2), tf.mul(tf.square(g), 1 - BETA2));
   const stepSize = lr / (1 - BETA1 ** t);
   const update = tf.div(tf.mul(mNew, stepSize), tf.add(tf.sqrt(tf.div(vNew, 1 - BETA2 ** t)), EPSILON));
+  if (mask === null) {
+    m.assign(mNew);
+    v.assign(vNew);
+    p.assign(tf.add(p, update));
+    return;
+  }
   const keepOld = tf.sub(1, mask);
   m.assign(tf.add(tf.mul(mNew, mask), tf.mul(m, keepOld)));
   v.assign(tf.add(tf.mul(vNew, mask), tf.mul(v, keepOld)));

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { InputConvention, LayerInfo, ModelFormat, ReceptiveField } from '../../../shared/domain';
 import { ModelFormatError } from '../errors';
-import { applyInputConvention, findLayer, type GraphNodeInfo, type NetworkModel } from '../model';
+import { applyInputConvention, findLayer, type GraphNodeInfo, type LayerPositions, type NetworkModel } from '../model';
 import { OPS } from './ops';
 import { storedConstant } from './ops/common';
 import { compileConv } from './ops/conv';
@@ -20,8 +20,18 @@ import { receptiveFields, type PlanarRF } from './receptive-fields';
 import { tokenLayers } from './tokens';
 import type { GraphNode } from './ir';
 
-/** Input pixels per forward chunk outside a gradient tape: two 224 x 224 images. */
-const FORWARD_CHUNK_PIXELS = 2 * 224 * 224;
+/**
+ * Input pixels per forward chunk outside a gradient tape. TensorFlow's own CPU convolutions
+ * (Eigen) cost more per image as the batch grows (VGG-19 at 224 px: 0.3 s per image at batch 2,
+ * 1.2 s at 16), so there a batch runs two 224 px images at a time. Its oneDNN kernels, on by
+ * default on Linux and Windows, cost less per image in larger batches (ResNet-50, 16 images at
+ * 224 px: 1.20 s one at a time, 1.02 s two at a time, 0.79 s all at once), so there chunks of
+ * sixteen only bound the memory.
+ */
+export function forwardChunkPixels(): number {
+  const eigen = tf.getBackend() === 'tensorflow' && (process.env.TF_ENABLE_ONEDNN_OPTS === '0' || !['linux', 'win32'].includes(process.platform));
+  return (eigen ? 2 : 16) * 224 * 224;
+}
 
 export interface GraphModelOptions {
   name: string;
@@ -124,6 +134,7 @@ export class GraphModel implements NetworkModel {
   private readonly owned: tf.Tensor[] = [];
   private readonly fittedSizes = new Set<string>();
   private readonly schedules = new Map<string, Step[]>();
+  private readonly positionPlans = new Map<string, Map<string, { op: CompiledOp; input: string }>>();
   /** Logical shapes at the usual input size, for compiling fused steps on first use. */
   private readonly shapes: ReadonlyMap<string, readonly number[]>;
   private readonly chains: Map<GraphNode, GraphNode[]>;
@@ -195,17 +206,56 @@ export class GraphModel implements NetworkModel {
   }
 
   /**
-   * Outside a gradient tape a large batch runs in chunks of about FORWARD_CHUNK_PIXELS input
-   * pixels: TensorFlow's CPU convolutions cost more per image as the batch grows (VGG-19 at
-   * 224 px: 0.3 s per image at batch 2, 1.2 s at batch 16), so gradient-free work (shape
-   * responses, scans, ablations) keeps the per-image cost of a small batch. A graph made for one
-   * image at a time runs image by image, under a tape too.
+   * Outside a gradient tape a large batch runs in chunks of about `forwardChunkPixels()` input
+   * pixels, so gradient-free work (shape responses, scans, ablations) keeps the per-image cost
+   * of the batch size the convolutions run best at. A graph made for one image at a time runs
+   * image by image, under a tape too.
    */
   forward(pixels: tf.Tensor4D, layers: readonly string[]): Record<string, tf.Tensor> {
     const [n, h, w] = pixels.shape;
-    const chunk = this.batched ? Math.max(1, Math.floor(FORWARD_CHUNK_PIXELS / (h * w))) : 1;
+    const chunk = this.batched ? Math.max(1, Math.floor(forwardChunkPixels() / (h * w))) : 1;
     if (n <= chunk || (this.batched && recordingGradients())) return this.run(pixels, layers);
     return inChunks(n, chunk, layers, (start, size) => this.run(tf.slice(pixels, [start, 0, 0, 0], [size, h, w, 3]), layers));
+  }
+
+  forwardAt(pixels: tf.Tensor4D, layers: readonly string[], at: LayerPositions): { acts: Record<string, tf.Tensor>; restricted: ReadonlySet<string> } {
+    const [, h, w] = pixels.shape;
+    const windows = this.positionSteps(layers, at, h, w);
+    if (windows.size === 0) return { acts: this.forward(pixels, layers), restricted: new Set() };
+    const inputs = [...windows.values()].map((v) => v.input);
+    const full = this.forward(pixels, [...new Set([...layers.filter((l) => !windows.has(l)), ...inputs])]);
+    const acts: Record<string, tf.Tensor> = {};
+    for (const l of layers) {
+      const win = windows.get(l);
+      acts[l] = win ? win.op.at!(full[win.input], at[l]) : full[l];
+    }
+    for (const [name, t] of Object.entries(full)) if (!layers.includes(name)) t.dispose();
+    return { acts, restricted: new Set(windows.keys()) };
+  }
+
+  /**
+   * The layers of `at` that can be computed at their position alone: each the output of a step
+   * that computes one position from a window of its one input (a convolution, with its fused
+   * batch norm and ReLU), that no other requested layer needs whole, at a position inside it.
+   */
+  private positionSteps(layers: readonly string[], at: LayerPositions, h: number, w: number): Map<string, { op: CompiledOp; input: string }> {
+    const key = `${h}x${w}|${layers.map((l) => `${l}@${at[l]?.join(',') ?? ''}`).join('\n')}`;
+    const cached = this.positionPlans.get(key);
+    if (cached) return cached;
+    const found = new Map<string, { op: CompiledOp; input: string }>();
+    const schedule = this.schedule(layers);
+    for (const layer of layers) {
+      const p = at[layer];
+      const step = p && schedule.find((s) => s.node.outputs[0] === layer);
+      if (!step?.op.at || step.reads.length !== 1) continue;
+      const others = layers.filter((l) => l !== layer);
+      if (others.length > 0 && this.neededNodes(others).includes(step.node)) continue;
+      const shape = this.layerShapesAt(h, w, [layer]).get(layer)!;
+      if (shape.length !== 3 || p[0] < 0 || p[0] >= shape[0] || p[1] < 0 || p[1] >= shape[1]) continue;
+      found.set(layer, { op: step.op, input: step.reads[0] });
+    }
+    this.positionPlans.set(key, found);
+    return found;
   }
 
   graphNodes(): readonly GraphNodeInfo[] {

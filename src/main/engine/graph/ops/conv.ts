@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { intAttr, intsAttr, nodeError, stringAttr, window2D, windowOutputSize, type Window2D } from '../attrs';
 import { floatConstant, inputShape, padSpatial, positiveSize, tfPadding } from './common';
-import { fastRelu, recordingGradients } from './pointwise';
+import { fastRelu, recordingGradients, reluGradient } from './pointwise';
 import type { CompiledOp, NodeCtx, OpDef, Own, RFStep } from './types';
 
 /** Inserts dilation-1 zeros between kernel taps of an [A, B, kh, kw] kernel. */
@@ -79,6 +79,9 @@ export function compileConv(ctx: NodeCtx, own: Own, post: ConvEpilogue = {}): Co
   // gradient with the kernel rotated by 180 degrees and in/out swapped; made on first use.
   let rotated: tf.Tensor4D | null = null;
   const rotatedFilter = () => (rotated ??= own(tf.tidy(() => tf.transpose(tf.reverse(filters[0], [0, 1]), [0, 1, 3, 2]))));
+  // [kh kw in, out]: the filter as a matrix over flattened input windows; made on first use.
+  let flat: tf.Tensor2D | null = null;
+  const flatFilter = () => (flat ??= own(tf.reshape(filters[0], [-1, o]) as tf.Tensor2D));
 
   return {
     inputs: [0],
@@ -89,43 +92,73 @@ export function compileConv(ctx: NodeCtx, own: Own, post: ConvEpilogue = {}): Co
       win.kernel = [k.shape[2], k.shape[3]];
       const mode = tfPadding(win, inHW);
       if (mode === 'explicit') x = padSpatial(x, win);
-      const pad = mode === 'explicit' ? 'valid' : mode;
-      const strides = win.strides;
-      if (!recordingGradients()) {
-        // Forward only: one fused kernel for conv, bias and ReLU.
-        const activation = post.relu ? 'relu' : 'linear';
-        if (depthwise) return tf.fused.depthwiseConv2d({ x, filter: filters[0], strides, pad, bias, activation });
-        if (g === 1) return tf.fused.conv2d({ x, filter: filters[0], strides, pad, bias, activation });
-      }
-      // Under a gradient tape the plain ops: their gradients skip the weights (constants), where
-      // the fused op's gradient computes the filter's too, and fastRelu's is cheaper than tfjs's.
-      let y: tf.Tensor4D;
-      const oddKernel = k.shape[2] % 2 === 1 && k.shape[3] % 2 === 1;
-      if (g === 1 && strides[0] === 1 && strides[1] === 1 && (pad === 'valid' || oddKernel)) y = unitStrideConv(x, filters[0], rotatedFilter(), pad);
-      else if (depthwise) y = tf.depthwiseConv2d(x, filters[0], strides, pad);
-      else if (g === 1) y = tf.conv2d(x, filters[0], strides, pad);
-      else y = tf.concat(tf.split(x, g, 3).map((xi, i) => tf.conv2d(xi as tf.Tensor4D, filters[i], strides, pad)), 3);
+      return convolve(x, win.strides, mode === 'explicit' ? 'valid' : mode);
+    },
+    at: (input, [py, px]) => {
+      // The input window of output (py, px), zero where it reaches over the padded border.
+      const x = input as tf.Tensor4D;
+      const [, h, w] = x.shape;
+      const win = window2D(node, [h, w], [kh, kw]);
+      const span = [k.shape[2], k.shape[3]];
+      const start = [py * win.strides[0] - win.padsBegin[0], px * win.strides[1] - win.padsBegin[1]];
+      const lo = [Math.max(0, start[0]), Math.max(0, start[1])];
+      const hi = [Math.min(h, start[0] + span[0]), Math.min(w, start[1] + span[1])];
+      if (hi[0] <= lo[0] || hi[1] <= lo[1]) throw nodeError(node, `output position (${py}, ${px}) reads no input`);
+      let cut = tf.slice(x, [0, lo[0], lo[1], 0], [-1, hi[0] - lo[0], hi[1] - lo[1], -1]);
+      const border: [number, number][] = [[0, 0], [lo[0] - start[0], start[0] + span[0] - hi[0]], [lo[1] - start[1], start[1] + span[1] - hi[1]], [0, 0]];
+      if (border.some(([a, b]) => a > 0 || b > 0)) cut = tf.pad(cut, border);
+      if (g !== 1) return convolve(cut, [1, 1], 'valid');
+      // One output position is a matrix product of the flattened window with the filter: a
+      // convolution kernel would spend more on reordering its weights than on the arithmetic.
+      let y = tf.matMul(tf.reshape(cut, [cut.shape[0], -1]), flatFilter());
       if (bias) y = tf.add(y, bias);
-      return post.relu ? (fastRelu(y) as tf.Tensor4D) : y;
+      if (post.relu) y = fastRelu(y) as tf.Tensor2D;
+      return tf.reshape(y, [cut.shape[0], 1, 1, o]);
     },
   };
+
+  function convolve(x: tf.Tensor4D, strides: [number, number], pad: 'valid' | 'same'): tf.Tensor4D {
+    if (!recordingGradients()) {
+      // Forward only: one fused kernel for conv, bias and ReLU.
+      const activation = post.relu ? 'relu' : 'linear';
+      if (depthwise) return tf.fused.depthwiseConv2d({ x, filter: filters[0], strides, pad, bias, activation });
+      if (g === 1) return tf.fused.conv2d({ x, filter: filters[0], strides, pad, bias, activation });
+    }
+    // Under a gradient tape the plain ops: their gradients skip the weights (constants), where
+    // the fused op's gradient computes the filter's too, and fastRelu's is cheaper than tfjs's.
+    let y: tf.Tensor4D;
+    const oddKernel = k.shape[2] % 2 === 1 && k.shape[3] % 2 === 1;
+    if (g === 1 && strides[0] === 1 && strides[1] === 1 && (pad === 'valid' || oddKernel)) return unitStrideConv(x, filters[0], rotatedFilter(), pad, bias, post.relu === true);
+    if (depthwise) y = tf.depthwiseConv2d(x, filters[0], strides, pad);
+    else if (g === 1) y = tf.conv2d(x, filters[0], strides, pad);
+    else y = tf.concat(tf.split(x, g, 3).map((xi, i) => tf.conv2d(xi as tf.Tensor4D, filters[i], strides, pad)), 3);
+    if (bias) y = tf.add(y, bias);
+    return post.relu ? (fastRelu(y) as tf.Tensor4D) : y;
+  }
 }
 
 /**
- * conv2d at stride 1 whose input gradient is computed as a forward convolution: TensorFlow's
- * CPU Conv2DBackpropInput takes about three times as long as Conv2D for the same arithmetic (in a
- * batched VGG gradient step, half the kernel time). 'same' (odd kernel) stays 'same'; 'valid'
- * needs the output gradient padded by kernel - 1 on every side (the 'full' convolution).
+ * conv2d at stride 1, with its bias and ReLU, as one taped op whose input gradient is computed as
+ * a forward convolution: TensorFlow's CPU Conv2DBackpropInput takes about three times as long as
+ * Conv2D for the same arithmetic (in a batched VGG gradient step, half the kernel time). One op
+ * instead of three also spares the tape's copies of their inputs and the gradient of the bias,
+ * a constant. 'same' (odd kernel) stays 'same'; 'valid' needs the output gradient padded by
+ * kernel - 1 on every side (the 'full' convolution).
  */
-function unitStrideConv(x: tf.Tensor4D, filter: tf.Tensor4D, rotated: tf.Tensor4D, pad: 'same' | 'valid'): tf.Tensor4D {
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
-    value: tf.conv2d(args[0] as tf.Tensor4D, filter, 1, pad),
-    gradFunc: (dy: tf.Tensor) => {
-      if (pad === 'same') return tf.conv2d(dy as tf.Tensor4D, rotated, 1, 'same');
-      const [kh, kw] = filter.shape;
-      return tf.conv2d(tf.pad(dy as tf.Tensor4D, [[0, 0], [kh - 1, kh - 1], [kw - 1, kw - 1], [0, 0]]), rotated, 1, 'valid');
-    },
-  }));
+function unitStrideConv(x: tf.Tensor4D, filter: tf.Tensor4D, rotated: tf.Tensor4D, pad: 'same' | 'valid', bias: tf.Tensor1D | undefined, relu: boolean): tf.Tensor4D {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const y = tf.fused.conv2d({ x: args[0] as tf.Tensor4D, filter, strides: 1, pad, bias, activation: relu ? 'relu' : 'linear' });
+    if (relu) (args[1] as tf.GradSaveFunc)([y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const dz = (relu ? reluGradient(dy, saved[0]) : dy) as tf.Tensor4D;
+        if (pad === 'same') return tf.conv2d(dz, rotated, 1, 'same');
+        const [kh, kw] = filter.shape;
+        return tf.conv2d(tf.pad(dz, [[0, 0], [kh - 1, kh - 1], [kw - 1, kw - 1], [0, 0]]), rotated, 1, 'valid');
+      },
+    };
+  });
   return op(x) as tf.Tensor4D;
 }
 

@@ -25,6 +25,11 @@ export interface CompiledOp {
   readonly inputs: readonly number[];
   /** The output, or one tensor per output for an op with several (Split). */
   run(xs: tf.Tensor[]): tf.Tensor | tf.Tensor[];
+  /**
+   * The output at one spatial position only, [N, 1, 1, C], from the whole input (ops that compute
+   * it from a window of their input: convolutions).
+   */
+  at?(x: tf.Tensor, position: readonly [number, number]): tf.Tensor;
 }
 
 /** How a node maps its input units' receptive fields to its output units'. */
