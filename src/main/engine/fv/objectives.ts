@@ -87,8 +87,9 @@ export function channelsAt(out: tf.Tensor, layer: string, geometry: UnitGeometry
 function knownPosition(spec: UnitSpec): [number, number] | null {
   if (spec.position) return [spec.position[0], spec.position[1]];
   if (!spec.rf || spec.tokens) return null;
+  // Unclamped at the far end: a position past the output makes the model compute the layer whole.
   const i = centralIndex(spec.rf, spec.inputSide, Infinity);
-  return i >= 0 ? [i, i] : null;
+  return [i, i];
 }
 
 /**
