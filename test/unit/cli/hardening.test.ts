@@ -154,12 +154,13 @@ describe('runs and signals', () => {
     const checkpoint = raw.loadCheckpoint(1) as { step: number };
     raw.close();
     expect(checkpoint.step).toBeGreaterThanOrEqual(50);
-    const other = artiphys(['runs', 'resume', '1', '--project', project, '--json'], 5_000);
-    // 100,000 steps would take minutes: SIGTERM it again once resumed, to see it started from the checkpoint.
-    expect(other.code === null || other.code === 143 || other.code === 0).toBe(true);
-    const resumedEvents = other.stderr.trim().split('\n').map((l) => JSON.parse(l) as { event: string; progress?: { step: number } });
-    const firstStep = resumedEvents.find((e) => e.event === 'progress')?.progress?.step;
-    expect(firstStep).toBeGreaterThan(checkpoint.step);
+    const resumed = spawn(process.execPath, [BIN, 'runs', 'resume', '1', '--project', project, '--json'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // 100,000 steps would take minutes: its first progress shows where it started, then it is stopped again.
+    const first = (await stderrEvent(resumed, (e) => e.event === 'progress')) as { progress: { step: number } };
+    const resumedEnded = new Promise<number | null>((resolve) => resumed.on('exit', (code) => resolve(code)));
+    resumed.kill('SIGTERM');
+    expect(await resumedEnded).toBe(143);
+    expect(first.progress.step).toBeGreaterThan(checkpoint.step);
   });
 
   it('"runs resume" finishes a run a killed process left running; a finished run is not resumed', () => {
