@@ -192,8 +192,6 @@ export function frequencyMagnitudes(height: number, width: number, unit: Frequen
  * that is even in frequency (a function of |f|), so the filter is a symmetric circulant matrix.
  */
 export interface PlaneFilter {
-  readonly height: number;
-  readonly width: number;
   /** The filtered images, same shape as `x` ([N, H, W, C], every plane filtered alike). */
   apply(x: tf.Tensor4D): tf.Tensor4D;
   dispose(): void;
@@ -221,8 +219,6 @@ function spectralFilter(height: number, width: number, halfGain: Float32Array): 
   const basis = acquireDftBasis(height, width);
   const gain = tf.keep(tf.tensor4d(halfGain, [1, height, basis.halfWidth, 1]));
   return {
-    height,
-    width,
     apply: (x) =>
       tf.tidy(() => {
         const s = rfft2d(x, basis);
@@ -260,8 +256,6 @@ function denseFilter(height: number, width: number, halfGain: Float32Array): Pla
   }
   const matrix = tf.keep(tf.tensor2d(m, [n, n]));
   return {
-    height,
-    width,
     apply: (x) =>
       tf.tidy(() => {
         const [b, h, w, c] = x.shape;

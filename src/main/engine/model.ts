@@ -22,8 +22,8 @@ export interface NetworkModel {
   /**
    * `forward` for objectives that read some layers at one position only (a unit): those layers
    * are computed at `at[layer]` alone, as [N, 1, 1, C], where the model can (a convolution of a
-   * tensor the pass computes anyway: a tenth of VGG-19 relu3_1's cost at the RF-sized input);
-   * `restricted` names them, the others come back whole.
+   * tensor the pass computes anyway: VGG-19 relu3_1 at its RF-sized input is then one 3 x 3
+   * window instead of the 6 x 6 map); `restricted` names them, the others come back whole.
    */
   forwardAt?(pixels: tf.Tensor4D, layers: readonly string[], at: LayerPositions): { acts: Record<string, tf.Tensor>; restricted: ReadonlySet<string> };
   /**
