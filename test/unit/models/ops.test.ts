@@ -258,6 +258,14 @@ describe('operators match onnxruntime-node', () => {
       ['reflect Pad', [{ op: 'Pad', inputs: ['x', 'p'], output: 'y', attrs: { mode: str('reflect') } }], { p: { shape: [8], int64s: [0, 0, 1, 2, 0, 0, 2, 1] } }, 1e-2],
       // A small step keeps the max of each window from switching.
       ['MaxPool', [{ op: 'MaxPool', inputs: ['x'], output: 'y', attrs: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]), ceil_mode: int(1) } }], {}, 1e-3],
+      // Windows that tile the input take the comparison gradient; 7 x 7 leaves out a last row and column.
+      ['MaxPool 2 x 2, stride 2', [{ op: 'MaxPool', inputs: ['x'], output: 'y', attrs: { kernel_shape: ints([2, 2]), strides: ints([2, 2]) } }], {}, 1e-3],
+      // All-zero windows after the ReLU: their gradient stays zero.
+      ['Conv → ReLU → MaxPool 2 x 2, stride 2', [
+        { op: 'Conv', inputs: ['x', 'w'], output: 'c', attrs: { pads: ints([1, 1, 1, 1]) } },
+        { op: 'Relu', inputs: ['c'], output: 'r' },
+        { op: 'MaxPool', inputs: ['r'], output: 'y', attrs: { kernel_shape: ints([2, 2]), strides: ints([2, 2]) } },
+      ], { w: weights([4, 3, 3, 3], 89) }, 1e-3],
       ['AveragePool', [{ op: 'AveragePool', inputs: ['x'], output: 'y', attrs: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 0, 1, 1]), ceil_mode: int(1) } }], {}, 1e-2],
       ['LRN', [{ op: 'LRN', inputs: ['x'], output: 'y', attrs: { size: int(2), alpha: float(0.5) } }], {}, 1e-2],
       ['ConvTranspose', [{ op: 'ConvTranspose', inputs: ['x', 'w'], output: 'y', attrs: { strides: ints([2, 2]), pads: ints([1, 1, 0, 0]) } }], { w: weights([3, 2, 3, 3], 80) }, 1e-2],

@@ -160,19 +160,17 @@ export function minPairwiseDistance(distances: tf.Tensor3D): tf.Tensor1D {
 /**
  * +1 at the first and -1 at the second image of each group's closest pair, [groups, n]. The pair
  * is found from one batched Gram matrix (|a|^2 + |b|^2 - 2 a.b, centred per group, pairs i < j
- * only): a matrix product instead of a [groups, n, n, D] difference. A choice has no gradient,
- * so the search stays off the gradient tape (a custom gradient of zero). Float comparisons
- * only: webgpu mis-sums a float tensor cast from int32 (argMin, oneHot).
+ * only): a matrix product instead of a [groups, n, n, D] difference. Float comparisons only:
+ * webgpu mis-sums a float tensor cast from int32 (argMin, oneHot).
  */
-function closestPair(features: tf.Tensor2D, n: number): tf.Tensor2D {
-  const search = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const x = args[0] as tf.Tensor;
-    const [rows, d] = x.shape;
-    const groups = rows / n;
-    const f = tf.reshape(x, [groups, n, d]) as tf.Tensor3D;
-    const centred = tf.sub(f, tf.mean(f, 1, true)) as tf.Tensor3D;
-    const sq = tf.sum(tf.square(centred), 2);
-    const squared = tf.sub(tf.add(tf.expandDims(sq, 2), tf.expandDims(sq, 1)), tf.mul(tf.matMul(centred, centred, false, true), 2));
+function closestPair(f: tf.Tensor3D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [groups, n] = f.shape;
+    const centred = tf.sub(f, tf.mul(tf.sum(f, 1, true), 1 / n)) as tf.Tensor3D;
+    const gram = tf.matMul(centred, centred, false, true);
+    // The squared norms are the Gram matrix's diagonal: [groups, n] from [groups, n, n], not [groups, n, D].
+    const sq = tf.sum(tf.mul(gram, tf.reshape(tf.eye(n), [1, n, n])), 2);
+    const squared = tf.sub(tf.add(tf.expandDims(sq, 2), tf.expandDims(sq, 1)), tf.mul(gram, 2));
     const notAbove = Float32Array.from({ length: n * n }, (_, k) => (Math.floor(k / n) < k % n ? 0 : 1e30));
     const candidates = tf.reshape(tf.add(squared, tf.tensor3d(notAbove, [1, n, n])), [groups, n * n]);
     const one = tf.onesLike(candidates);
@@ -180,25 +178,35 @@ function closestPair(features: tf.Tensor2D, n: number): tf.Tensor2D {
     const atMin = tf.where(tf.equal(candidates, tf.min(candidates, 1, true)), one, none);
     // The first of tied pairs only (identical images tie).
     const pick = tf.reshape(tf.where(tf.equal(tf.cumsum(atMin, 1), 1), atMin, none), [groups, n, n]);
-    return { value: tf.sub(tf.sum(pick, 2), tf.sum(pick, 1)), gradFunc: () => tf.zerosLike(x) };
+    return tf.sub(tf.sum(pick, 2), tf.sum(pick, 1)) as tf.Tensor2D;
   });
-  return tf.tidy(() => search(features) as tf.Tensor2D);
 }
 
 /**
  * min_{i != j} |f_i - f_j| for each group, [groups]: the diversity term, with the value and the
  * gradient of the direct form. Only the closest pair's distance is computed directly, so nearly
  * equal images keep an exact small distance (no cancellation) and the gradient flows through
- * that pair only, as through a minimum.
+ * that pair only, as through a minimum. One taped op: the pair search is a choice with no
+ * gradient, and the gradient is the pair's difference over its length, +/- on the two images.
  */
 export function minPairDistance(features: tf.Tensor2D, imagesPerGroup: number): tf.Tensor1D {
-  return tf.tidy(() => {
-    const [rows, d] = features.shape;
-    const f = tf.reshape(features, [rows / imagesPerGroup, imagesPerGroup, d]) as tf.Tensor3D;
-    const diff = tf.matMul(tf.expandDims(closestPair(features, imagesPerGroup), 1) as tf.Tensor3D, f);
-    // The epsilon keeps the gradient of sqrt finite should two images coincide.
-    return tf.sqrt(tf.add(tf.sum(tf.square(diff), [1, 2]), 1e-12)) as tf.Tensor1D;
+  const [rows, d] = features.shape;
+  const groups = rows / imagesPerGroup;
+  const term = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args[1] as tf.GradSaveFunc;
+    const f = tf.reshape(args[0] as tf.Tensor, [groups, imagesPerGroup, d]) as tf.Tensor3D;
+    const pick = tf.reshape(closestPair(f), [groups, imagesPerGroup, 1]);
+    // Each group's chosen first image minus its second, [groups, 1, D].
+    const diff = tf.sum(tf.mul(pick, f), 1, true);
+    // The epsilon keeps the gradient finite should two images coincide.
+    const distance = tf.sqrt(tf.add(tf.sum(tf.square(diff), [1, 2]), 1e-12));
+    save([pick, diff, distance]);
+    return {
+      value: distance,
+      gradFunc: (dy, [pk, df, dist]) => tf.reshape(tf.mul(pk, tf.mul(df, tf.reshape(tf.div(dy, dist), [groups, 1, 1]))), [rows, d]),
+    };
   });
+  return tf.tidy(() => term(features) as tf.Tensor1D);
 }
 
 /**

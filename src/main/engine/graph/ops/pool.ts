@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { intAttr, nodeError, window2D, windowOutputSize, type Window2D } from '../attrs';
 import { inputShape, padSpatial, positiveSize, tfPadding } from './common';
+import { recordingGradients } from './pointwise';
 import type { NodeCtx, OpDef } from './types';
 
 function checkPool(ctx: NodeCtx): void {
@@ -47,6 +48,40 @@ function poolRF(ctx: NodeCtx) {
   return { kind: 'window' as const, y: axis(0), x: axis(1) };
 }
 
+/**
+ * Max pooling over non-overlapping windows (stride = kernel, no padding) whose gradient is routed
+ * by comparison with each window's maximum: dy goes to the inputs equal to it. TF's MaxPoolGrad
+ * searches every window again and took about a tenth of a VGG-19 diverse step; the comparison is
+ * three elementwise kernels. Where a window holds its maximum twice, each copy gets dy instead of
+ * the first only. Real-valued inputs tie only at exact zeros after a ReLU, and there the ReLU's
+ * own gradient (zero at zero) clears them again.
+ */
+function tiledMaxPool(x: tf.Tensor4D, kernel: readonly [number, number]): tf.Tensor4D {
+  const [kh, kw] = kernel;
+  const pool = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const input = args[0] as tf.Tensor4D;
+    const save = args[1] as tf.GradSaveFunc;
+    const y = tf.maxPool(input, [kh, kw], [kh, kw], 'valid');
+    save([input, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, [xs, ys]: tf.Tensor[]) => {
+        const [n, h, w, c] = xs.shape;
+        const [oh, ow] = [ys.shape[1]!, ys.shape[2]!];
+        // The inputs the windows cover (floor mode leaves out a last row or column), as
+        // [n, oh, kh, ow, kw, c] so a pooled value broadcasts over its window.
+        const covered = oh * kh === h && ow * kw === w ? xs : tf.slice(xs, [0, 0, 0, 0], [n, oh * kh, ow * kw, c]);
+        const windows = tf.reshape(covered, [n, oh, kh, ow, kw, c]);
+        const spread = (t: tf.Tensor) => tf.reshape(t, [n, oh, 1, ow, 1, c]);
+        const atMax = tf.cast(tf.equal(windows, spread(ys)), 'float32');
+        const dx = tf.reshape(tf.mul(atMax, spread(dy)), [n, oh * kh, ow * kw, c]);
+        return covered === xs ? dx : tf.pad(dx, [[0, 0], [0, h - oh * kh], [0, w - ow * kw], [0, 0]]);
+      },
+    };
+  });
+  return pool(x) as tf.Tensor4D;
+}
+
 export const maxPool: OpDef = {
   infer: inferPool,
   compile(ctx) {
@@ -57,6 +92,7 @@ export const maxPool: OpDef = {
         const inHW: [number, number] = [x.shape[1], x.shape[2]];
         const { w } = resolvedWindow(ctx, inHW);
         const mode = tfPadding(w, inHW);
+        if (mode === 'valid' && w.kernel.every((k, a) => k === w.strides[a]) && recordingGradients()) return tiledMaxPool(x, w.kernel);
         if (mode === 'explicit') x = padSpatial(x, w, -Infinity);
         return tf.maxPool(x, w.kernel, w.strides, mode === 'explicit' ? 'valid' : mode);
       },
