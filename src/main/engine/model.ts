@@ -23,9 +23,15 @@ export interface NetworkModel {
    * `forward` for objectives that read some layers at one position only (a unit): those layers
    * are computed at `at[layer]` alone, as [N, 1, 1, C], where the model can (a convolution of a
    * tensor the pass computes anyway: VGG-19 relu3_1 at its RF-sized input is then one 3 x 3
-   * window instead of the 6 x 6 map); `restricted` names them, the others come back whole.
+   * window instead of the 6 x 6 map); `restricted` names them, the others come back whole. A
+   * restricted layer with `channels` given holds just those, [N, 1, 1, K], in that order.
    */
-  forwardAt?(pixels: tf.Tensor4D, layers: readonly string[], at: LayerPositions): { acts: Record<string, tf.Tensor>; restricted: ReadonlySet<string> };
+  forwardAt?(
+    pixels: tf.Tensor4D,
+    layers: readonly string[],
+    at: LayerPositions,
+    channels?: LayerChannels,
+  ): { acts: Record<string, tf.Tensor>; restricted: ReadonlySet<string> };
   /**
    * Runs only the part of the network between the given layer tensors and `layers` (all of
    * whose image dependence must go through the given ones): one pass up to a layer, then many
@@ -42,6 +48,9 @@ export interface NetworkModel {
 /** One spatial position [y, x] of a layer's output, for each of some layers. */
 export type LayerPositions = Readonly<Record<string, readonly [number, number]>>;
 
+/** Output channels read of some layers (ascending, no repeats). */
+export type LayerChannels = Readonly<Record<string, readonly number[]>>;
+
 export interface GraphNodeInfo {
   op: string;
   /** Input tensor names that depend on the image (weights and constants left out). */
@@ -50,12 +59,19 @@ export interface GraphNodeInfo {
   output: string;
 }
 
-/** Converts RGB 0..255 pixels to the model's input space (differentiable). */
+/**
+ * Converts RGB 0..255 pixels to the model's input space (differentiable): a per-channel
+ * x * gain + offset, whose factors of 1 and terms of 0 are left out (each op costs as much as its
+ * arithmetic on the small images of a diverse step).
+ */
 export function applyInputConvention(pixels: tf.Tensor4D, c: InputConvention): tf.Tensor4D {
   return tf.tidy(() => {
-    let x: tf.Tensor4D = c.scale === 1 ? tf.div(pixels, 255) : pixels;
-    if (c.channelOrder === 'BGR') x = tf.reverse(x, 3);
-    return tf.div(tf.sub(x, tf.tensor1d(c.mean)), tf.tensor1d(c.std));
+    // A copy where nothing changes: callers may dispose what this returns.
+    const x: tf.Tensor4D = c.channelOrder === 'BGR' ? tf.reverse(pixels, 3) : tf.clone(pixels);
+    const gain = c.std.map((s) => (c.scale === 1 ? 1 / 255 : 1) / s);
+    const offset = c.mean.map((m, i) => -m / c.std[i]);
+    const scaled: tf.Tensor4D = gain.every((g) => g === 1) ? x : tf.mul(x, tf.tensor1d(gain));
+    return offset.every((o) => o === 0) ? scaled : tf.add(scaled, tf.tensor1d(offset));
   });
 }
 

@@ -6,7 +6,7 @@ import type { NetworkModel } from '../../../src/main/engine/model';
 import { createCellModel } from '../../../src/main/engine/models/ground-truth';
 import { precedingConvLayer } from '../../../src/main/engine/fv/layers';
 import { loadImageFolder, meanPatchNorm, samplePatches, fitPowerSpectrum } from '../../../src/main/engine/fv/natural-images';
-import { centralIndex, diversity, minPairDistance, minPairwiseDistance, objectiveInput, pairwiseDistances, PIXELS, unitActivation, unitActivations, weightedSum } from '../../../src/main/engine/fv/objectives';
+import { centralIndex, closestPair, diversity, minPairDistance, minPairwiseDistance, objectiveInput, pairwiseDistances, PIXELS, unitActivation, unitActivations, weightedSum } from '../../../src/main/engine/fv/objectives';
 import { diverseObjective } from '../../../src/main/engine/analyses/diverse';
 import { findLayer, rfSizedInput } from '../../../src/main/engine/model';
 import { loadModelFile } from '../../../src/main/engine/models/load';
@@ -294,6 +294,20 @@ describe('objective pieces', () => {
     tf.dispose([feats, upper, gNew, gRef, gOld, twins]);
   });
 
+  it('picks the same closest pair by reading the Gram matrices as by tensor ops, the first of tied pairs', () => {
+    const rand = mulberry32(12);
+    const f = tf.tensor3d(Float32Array.from({ length: 5 * 6 * 300 }, () => rand() * 10), [5, 6, 300]);
+    // Ties: images 1, 3 and 4 of group 0 are equal, so (1, 3) is the first closest pair.
+    const tied = tf.tensor3d([0, 0, 1, 1, 5, 9, 1, 1, 1, 1, 7, 3], [1, 6, 2]);
+    for (const t of [f, tied]) {
+      const [host, device] = [closestPair(t, true), closestPair(t, false)];
+      expect(Array.from(host.dataSync())).toEqual(Array.from(device.dataSync()));
+      tf.dispose([host, device]);
+    }
+    expect(Array.from(closestPair(tied, true).dataSync())).toEqual([0, 1, 0, -1, 0, 0]);
+    tf.dispose([f, tied]);
+  });
+
   it("reads a unit's layer at the unit's position alone, with the value and gradient of the whole layer (VGG-19 relu3_1)", async () => {
     const vgg = await loadModelFile(path.join(SHARED, 'models/vgg19_features_to_pool3_caffe_rgb.onnx'));
     const layer = findLayer(vgg, 'relu3_1');
@@ -303,13 +317,17 @@ describe('objective pieces', () => {
     const objective = diverseObjective(spec, prior, 0.0005, precedingConvLayer(vgg, 'relu3_1'), 0.3);
     const c = centralIndex(layer.rf, side, Infinity);
     expect(objective.positions).toEqual({ relu3_1: [c, c] });
+    expect(objective.channels).toEqual({ relu3_1: [3, 40] });
     // A term that needs the layer whole keeps the whole layer.
     expect(weightedSum([[unitActivation(spec), 1], [diversity('relu3_1', 3), 1]]).positions).toEqual({});
     const rand = mulberry32(21);
     const pixels = tf.tensor4d(Float32Array.from({ length: 6 * side * side * 3 }, () => 40 + 170 * rand()), [6, side, side, 3]);
     const value = (p: tf.Tensor, restrict: boolean) =>
       objective.evaluate(restrict ? objectiveInput(vgg, p as tf.Tensor4D, objective) : { acts: vgg.forward(p as tf.Tensor4D, objective.layers), pixels: p as tf.Tensor4D });
-    expect(objectiveInput(vgg, pixels, objective).restricted).toEqual(new Set(['relu3_1']));
+    const input = objectiveInput(vgg, pixels, objective);
+    expect(input.restricted).toEqual(new Set(['relu3_1']));
+    expect(input.acts.relu3_1.shape).toEqual([6, 1, 1, 2]);
+    tf.dispose(Object.values(input.acts));
     const [a, b] = [await value(pixels, true).data(), await value(pixels, false).data()];
     a.forEach((v, g) => expect(Math.abs(v - b[g])).toBeLessThan(1e-4 * Math.abs(b[g])));
     const [ga, gb] = [tf.grad((p) => tf.sum(value(p, true)))(pixels), tf.grad((p) => tf.sum(value(p, false)))(pixels)];

@@ -3,7 +3,8 @@
 // batched forward/backward pass while each unit's objective sees only its own images.
 import * as tf from '@tensorflow/tfjs';
 import type { ReceptiveField, TokenLayout } from '../../../shared/domain';
-import type { LayerPositions, NetworkModel } from '../model';
+import { activeBackend } from '../backend';
+import type { LayerChannels, LayerPositions, NetworkModel } from '../model';
 import type { ImagePrior } from './prior';
 
 export interface ObjectiveInput {
@@ -11,8 +12,12 @@ export interface ObjectiveInput {
   acts: Record<string, tf.Tensor>;
   /** The batch's pixel images (RGB 0..255, NHWC). */
   pixels: tf.Tensor4D;
-  /** Layers of `acts` that hold only the position the objective gave in `positions`, [N, 1, 1, C]. */
+  /**
+   * Layers of `acts` that hold only the position the objective gave in `positions`: [N, 1, 1, C],
+   * or [N, 1, 1, K] where the objective also gave their `channels` (K of them, in that order).
+   */
   restricted?: ReadonlySet<string>;
+  channels?: LayerChannels;
 }
 
 export interface Objective {
@@ -20,6 +25,8 @@ export interface Objective {
   readonly layers: readonly string[];
   /** Layers the objective reads at one position only; the model may compute just that position. */
   readonly positions?: LayerPositions;
+  /** Channels the objective reads of some of those layers; the model may compute just those. */
+  readonly channels?: LayerChannels;
   /** One value per group, [groups]. */
   evaluate(input: ObjectiveInput): tf.Tensor1D;
 }
@@ -28,8 +35,8 @@ export interface Objective {
 export function objectiveInput(model: NetworkModel, pixels: tf.Tensor4D, objective: Objective): ObjectiveInput {
   if (objective.layers.length === 0) return { acts: {}, pixels };
   if (!objective.positions || !model.forwardAt) return { acts: model.forward(pixels, objective.layers), pixels };
-  const { acts, restricted } = model.forwardAt(pixels, objective.layers, objective.positions);
-  return { acts, pixels, restricted };
+  const { acts, restricted } = model.forwardAt(pixels, objective.layers, objective.positions, objective.channels);
+  return { acts, pixels, restricted, channels: objective.channels };
 }
 
 /** Marks the distance in pixel space (deviation images) instead of a layer's features. */
@@ -75,6 +82,7 @@ export function channelsAt(out: tf.Tensor, layer: string, geometry: UnitGeometry
     const [h, w] = tokens ? tokens.grid : out.shape.slice(1, 3);
     const [y, x] = position ?? [centralIndex(geometry.rf, inputSide, h), centralIndex(geometry.rf, inputSide, w)];
     if (y < 0 || y >= h || x < 0 || x >= w) throw new Error(`unit position (${y}, ${x}) is outside the ${h} x ${w} ${tokens ? 'patch grid' : 'output'} of ${layer}`);
+    if (!tokens && h === 1 && w === 1) return tf.reshape(out, [rows, c]) as tf.Tensor2D;
     const at = tokens ? tf.slice(out, [0, tokens.classTokens + y * w + x, 0], [rows, 1, c]) : tf.slice(out, [0, y, x, 0], [rows, 1, 1, c]);
     return tf.reshape(at, [rows, c]) as tf.Tensor2D;
   });
@@ -92,11 +100,17 @@ function knownPosition(spec: UnitSpec): [number, number] | null {
   return [i, i];
 }
 
-/**
- * Activation of each image's own unit, [rows]: row r belongs to group floor(r / imagesPerGroup).
- * `atUnit`: `out` holds the unit's position only ([N, 1, 1, C]).
- */
-export function unitActivations(out: tf.Tensor, spec: UnitSpec, atUnit = false): tf.Tensor1D {
+export interface UnitReadout {
+  /** `out` holds the unit's position only, [N, 1, 1, C]. */
+  atUnit?: boolean;
+  /** The channels `out` holds, in order (where it holds only some). */
+  held?: readonly number[];
+  /** Each group's sum over its images, [groups], instead of one value per image. */
+  sumGroups?: boolean;
+}
+
+/** Activation of each image's own unit, [rows]: row r belongs to group floor(r / imagesPerGroup). */
+export function unitActivations(out: tf.Tensor, spec: UnitSpec, { atUnit = false, held, sumGroups = false }: UnitReadout = {}): tf.Tensor1D {
   return tf.tidy(() => {
     const rows = out.shape[0];
     if (rows !== spec.channels.length * spec.imagesPerGroup) {
@@ -104,12 +118,16 @@ export function unitActivations(out: tf.Tensor, spec: UnitSpec, atUnit = false):
     }
     const perChannel = channelsAt(out, spec.layer, spec, atUnit ? [0, 0] : spec.position, spec.inputSide);
     const c = perChannel.shape[1];
-    for (const ch of spec.channels) if (ch < 0 || ch >= c) throw new Error(`layer ${spec.layer} has ${c} channels, no channel ${ch}`);
+    const column = (ch: number) => (held ? held.indexOf(ch) : ch);
+    for (const ch of spec.channels) if (ch < 0 || column(ch) < 0 || column(ch) >= c) throw new Error(`layer ${spec.layer} has ${c} channels, no channel ${ch}`);
     const select = new Float32Array(rows * c);
     spec.channels.forEach((ch, g) => {
-      for (let i = 0; i < spec.imagesPerGroup; i++) select[(g * spec.imagesPerGroup + i) * c + ch] = 1;
+      for (let i = 0; i < spec.imagesPerGroup; i++) select[(g * spec.imagesPerGroup + i) * c + column(ch)] = 1;
     });
-    return tf.sum(tf.mul(perChannel, tf.tensor2d(select, [rows, c])), 1) as tf.Tensor1D;
+    if (!sumGroups) return tf.sum(tf.mul(perChannel, tf.tensor2d(select, [rows, c])), 1) as tf.Tensor1D;
+    // Each group's images side by side in one row: one product and one sum give the group sums.
+    const groups = spec.channels.length;
+    return tf.sum(tf.mul(tf.reshape(perChannel, [groups, -1]), tf.tensor2d(select, [groups, (rows / groups) * c])), 1) as tf.Tensor1D;
   });
 }
 
@@ -119,11 +137,11 @@ export function unitActivation(spec: UnitSpec): Objective {
   return {
     layers: [spec.layer],
     positions: position ? { [spec.layer]: position } : undefined,
-    evaluate: ({ acts, restricted }) =>
-      tf.tidy(() => {
-        const a = unitActivations(acts[spec.layer], spec, restricted?.has(spec.layer));
-        return tf.sum(tf.reshape(a, [spec.channels.length, spec.imagesPerGroup]), 1) as tf.Tensor1D;
-      }),
+    channels: position ? { [spec.layer]: [...new Set(spec.channels)].sort((a, b) => a - b) } : undefined,
+    evaluate: ({ acts, restricted, channels }) => {
+      const atUnit = restricted?.has(spec.layer) === true;
+      return unitActivations(acts[spec.layer], spec, { atUnit, held: atUnit ? channels?.[spec.layer] : undefined, sumGroups: true });
+    },
   };
 }
 
@@ -158,16 +176,29 @@ export function minPairwiseDistance(distances: tf.Tensor3D): tf.Tensor1D {
 }
 
 /**
- * +1 at the first and -1 at the second image of each group's closest pair, [groups, n]. The pair
- * is found from one batched Gram matrix (|a|^2 + |b|^2 - 2 a.b, centred per group, pairs i < j
- * only): a matrix product instead of a [groups, n, n, D] difference. Float comparisons only:
- * webgpu mis-sums a float tensor cast from int32 (argMin, oneHot).
+ * Whether the engine may read a small tensor synchronously mid-step: on a CPU backend the read is
+ * a copy; on a GPU it would drain the queue (and webgpu cannot read synchronously at all).
  */
-function closestPair(f: tf.Tensor3D): tf.Tensor2D {
+function cheapSyncReads(): boolean {
+  const b = activeBackend();
+  return b !== null && !b.gpu && b.name !== 'webgpu';
+}
+
+/**
+ * +1 at the first and -1 at the second image of each group's closest pair, [groups, n]. The pair
+ * is found from one batched Gram matrix (|a|^2 + |b|^2 - 2 a.b over pairs i < j, the first of
+ * ties; each group's features taken relative to its first image, so the products stay small
+ * next to the distances): a matrix product instead of a [groups, n, n, D] difference. Where reads
+ * are cheap the Gram matrices are read and searched here (about 20 small kernels fewer);
+ * elsewhere (`onHost` false) the search runs as tensor ops, comparing floats only: webgpu
+ * mis-sums a float tensor cast from int32 (argMin, oneHot).
+ */
+export function closestPair(f: tf.Tensor3D, onHost = cheapSyncReads()): tf.Tensor2D {
   return tf.tidy(() => {
-    const [groups, n] = f.shape;
-    const centred = tf.sub(f, tf.mul(tf.sum(f, 1, true), 1 / n)) as tf.Tensor3D;
-    const gram = tf.matMul(centred, centred, false, true);
+    const [groups, n, d] = f.shape;
+    const relative = tf.sub(f, tf.slice(f, [0, 0, 0], [groups, 1, d])) as tf.Tensor3D;
+    const gram = tf.matMul(relative, relative, false, true);
+    if (onHost) return tf.tensor2d(pairFromGram(gram.dataSync() as Float32Array, groups, n), [groups, n]);
     // The squared norms are the Gram matrix's diagonal: [groups, n] from [groups, n, n], not [groups, n, D].
     const sq = tf.sum(tf.mul(gram, tf.reshape(tf.eye(n), [1, n, n])), 2);
     const squared = tf.sub(tf.add(tf.expandDims(sq, 2), tf.expandDims(sq, 1)), tf.mul(gram, 2));
@@ -180,6 +211,25 @@ function closestPair(f: tf.Tensor3D): tf.Tensor2D {
     const pick = tf.reshape(tf.where(tf.equal(tf.cumsum(atMin, 1), 1), atMin, none), [groups, n, n]);
     return tf.sub(tf.sum(pick, 2), tf.sum(pick, 1)) as tf.Tensor2D;
   });
+}
+
+/** closestPair's choice from the Gram matrices [groups, n, n] (row-major), the same pair order. */
+function pairFromGram(gram: Float32Array, groups: number, n: number): Float32Array {
+  const pick = new Float32Array(groups * n);
+  for (let g = 0; g < groups; g++) {
+    const at = (i: number, j: number) => gram[(g * n + i) * n + j];
+    let best = Infinity;
+    let pair = [0, 1];
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) {
+        const squared = at(i, i) + at(j, j) - 2 * at(i, j);
+        if (squared < best) [best, pair] = [squared, [i, j]];
+      }
+    }
+    pick[g * n + pair[0]] = 1;
+    pick[g * n + pair[1]] = -1;
+  }
+  return pick;
 }
 
 /**
@@ -245,10 +295,17 @@ export function weightedSum(terms: readonly (readonly [Objective, number])[]): O
     }
   }
   whole.forEach((layer) => delete positions[layer]);
+  // Of those, the channels every term gives (merged); a term that gives none reads them all.
+  const channels: Record<string, readonly number[]> = {};
+  for (const layer of Object.keys(positions)) {
+    const lists = used.filter(([o]) => o.layers.includes(layer)).map(([o]) => o.channels?.[layer]);
+    if (lists.every((l) => l !== undefined)) channels[layer] = [...new Set(lists.flat())].sort((a, b) => a - b);
+  }
   return {
     layers: [...new Set(used.flatMap(([o]) => o.layers))],
     positions,
+    channels,
     evaluate: (input) =>
-      tf.tidy(() => used.map(([o, w]) => tf.mul(o.evaluate(input), w)).reduce((a, b) => tf.add(a, b)) as tf.Tensor1D),
+      tf.tidy(() => used.map(([o, w]) => (w === 1 ? o.evaluate(input) : tf.mul(o.evaluate(input), w))).reduce((a, b) => tf.add(a, b)) as tf.Tensor1D),
   };
 }

@@ -155,8 +155,10 @@ export async function optimize(model: NetworkModel, param: ImageParameterization
 function adamAscend(p: tf.Variable, m: tf.Variable, v: tf.Variable, g: tf.Tensor, mask: tf.Tensor | null, lr: number, t: number): void {
   const mNew = tf.add(tf.mul(m, BETA1), tf.mul(g, 1 - BETA1));
   const vNew = tf.add(tf.mul(v, BETA2), tf.mul(tf.square(g), 1 - BETA2));
+  // lr / (1 - beta1^t) * m / (sqrt(v / (1 - beta2^t)) + eps), its constant factors gathered in
+  // the denominator (one kernel fewer).
   const stepSize = lr / (1 - BETA1 ** t);
-  const update = tf.div(tf.mul(mNew, stepSize), tf.add(tf.sqrt(tf.div(vNew, 1 - BETA2 ** t)), EPSILON));
+  const update = tf.div(mNew, tf.add(tf.mul(tf.sqrt(vNew), 1 / (stepSize * Math.sqrt(1 - BETA2 ** t))), EPSILON / stepSize));
   if (mask === null) {
     m.assign(mNew);
     v.assign(vNew);

@@ -70,11 +70,12 @@ export class GaussianSpectrumPrior implements ImagePrior {
   logDensity(pixels: tf.Tensor4D): tf.Tensor1D {
     const density = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const save = args[1] as tf.GradSaveFunc;
-      const d = tf.sub(args[0] as tf.Tensor4D, this.mean) as tf.Tensor4D;
-      const precise = this.inverseCovariance.apply(d);
-      save([precise]);
-      const value = tf.add(tf.mul(tf.sum(tf.mul(d, precise), [1, 2, 3]), -0.5), 3 * this.logNormalizer);
-      return { value, gradFunc: (dy, [cx]) => tf.mul(tf.reshape(dy, [-1, 1, 1, 1]), tf.neg(cx)) };
+      // The deviation from the mean pixel, negated: -d, so that C^-1 (-d) is the gradient itself.
+      const negated = tf.sub(this.mean, args[0] as tf.Tensor4D) as tf.Tensor4D;
+      const gradient = this.inverseCovariance.apply(negated);
+      save([gradient]);
+      const value = tf.add(tf.mul(tf.sum(tf.mul(negated, gradient), [1, 2, 3]), -0.5), 3 * this.logNormalizer);
+      return { value, gradFunc: (dy, [g]) => tf.mul(tf.reshape(dy, [-1, 1, 1, 1]), g) };
     });
     return tf.tidy(() => density(pixels) as tf.Tensor1D);
   }

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { InputConvention, LayerInfo, ModelFormat, ReceptiveField } from '../../../shared/domain';
 import { ModelFormatError } from '../errors';
-import { applyInputConvention, findLayer, type GraphNodeInfo, type LayerPositions, type NetworkModel } from '../model';
+import { applyInputConvention, findLayer, type GraphNodeInfo, type LayerChannels, type LayerPositions, type NetworkModel } from '../model';
 import { OPS } from './ops';
 import { storedConstant } from './ops/common';
 import { compileConv } from './ops/conv';
@@ -218,7 +218,12 @@ export class GraphModel implements NetworkModel {
     return inChunks(n, chunk, layers, (start, size) => this.run(tf.slice(pixels, [start, 0, 0, 0], [size, h, w, 3]), layers));
   }
 
-  forwardAt(pixels: tf.Tensor4D, layers: readonly string[], at: LayerPositions): { acts: Record<string, tf.Tensor>; restricted: ReadonlySet<string> } {
+  forwardAt(
+    pixels: tf.Tensor4D,
+    layers: readonly string[],
+    at: LayerPositions,
+    channels?: LayerChannels,
+  ): { acts: Record<string, tf.Tensor>; restricted: ReadonlySet<string> } {
     const [, h, w] = pixels.shape;
     const windows = this.positionSteps(layers, at, h, w);
     if (windows.size === 0) return { acts: this.forward(pixels, layers), restricted: new Set() };
@@ -227,7 +232,7 @@ export class GraphModel implements NetworkModel {
     const acts: Record<string, tf.Tensor> = {};
     for (const l of layers) {
       const win = windows.get(l);
-      acts[l] = win ? win.op.at!(full[win.input], at[l]) : full[l];
+      acts[l] = win ? win.op.at!(full[win.input], at[l], channels?.[l]) : full[l];
     }
     for (const [name, t] of Object.entries(full)) if (!layers.includes(name)) t.dispose();
     return { acts, restricted: new Set(windows.keys()) };

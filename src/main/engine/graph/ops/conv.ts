@@ -94,7 +94,7 @@ export function compileConv(ctx: NodeCtx, own: Own, post: ConvEpilogue = {}): Co
       if (mode === 'explicit') x = padSpatial(x, win);
       return convolve(x, win.strides, mode === 'explicit' ? 'valid' : mode);
     },
-    at: (input, [py, px]) => {
+    at: (input, [py, px], channels) => {
       // The input window of output (py, px), zero where it reaches over the padded border.
       const x = input as tf.Tensor4D;
       const [, h, w] = x.shape;
@@ -107,13 +107,18 @@ export function compileConv(ctx: NodeCtx, own: Own, post: ConvEpilogue = {}): Co
       let cut = tf.slice(x, [0, lo[0], lo[1], 0], [-1, hi[0] - lo[0], hi[1] - lo[1], -1]);
       const border: [number, number][] = [[0, 0], [lo[0] - start[0], start[0] + span[0] - hi[0]], [lo[1] - start[1], start[1] + span[1] - hi[1]], [0, 0]];
       if (border.some(([a, b]) => a > 0 || b > 0)) cut = tf.pad(cut, border);
-      if (g !== 1) return convolve(cut, [1, 1], 'valid');
-      // One output position is a matrix product of the flattened window with the filter: a
-      // convolution kernel would spend more on reordering its weights than on the arithmetic.
-      let y = tf.matMul(tf.reshape(cut, [cut.shape[0], -1]), flatFilter());
-      if (bias) y = tf.add(y, bias);
+      if (g !== 1) {
+        const all = convolve(cut, [1, 1], 'valid');
+        return channels ? tf.gather(all, [...channels], 3) : all;
+      }
+      // One output position is a matrix product of the flattened window with the filter (or its
+      // columns of the channels asked for): a convolution kernel would spend more on reordering
+      // its weights than on the arithmetic.
+      const columns = channels ? tf.gather(flatFilter(), [...channels], 1) : flatFilter();
+      let y = tf.matMul(tf.reshape(cut, [cut.shape[0], -1]), columns);
+      if (bias) y = tf.add(y, channels ? tf.gather(bias, [...channels]) : bias);
       if (post.relu) y = fastRelu(y) as tf.Tensor2D;
-      return tf.reshape(y, [cut.shape[0], 1, 1, o]);
+      return tf.reshape(y, [cut.shape[0], 1, 1, columns.shape[1]]);
     },
   };
 

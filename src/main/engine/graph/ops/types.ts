@@ -27,9 +27,9 @@ export interface CompiledOp {
   run(xs: tf.Tensor[]): tf.Tensor | tf.Tensor[];
   /**
    * The output at one spatial position only, [N, 1, 1, C], from the whole input (ops that compute
-   * it from a window of their input: convolutions).
+   * it from a window of their input: convolutions); with `channels`, those channels only, in order.
    */
-  at?(x: tf.Tensor, position: readonly [number, number]): tf.Tensor;
+  at?(x: tf.Tensor, position: readonly [number, number], channels?: readonly number[]): tf.Tensor;
 }
 
 /** How a node maps its input units' receptive fields to its output units'. */
