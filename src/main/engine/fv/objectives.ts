@@ -305,7 +305,16 @@ export function weightedSum(terms: readonly (readonly [Objective, number])[]): O
     layers: [...new Set(used.flatMap(([o]) => o.layers))],
     positions,
     channels,
-    evaluate: (input) =>
-      tf.tidy(() => used.map(([o, w]) => (w === 1 ? o.evaluate(input) : tf.mul(o.evaluate(input), w))).reduce((a, b) => tf.add(a, b)) as tf.Tensor1D),
+    evaluate: (input) => {
+      const values = used.map(([o]) => o.evaluate(input));
+      if (used.length === 1 && used[0][1] === 1) return values[0];
+      // One taped op: the tape's gradients of separate products and sums would add a reshape,
+      // a cast and a copy per term (the one-unit diverse step is bound by such small kernels).
+      const combine = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+        value: used.map(([, w], k) => (w === 1 ? (args[k] as tf.Tensor) : tf.mul(args[k] as tf.Tensor, w))).reduce((a, b) => tf.add(a, b)),
+        gradFunc: (dy: tf.Tensor) => used.map(([, w]) => (w === 1 ? tf.clone(dy) : tf.mul(dy, w))),
+      }));
+      return tf.tidy(() => combine(...values) as tf.Tensor1D);
+    },
   };
 }
