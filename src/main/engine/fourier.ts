@@ -231,11 +231,19 @@ function spectralFilter(height: number, width: number, halfGain: Float32Array): 
   };
 }
 
+/** Circulant matrices already built, by size and gain: optimizations make their filters anew each run. */
+const circulants = new Map<string, Float32Array>();
+const CIRCULANTS_KEPT = 8;
+
 /**
  * The circulant matrix M[p, q] = k(p - q) with the kernel k = irfft2d(gain), built in float64:
  * k(dy, dx) = 1/(HW) sum over the half spectrum of weight_l gain[j, l] cos(2 pi (j dy / H + l dx / W)).
+ * About 10 ms for 26 x 26, so the last few are kept.
  */
-function denseFilter(height: number, width: number, halfGain: Float32Array): PlaneFilter {
+function circulant(height: number, width: number, halfGain: Float32Array): Float32Array {
+  const key = `${height}x${width}:${halfGain.join(',')}`;
+  const kept = circulants.get(key);
+  if (kept) return kept;
   const n = height * width;
   const weights = halfSpectrumWeights(width);
   const half = weights.length;
@@ -254,6 +262,14 @@ function denseFilter(height: number, width: number, halfGain: Float32Array): Pla
     const [py, px] = [Math.floor(p / width), p % width];
     for (let q = 0; q < n; q++) m[p * n + q] = kernel[((py - Math.floor(q / width) + height) % height) * width + ((px - (q % width) + width) % width)];
   }
+  if (circulants.size >= CIRCULANTS_KEPT) circulants.delete(circulants.keys().next().value!);
+  circulants.set(key, m);
+  return m;
+}
+
+function denseFilter(height: number, width: number, halfGain: Float32Array): PlaneFilter {
+  const n = height * width;
+  const m = circulant(height, width, halfGain);
   const matrix = tf.keep(tf.tensor2d(m, [n, n]));
   return {
     apply: (x) =>
