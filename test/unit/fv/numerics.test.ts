@@ -11,6 +11,7 @@ import { diverseObjective } from '../../../src/main/engine/analyses/diverse';
 import { findLayer, rfSizedInput } from '../../../src/main/engine/model';
 import { loadModelFile } from '../../../src/main/engine/models/load';
 import { FourierPreconditioner } from '../../../src/main/engine/fv/precondition';
+import { PixelImages } from '../../../src/main/engine/fv/parameterization';
 import { GaussianSpectrumPrior } from '../../../src/main/engine/fv/prior';
 import { cropOffsets, cropWindow, pairIndices } from '../../../src/main/engine/analyses/indices';
 import { diverseSettings } from '../../../src/shared/analyses/diverse';
@@ -292,6 +293,21 @@ describe('objective pieces', () => {
     expect(minPairDistance(twins, 3).dataSync()[0]).toBeCloseTo(1e-6, 7);
     expect(tf.all(tf.isFinite(tf.grad((f: tf.Tensor) => tf.sum(minPairDistance(f as tf.Tensor2D, 3)))(twins))).dataSync()[0]).toBe(1);
     tf.dispose([feats, upper, gNew, gRef, gOld, twins]);
+  });
+
+  it("projects out each image's radial gradient: what is left is orthogonal to the image", () => {
+    const images = new PixelImages({ seeds: [4, 5, 6], height: 9, width: 7, norm: 300, meanPixel: [120, 110, 100], tangentGradient: true });
+    const rand = mulberry32(13);
+    const g = tf.tensor4d(Float32Array.from({ length: 3 * 9 * 7 * 3 }, () => rand() - 0.3), [3, 9, 7, 3]);
+    const projected = images.projectGradient(g);
+    const v = images.variable;
+    // g - (g . v / |v|^2) v per image, computed directly.
+    const direct = tf.sub(g, tf.mul(tf.div(tf.sum(tf.mul(g, v), [1, 2, 3], true), tf.sum(tf.square(v), [1, 2, 3], true)), v));
+    expect(tf.max(tf.abs(tf.sub(projected, direct))).dataSync()[0]).toBeLessThan(1e-5);
+    const along = tf.sum(tf.mul(projected, v), [1, 2, 3]).dataSync();
+    along.forEach((a) => expect(Math.abs(a)).toBeLessThan(1e-3));
+    tf.dispose([g, projected, direct]);
+    images.dispose();
   });
 
   it('picks the same closest pair by reading the Gram matrices as by tensor ops, the first of tied pairs', () => {

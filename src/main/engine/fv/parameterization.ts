@@ -98,7 +98,8 @@ export class PixelImages implements ImageParameterization {
     if (!this.options.tangentGradient) return grad;
     return tf.tidy(() => {
       const v = this.variable;
-      const radial = tf.div(tf.sum(tf.mul(grad, v), [1, 2, 3], true), tf.sum(tf.square(v), [1, 2, 3], true));
+      // (g . v) / |v|^2 per image; |v| is unitNorm, restored after every change of the variable.
+      const radial = tf.mul(tf.sum(tf.mul(grad, v), [1, 2, 3], true), 1 / this.unitNorm ** 2);
       return tf.sub(grad, tf.mul(radial, v));
     });
   }

@@ -82,6 +82,18 @@ export function compileConv(ctx: NodeCtx, own: Own, post: ConvEpilogue = {}): Co
   // [kh kw in, out]: the filter as a matrix over flattened input windows; made on first use.
   let flat: tf.Tensor2D | null = null;
   const flatFilter = () => (flat ??= own(tf.reshape(filters[0], [-1, o]) as tf.Tensor2D));
+  // Its columns and biases of the channels asked for last: a batch of units asks for the same
+  // ones at every step.
+  let picked: { key: string; columns: tf.Tensor2D; bias?: tf.Tensor1D } | null = null;
+  const pickedChannels = (channels: readonly number[]) => {
+    const key = channels.join(',');
+    if (picked?.key !== key) {
+      if (picked) tf.dispose([picked.columns, ...(picked.bias ? [picked.bias] : [])]);
+      const columns = own(tf.gather(flatFilter(), [...channels], 1));
+      picked = { key, columns, bias: bias && own(tf.gather(bias, [...channels])) };
+    }
+    return picked;
+  };
 
   return {
     inputs: [0],
@@ -114,9 +126,9 @@ export function compileConv(ctx: NodeCtx, own: Own, post: ConvEpilogue = {}): Co
       // One output position is a matrix product of the flattened window with the filter (or its
       // columns of the channels asked for): a convolution kernel would spend more on reordering
       // its weights than on the arithmetic.
-      const columns = channels ? tf.gather(flatFilter(), [...channels], 1) : flatFilter();
+      const { columns, bias: b } = channels ? pickedChannels(channels) : { columns: flatFilter(), bias };
       let y = tf.matMul(tf.reshape(cut, [cut.shape[0], -1]), columns);
-      if (bias) y = tf.add(y, channels ? tf.gather(bias, [...channels]) : bias);
+      if (b) y = tf.add(y, b);
       if (post.relu) y = fastRelu(y) as tf.Tensor2D;
       return tf.reshape(y, [cut.shape[0], 1, 1, columns.shape[1]]);
     },
