@@ -168,15 +168,18 @@ describe('operators match onnxruntime-node', () => {
       const gAt = tf.grad((p: tf.Tensor) => tf.sum(tf.mul(model.forwardAt(p as tf.Tensor4D, [layer], { [layer]: [py, px] }).acts[layer], probe)))(x);
       const gWhole = tf.grad((p: tf.Tensor) => tf.sum(tf.mul(whole(model.forward(p as tf.Tensor4D, [layer])[layer]), probe)))(x);
       await close(gAt, gWhole, `${what}: gradient`);
-      // Some channels only: the same as those channels of the whole layer, values and gradient.
-      const picked = (t: tf.Tensor) => tf.gather(whole(t), [1, 3], 3);
-      const some = model.forwardAt(x, [layer], { [layer]: [py, px] }, { [layer]: [1, 3] }).acts[layer];
-      await close(some, picked(full[layer]), `${what}, channels 1 and 3`);
-      const few = tf.tensor4d(randomArray(some.size, 43), some.shape as [number, number, number, number]);
-      const gSome = tf.grad((p: tf.Tensor) => tf.sum(tf.mul(model.forwardAt(p as tf.Tensor4D, [layer], { [layer]: [py, px] }, { [layer]: [1, 3] }).acts[layer], few)))(x);
-      const gPicked = tf.grad((p: tf.Tensor) => tf.sum(tf.mul(picked(model.forward(p as tf.Tensor4D, [layer])[layer]), few)))(x);
-      await close(gSome, gPicked, `${what}, channels 1 and 3: gradient`);
-      tf.dispose([...Object.values(acts), ...Object.values(full), probe, gAt, gWhole, some, few, gSome, gPicked]);
+      // Some channels only (two, one): the same as those channels of the whole layer, values and gradient.
+      for (const channels of [[1, 3], [2]]) {
+        const picked = (t: tf.Tensor) => tf.gather(whole(t), channels, 3);
+        const some = model.forwardAt(x, [layer], { [layer]: [py, px] }, { [layer]: channels }).acts[layer];
+        await close(some, picked(full[layer]), `${what}, channels ${channels}`);
+        const few = tf.tensor4d(randomArray(some.size, 43), some.shape as [number, number, number, number]);
+        const gSome = tf.grad((p: tf.Tensor) => tf.sum(tf.mul(model.forwardAt(p as tf.Tensor4D, [layer], { [layer]: [py, px] }, { [layer]: channels }).acts[layer], few)))(x);
+        const gPicked = tf.grad((p: tf.Tensor) => tf.sum(tf.mul(picked(model.forward(p as tf.Tensor4D, [layer])[layer]), few)))(x);
+        await close(gSome, gPicked, `${what}, channels ${channels}: gradient`);
+        tf.dispose([some, few, gSome, gPicked]);
+      }
+      tf.dispose([...Object.values(acts), ...Object.values(full), probe, gAt, gWhole]);
     }
     // Left whole: a layer another requested layer needs whole, and a position outside the output.
     for (const [layers, at] of [[['r1', 'r2'], { r1: [1, 1] }], [['r1'], { r1: [13, 0] }]] as const) {

@@ -82,17 +82,19 @@ export function compileConv(ctx: NodeCtx, own: Own, post: ConvEpilogue = {}): Co
   // [kh kw in, out]: the filter as a matrix over flattened input windows; made on first use.
   let flat: tf.Tensor2D | null = null;
   const flatFilter = () => (flat ??= own(tf.reshape(filters[0], [-1, o]) as tf.Tensor2D));
-  // Its columns and biases of the channels asked for last: a batch of units asks for the same
-  // ones at every step.
-  let picked: { key: string; columns: tf.Tensor2D; bias?: tf.Tensor1D } | null = null;
-  const pickedChannels = (channels: readonly number[]) => {
-    const key = channels.join(',');
+  // Its columns (and transposed, rows) and biases of the channels asked for last: a batch of
+  // units asks for the same ones at every step.
+  let picked: { key: string; product: WindowProduct } | null = null;
+  const pickedChannels = (channels: readonly number[] | undefined): WindowProduct => {
+    const key = channels?.join(',') ?? 'all';
     if (picked?.key !== key) {
-      if (picked) tf.dispose([picked.columns, ...(picked.bias ? [picked.bias] : [])]);
-      const columns = own(tf.gather(flatFilter(), [...channels], 1));
-      picked = { key, columns, bias: bias && own(tf.gather(bias, [...channels])) };
+      if (picked) tf.dispose(Object.values(picked.product).filter((t) => t instanceof tf.Tensor));
+      const columns = own(channels ? tf.gather(flatFilter(), [...channels], 1) : tf.clone(flatFilter()));
+      const rows = own(tf.transpose(columns));
+      const b = bias && own(channels ? tf.gather(bias, [...channels]) : tf.clone(bias));
+      picked = { key, product: { columns, rows, bias: b, relu: post.relu === true } };
     }
-    return picked;
+    return picked.product;
   };
 
   return {
@@ -116,21 +118,13 @@ export function compileConv(ctx: NodeCtx, own: Own, post: ConvEpilogue = {}): Co
       const lo = [Math.max(0, start[0]), Math.max(0, start[1])];
       const hi = [Math.min(h, start[0] + span[0]), Math.min(w, start[1] + span[1])];
       if (hi[0] <= lo[0] || hi[1] <= lo[1]) throw nodeError(node, `output position (${py}, ${px}) reads no input`);
-      let cut = tf.slice(x, [0, lo[0], lo[1], 0], [-1, hi[0] - lo[0], hi[1] - lo[1], -1]);
       const border: [number, number][] = [[0, 0], [lo[0] - start[0], start[0] + span[0] - hi[0]], [lo[1] - start[1], start[1] + span[1] - hi[1]], [0, 0]];
+      const place: WindowPlace = { lo: [lo[0], lo[1]], size: [hi[0] - lo[0], hi[1] - lo[1]], border };
+      if (g === 1) return windowProduct(x, place, pickedChannels(channels));
+      let cut = tf.slice(x, [0, lo[0], lo[1], 0], [-1, place.size[0], place.size[1], -1]);
       if (border.some(([a, b]) => a > 0 || b > 0)) cut = tf.pad(cut, border);
-      if (g !== 1) {
-        const all = convolve(cut, [1, 1], 'valid');
-        return channels ? tf.gather(all, [...channels], 3) : all;
-      }
-      // One output position is a matrix product of the flattened window with the filter (or its
-      // columns of the channels asked for): a convolution kernel would spend more on reordering
-      // its weights than on the arithmetic.
-      const { columns, bias: b } = channels ? pickedChannels(channels) : { columns: flatFilter(), bias };
-      let y = tf.matMul(tf.reshape(cut, [cut.shape[0], -1]), columns);
-      if (b) y = tf.add(y, b);
-      if (post.relu) y = fastRelu(y) as tf.Tensor2D;
-      return tf.reshape(y, [cut.shape[0], 1, 1, columns.shape[1]]);
+      const all = convolve(cut, [1, 1], 'valid');
+      return channels ? tf.gather(all, [...channels], 3) : all;
     },
   };
 
@@ -152,6 +146,57 @@ export function compileConv(ctx: NodeCtx, own: Own, post: ConvEpilogue = {}): Co
     if (bias) y = tf.add(y, bias);
     return post.relu ? (fastRelu(y) as tf.Tensor4D) : y;
   }
+}
+
+/** Where a convolution's window lies in its input: its in-range part, and the padding around it. */
+interface WindowPlace {
+  lo: [number, number];
+  size: [number, number];
+  border: [number, number][];
+}
+
+/** A convolution at one position as a matrix product: the flattened filter's columns (and rows). */
+interface WindowProduct {
+  columns: tf.Tensor2D;
+  rows: tf.Tensor2D;
+  bias?: tf.Tensor1D;
+  relu: boolean;
+}
+
+/**
+ * One output position of a convolution, [N, 1, 1, K], as one taped op: the input window (zero
+ * over the padded border) flattened, times the filter's columns, with bias and ReLU. A matrix
+ * product costs less here than a convolution kernel, which spends more on reordering its
+ * weights than on the arithmetic. The input gradient goes back through the filter's rows into
+ * the window's place; for one channel as a broadcast product, since a matrix product's fixed
+ * cost is most of its time at that size.
+ */
+function windowProduct(x: tf.Tensor4D, { lo, size, border }: WindowPlace, { columns, rows, bias, relu }: WindowProduct): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const k = columns.shape[1];
+  const padded = border.some(([a, b]) => a > 0 || b > 0);
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    let cut = tf.slice(args[0] as tf.Tensor4D, [0, lo[0], lo[1], 0], [n, size[0], size[1], c]);
+    if (padded) cut = tf.pad(cut, border);
+    let y = tf.matMul(tf.reshape(cut, [n, -1]), columns);
+    if (bias) y = tf.add(y, bias);
+    if (relu) {
+      y = tf.relu(y);
+      (args[1] as tf.GradSaveFunc)([y]);
+    }
+    return {
+      value: tf.reshape(y, [n, 1, 1, k]),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        let dz = tf.reshape(dy, [n, k]);
+        if (relu) dz = reluGradient(dz, saved[0]);
+        const spanned = [size[0] + border[1][0] + border[1][1], size[1] + border[2][0] + border[2][1]];
+        const dWindow = tf.reshape(k === 1 ? tf.mul(dz, rows) : tf.matMul(dz, rows), [n, spanned[0], spanned[1], c]);
+        const dCut = padded ? tf.slice(dWindow, [0, border[1][0], border[2][0], 0], [n, size[0], size[1], c]) : dWindow;
+        return tf.pad(dCut, [[0, 0], [lo[0], h - lo[0] - size[0]], [lo[1], w - lo[1] - size[1]], [0, 0]]);
+      },
+    };
+  });
+  return op(x) as tf.Tensor4D;
 }
 
 /**
