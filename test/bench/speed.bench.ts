@@ -4,8 +4,8 @@
 //   VGG-19 relu3_1, for 1 unit alone and per unit in a batch of 16;
 // - gradient-free forward passes at batch 16 (224 px) of VGG-19 to pool3 and ResNet-50 against
 //   onnxruntime-node on the same file and input, interleaved, median of 5;
-// - the same diverse step written in PyTorch (test/bench/diverse_step.py), where a PyTorch
-//   wheel is on the machine.
+// - the same diverse step written in PyTorch (test/bench/diverse_step.py), where a PyTorch wheel
+//   is on the machine: one run after each of the app's timed repeats, so the two alternate.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -35,8 +35,12 @@ const IMAGES = 6;
 const BATCH_UNITS = 16;
 const REPEATS = 5;
 
-/** Median over REPEATS of the mean milliseconds per step over `steps` steps, after 3 warm-up steps. */
-async function diverseStepMs(model: NetworkModel, units: number, steps: number): Promise<number> {
+/**
+ * Median over REPEATS of the mean milliseconds per step over `steps` steps, after 3 warm-up steps.
+ * `between` runs untimed after each repeat: the PyTorch step, so that the two alternate and a
+ * drift of this machine's speed over minutes falls on both.
+ */
+async function diverseStepMs(model: NetworkModel, units: number, steps: number, between?: () => void): Promise<number> {
   const s = diverseSettings.parse({});
   const layer = findLayer(model, LAYER);
   const side = rfSizedInput(layer);
@@ -61,6 +65,7 @@ async function diverseStepMs(model: NetworkModel, units: number, steps: number):
       const t = performance.now();
       await optimize(model, images, objective, { ...opts, maxSteps: steps });
       times.push((performance.now() - t) / steps);
+      between?.();
     }
     return median(times)!;
   } finally {
@@ -145,15 +150,35 @@ function torchPython(): string | null {
   return canImport(py) ? py : null;
 }
 
+interface TorchRun {
+  torch: string;
+  threads: number;
+  /** Mean milliseconds per step, by unit count. */
+  stepMs: Record<string, number>;
+}
+
+/** One run of test/bench/diverse_step.py for `units` units: `steps` timed steps after 3 warm-up steps. */
+function torchRun(python: string, side: number, units: number, steps: number): TorchRun {
+  const out = execFileSync(python, [path.join(HERE, 'diverse_step.py'), VGG_WEIGHTS, String(side), String(defaultTemplateNorm(side)), String(units), String(steps), '1'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return JSON.parse(out.trim().split('\n').pop()!) as TorchRun;
+}
+
 const bench: BenchModule = {
   title: `engine speed: diverse step on VGG-19 ${LAYER} (1 and ${BATCH_UNITS} units), forwards at batch 16 against onnxruntime-node, PyTorch`,
   async run(report) {
     const vgg = await loadModelFile(VGG);
     const side = rfSizedInput(findLayer(vgg, LAYER));
     try {
-      const one = await diverseStepMs(vgg, 1, 20);
+      const python = torchPython();
+      const torchRuns = new Map<number, TorchRun[]>([[1, []], [BATCH_UNITS, []]]);
+      const alternate = (units: number, steps: number) => (python ? () => void torchRuns.get(units)!.push(torchRun(python, side, units, steps)) : undefined);
+      const torchMs = (units: number) => median(torchRuns.get(units)!.map((r) => r.stepMs[String(units)]))!;
+      const one = await diverseStepMs(vgg, 1, 20, alternate(1, 20));
       report('diverse step, 1 unit', one, 'ms', 'diverseStepMs1');
-      const batched = await diverseStepMs(vgg, BATCH_UNITS, 5);
+      const batched = await diverseStepMs(vgg, BATCH_UNITS, 5, alternate(BATCH_UNITS, 5));
       report(`diverse step, ${BATCH_UNITS} units: per unit`, batched / BATCH_UNITS, 'ms', `diverseStepMs${BATCH_UNITS}PerUnit`);
       report(`  per unit in the batch / 1 unit alone`, batched / BATCH_UNITS / one, 'x', 'batchedOverSingle');
       // The batch size that is fastest per unit (the default of the diverse run's unitsPerBatch).
@@ -161,18 +186,12 @@ const bench: BenchModule = {
         report(`diverse step, ${units} units: per unit`, (await diverseStepMs(vgg, units, 4)) / units, 'ms', `diverseStepMs${units}PerUnit`);
       }
 
-      const python = torchPython();
-      if (python) {
-        const out = execFileSync(
-          python,
-          [path.join(HERE, 'diverse_step.py'), VGG_WEIGHTS, String(side), String(defaultTemplateNorm(side)), `1,${BATCH_UNITS}`, '5', String(REPEATS)],
-          { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
-        );
-        const torch = JSON.parse(out.trim().split('\n').pop()!) as { torch: string; threads: number; stepMs: Record<string, number> };
-        report(`PyTorch ${torch.torch} (${torch.threads} threads): diverse step, 1 unit`, torch.stepMs['1'], 'ms', 'pytorchStepMs1');
-        report(`PyTorch: diverse step, ${BATCH_UNITS} units: per unit`, torch.stepMs[String(BATCH_UNITS)] / BATCH_UNITS, 'ms', `pytorchStepMs${BATCH_UNITS}PerUnit`);
-        report('  app / PyTorch, 1 unit', one / torch.stepMs['1'], 'x', 'diverseStepOverPytorch');
-        report(`  app / PyTorch, ${BATCH_UNITS} units`, batched / torch.stepMs[String(BATCH_UNITS)], 'x', `diverseStep${BATCH_UNITS}OverPytorch`);
+      const torch = torchRuns.get(1)![0];
+      if (torch) {
+        report(`PyTorch ${torch.torch} (${torch.threads} threads, alternating with the app): diverse step, 1 unit`, torchMs(1), 'ms', 'pytorchStepMs1');
+        report(`PyTorch: diverse step, ${BATCH_UNITS} units: per unit`, torchMs(BATCH_UNITS) / BATCH_UNITS, 'ms', `pytorchStepMs${BATCH_UNITS}PerUnit`);
+        report('  app / PyTorch, 1 unit', one / torchMs(1), 'x', 'diverseStepOverPytorch');
+        report(`  app / PyTorch, ${BATCH_UNITS} units`, batched / torchMs(BATCH_UNITS), 'x', `diverseStep${BATCH_UNITS}OverPytorch`);
       } else {
         report('PyTorch: no wheel on this machine, skipped', NaN, '', 'diverseStepOverPytorch');
       }
