@@ -192,6 +192,105 @@ describe('operators match onnxruntime-node', () => {
     model.dispose();
   });
 
+  // As in a diverse run: the layer before the pool is asked for whole (the distance layer), so the
+  // pool is a step of its own.
+  it('a convolution after a 2 x 2 max pool, asked for at one position, pools only the window it reads', async () => {
+    const spec = chain(4, [
+      { op: 'Conv', inputs: ['a', 'w1', 'c1'], output: 'c1out', attrs: { pads: ints([1, 1, 1, 1]) } },
+      { op: 'Relu', inputs: ['c1out'], output: 'r1' },
+      { op: 'MaxPool', inputs: ['r1'], output: 'p1', attrs: { kernel_shape: ints([2, 2]), strides: ints([2, 2]) } },
+      { op: 'Conv', inputs: ['p1', 'w2', 'c2'], output: 'c2out', attrs: { pads: ints([1, 1, 1, 1]) } },
+      { op: 'Relu', inputs: ['c2out'], output: 'r2' },
+    ], { w1: weights([6, 4, 3, 3], 51), c1: weights([6], 52), w2: weights([5, 6, 3, 3], 53), c2: weights([5], 54) });
+    const file = path.join(dir, `at-pool-${count++}.onnx`);
+    writeFileSync(file, buildModel(spec));
+    // 13 x 10 pools to 6 x 5: a last row of r1 lies outside every window.
+    const [h, w] = [13, 10];
+    const model = (await loadModelFile(file, { inputConvention: { ...RAW, inputSize: h } })) as GraphModel;
+    const x = tf.tensor4d(randomArray(2 * h * w * 3, 55, 2), [2, h, w, 3]);
+    const close = async (got: tf.Tensor, want: tf.Tensor, what: string) => {
+      expect(got.shape, what).toEqual(want.shape);
+      const [a, b] = [await got.data(), await want.data()];
+      const scale = Math.max(...Array.from(b, Math.abs), 1e-6);
+      a.forEach((v, i) => expect(Math.abs(v - b[i]) / scale, `${what} [${i}]`).toBeLessThan(1e-5));
+    };
+    // The input shapes of the MaxPool kernels a pass runs.
+    const pooled = (pass: () => tf.Tensor[]): { shapes: number[][]; out: tf.Tensor[] } => {
+      const engine = tf.engine() as unknown as { runKernel: (name: string, inputs: Record<string, tf.Tensor>, ...rest: unknown[]) => unknown };
+      const runKernel = engine.runKernel;
+      const shapes: number[][] = [];
+      engine.runKernel = function (name, inputs, ...rest) {
+        if (name === 'MaxPool') shapes.push([...inputs.x.shape]);
+        return runKernel.call(this, name, inputs, ...rest);
+      };
+      try {
+        return { shapes, out: pass() };
+      } finally {
+        engine.runKernel = runKernel;
+      }
+    };
+    for (const [py, px] of [[0, 0], [2, 3], [5, 4]] as const) {
+      const what = `r2 at (${py}, ${px})`;
+      const whole = (t: tf.Tensor) => tf.slice(t, [0, py, px, 0], [-1, 1, 1, -1]);
+      const probe = tf.tensor4d(randomArray(2 * 5, 56), [2, 1, 1, 5]);
+      // Values and input gradient, under a tape as an objective takes them.
+      const { shapes, out } = pooled(() => {
+        const { value, grad } = tf.valueAndGrad((p: tf.Tensor) => tf.sum(tf.mul(model.forwardAt(p as tf.Tensor4D, ['r2', 'r1'], { r2: [py, px] }).acts.r2, probe)))(x);
+        return [value, grad];
+      });
+      // Only the pooled values of the 3 x 3 window (less at the border) were computed.
+      const rows = Math.min(py + 2, 6) - Math.max(py - 1, 0);
+      const cols = Math.min(px + 2, 5) - Math.max(px - 1, 0);
+      expect(shapes, what).toEqual([[2, 2 * rows, 2 * cols, 6]]);
+      const { value, grad } = tf.valueAndGrad((p: tf.Tensor) => tf.sum(tf.mul(whole(model.forward(p as tf.Tensor4D, ['r2']).r2), probe)))(x);
+      await close(out[0], value, what);
+      await close(out[1], grad, `${what}: gradient`);
+      // Asked for too, the pooled layer is computed whole and the unit read from it.
+      const both = model.forwardAt(x, ['r2', 'p1'], { r2: [py, px] });
+      expect([...both.restricted], what).toEqual(['r2']);
+      expect(both.acts.p1.shape).toEqual([2, 6, 5, 6]);
+      await close(both.acts.r2, whole(model.forward(x, ['r2']).r2), `${what}, with p1`);
+      tf.dispose([...out, value, grad, probe, ...Object.values(both.acts)]);
+    }
+    x.dispose();
+    model.dispose();
+  });
+
+  it('Conv → ReLU → 2 x 2 MaxPool as one step: the values of onnxruntime, with and without a gradient tape', async () => {
+    const spec = chain(4, [
+      { op: 'Conv', inputs: ['a', 'w1', 'c1'], output: 'c1out', attrs: { pads: ints([1, 1, 1, 1]) } },
+      { op: 'Relu', inputs: ['c1out'], output: 'r1' },
+      { op: 'MaxPool', inputs: ['r1'], output: 'p1', attrs: { kernel_shape: ints([2, 2]), strides: ints([2, 2]) } },
+    ], { w1: weights([6, 4, 3, 3], 57), c1: weights([6], 58) });
+    const bytes = buildModel(spec);
+    const file = path.join(dir, `pool-step-${count++}.onnx`);
+    writeFileSync(file, bytes);
+    const [h, w] = [13, 10];
+    const model = (await loadModelFile(file, { inputConvention: { ...RAW, inputSize: h } })) as GraphModel;
+    const x = randomArray(2 * h * w * 3, 59, 2);
+    const ref = await runOrt(await ortSession(bytes), x, [2, h, w, 3], ['p1', 'r1']);
+    const input = tf.tensor4d(x, [2, h, w, 3]);
+    let taped: Record<string, tf.Tensor> = {};
+    for (const layers of [['p1'], ['p1', 'r1']]) {
+      // Under a tape (as an optimization runs it) and without (as a scan does).
+      tf.grad((p: tf.Tensor) => {
+        taped = model.forward(p as tf.Tensor4D, layers);
+        Object.values(taped).forEach((t) => tf.keep(t));
+        return tf.sum(taped.p1);
+      })(input).dispose();
+      const plain = model.forward(input, layers);
+      for (const [what, outs] of [['taped', taped], ['plain', plain]] as const) {
+        for (const l of layers) {
+          const err = relativeError({ data: (await outs[l].data()) as Float32Array, shape: outs[l].shape }, ref[l]);
+          expect(err, `${what} ${l} (asked for ${layers.join(', ')})`).toBeLessThan(1e-5);
+        }
+      }
+      tf.dispose([...Object.values(taped), ...Object.values(plain)]);
+    }
+    input.dispose();
+    model.dispose();
+  });
+
   it('ConvTranspose: strides, pads, output_padding, dilations, groups, bias', async () => {
     await expectMatch(
       chain(4, [
@@ -277,6 +376,12 @@ describe('operators match onnxruntime-node', () => {
         { op: 'Relu', inputs: ['c'], output: 'r' },
         { op: 'MaxPool', inputs: ['r'], output: 'y', attrs: { kernel_shape: ints([2, 2]), strides: ints([2, 2]) } },
       ], { w: weights([4, 3, 3, 3], 89) }, 1e-3],
+      // Run as one step that pools the conv's outputs before the bias and the ReLU.
+      ['Conv with bias → ReLU → MaxPool 2 x 2, stride 2', [
+        { op: 'Conv', inputs: ['x', 'w', 'b'], output: 'c', attrs: { pads: ints([1, 1, 1, 1]) } },
+        { op: 'Relu', inputs: ['c'], output: 'r' },
+        { op: 'MaxPool', inputs: ['r'], output: 'y', attrs: { kernel_shape: ints([2, 2]), strides: ints([2, 2]) } },
+      ], { w: weights([4, 3, 3, 3], 92), b: weights([4], 93) }, 1e-3],
       ['AveragePool', [{ op: 'AveragePool', inputs: ['x'], output: 'y', attrs: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 0, 1, 1]), ceil_mode: int(1) } }], {}, 1e-2],
       ['LRN', [{ op: 'LRN', inputs: ['x'], output: 'y', attrs: { size: int(2), alpha: float(0.5) } }], {}, 1e-2],
       ['ConvTranspose', [{ op: 'ConvTranspose', inputs: ['x', 'w'], output: 'y', attrs: { strides: ints([2, 2]), pads: ints([1, 1, 0, 0]) } }], { w: weights([3, 2, 3, 3], 80) }, 1e-2],

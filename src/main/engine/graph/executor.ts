@@ -8,6 +8,7 @@ import { applyInputConvention, findLayer, type GraphNodeInfo, type LayerChannels
 import { OPS } from './ops';
 import { storedConstant } from './ops/common';
 import { compileConv } from './ops/conv';
+import { tilingKernel } from './ops/pool';
 import { recordingGradients } from './ops/pointwise';
 import { batchNormAffine } from './ops/norm';
 import { shapeSources } from './fold';
@@ -37,6 +38,13 @@ export interface GraphModelOptions {
   name: string;
   format: ModelFormat;
   inputConvention: InputConvention;
+}
+
+/** A layer computed at one position by `op.at`, from `input` (through the parts of `through`, if given). */
+interface PositionStep {
+  op: CompiledOp;
+  input: string;
+  through?: CompiledOp;
 }
 
 interface Step {
@@ -134,7 +142,7 @@ export class GraphModel implements NetworkModel {
   private readonly owned: tf.Tensor[] = [];
   private readonly fittedSizes = new Set<string>();
   private readonly schedules = new Map<string, Step[]>();
-  private readonly positionPlans = new Map<string, Map<string, { op: CompiledOp; input: string }>>();
+  private readonly positionPlans = new Map<string, Map<string, PositionStep>>();
   /** Logical shapes at the usual input size, for compiling fused steps on first use. */
   private readonly shapes: ReadonlyMap<string, readonly number[]>;
   private readonly chains: Map<GraphNode, GraphNode[]>;
@@ -232,7 +240,7 @@ export class GraphModel implements NetworkModel {
     const acts: Record<string, tf.Tensor> = {};
     for (const l of layers) {
       const win = windows.get(l);
-      acts[l] = win ? win.op.at!(full[win.input], at[l], channels?.[l]) : full[l];
+      acts[l] = win ? win.op.at!(win.through ? win.through.region!(full[win.input]) : full[win.input], at[l], channels?.[l]) : full[l];
     }
     for (const [name, t] of Object.entries(full)) if (!layers.includes(name)) t.dispose();
     return { acts, restricted: new Set(windows.keys()) };
@@ -242,22 +250,30 @@ export class GraphModel implements NetworkModel {
    * The layers of `at` that can be computed at their position alone: each the output of a step
    * that computes one position from a window of its one input (a convolution, with its fused
    * batch norm and ReLU), that no other requested layer needs whole, at a position inside it.
+   * Where that input is a pooling no other requested layer needs, whose windows tile its own
+   * input, only the pooled values under the window are computed (`through`).
    */
-  private positionSteps(layers: readonly string[], at: LayerPositions, h: number, w: number): Map<string, { op: CompiledOp; input: string }> {
+  private positionSteps(layers: readonly string[], at: LayerPositions, h: number, w: number): Map<string, PositionStep> {
     const key = `${h}x${w}|${layers.map((l) => `${l}@${at[l]?.join(',') ?? ''}`).join('\n')}`;
     const cached = this.positionPlans.get(key);
     if (cached) return cached;
-    const found = new Map<string, { op: CompiledOp; input: string }>();
+    const found = new Map<string, PositionStep>();
     const schedule = this.schedule(layers);
     for (const layer of layers) {
       const p = at[layer];
       const step = p && schedule.find((s) => s.node.outputs[0] === layer);
       if (!step?.op.at || step.reads.length !== 1) continue;
       const others = layers.filter((l) => l !== layer);
-      if (others.length > 0 && this.neededNodes(others).includes(step.node)) continue;
+      const neededByOthers = others.length > 0 ? this.neededNodes(others) : [];
+      if (neededByOthers.includes(step.node)) continue;
       const shape = this.layerShapesAt(h, w, [layer]).get(layer)!;
       if (shape.length !== 3 || p[0] < 0 || p[0] >= shape[0] || p[1] < 0 || p[1] >= shape[1]) continue;
-      found.set(layer, { op: step.op, input: step.reads[0] });
+      const source = schedule.find((s) => s.node.outputs[0] === step.reads[0]);
+      if (source?.op.region && source.reads.length === 1 && !layers.includes(step.reads[0]) && !neededByOthers.includes(source.node)) {
+        found.set(layer, { op: step.op, input: source.reads[0], through: source.op });
+      } else {
+        found.set(layer, { op: step.op, input: step.reads[0] });
+      }
     }
     this.positionPlans.set(key, found);
     return found;
@@ -375,7 +391,7 @@ export class GraphModel implements NetworkModel {
     return schedule;
   }
 
-  /** Replaces Conv → BN → Relu runs whose inner tensors are not wanted by one fused conv step. */
+  /** Replaces Conv → BN → Relu → MaxPool runs whose inner tensors are not wanted by one fused conv step. */
   private fuse(schedule: Step[], wanted: ReadonlySet<string>): Step[] {
     const stepOf = new Map(schedule.map((s) => [s.node, s]));
     const absorbed = new Set<Step>();
@@ -402,7 +418,9 @@ export class GraphModel implements NetworkModel {
     if (!op) {
       const ctx = (n: GraphNode) => nodeContext(this.plan, n, this.shapes);
       const bn = parts.find((n) => n.op === 'BatchNormalization');
-      op = compileConv(ctx(parts[0]), this.own, { ...(bn ? batchNormAffine(ctx(bn)) : {}), relu: parts[parts.length - 1].op === 'Relu' });
+      const relu = parts.some((n) => n.op === 'Relu');
+      const pool = parts.find((n) => n.op === 'MaxPool');
+      op = compileConv(ctx(parts[0]), this.own, { ...(bn ? batchNormAffine(ctx(bn)) : {}), relu, ...(pool ? { pool: tilingKernel(pool)! } : {}) });
       this.fused.set(key, op);
     }
     return op;

@@ -1,7 +1,9 @@
-// Conv → BatchNormalization → Relu chains (and Conv → Relu) that can run as one fused conv: the
-// batch norm folded into the weights, the ReLU into the kernel. The executor fuses a chain only
-// when the tensors inside it are not asked for, so every layer stays addressable.
+// Conv → BatchNormalization → Relu chains (and Conv → Relu), each maybe followed by a max pool
+// whose windows tile its input, that can run as one fused conv: the batch norm folded into the
+// weights, the ReLU into the kernel, the pool after it. The executor fuses a chain only when the
+// tensors inside it are not asked for, so every layer stays addressable.
 import type { GraphNode } from './ir';
+import { tilingKernel } from './ops/pool';
 import type { Plan } from './plan';
 
 /** For each Conv that starts a fusable chain, the chain (Conv first). */
@@ -21,6 +23,8 @@ export function convChains(plan: Plan): Map<GraphNode, GraphNode[]> {
     if (bn) chain.push(bn);
     const relu = soleConsumer(chain[chain.length - 1].outputs[0], 'Relu');
     if (relu) chain.push(relu);
+    const pool = relu && soleConsumer(relu.outputs[0], 'MaxPool');
+    if (pool && tilingKernel(pool)) chain.push(pool);
     if (chain.length > 1) chains.set(node, chain);
   }
   return chains;

@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import { intAttr, intsAttr, nodeError, stringAttr, window2D, windowOutputSize, type Window2D } from '../attrs';
 import { floatConstant, inputShape, padSpatial, positiveSize, tfPadding } from './common';
 import { fastRelu, recordingGradients, reluGradient } from './pointwise';
-import type { CompiledOp, NodeCtx, OpDef, Own, RFStep } from './types';
+import { maxPoolTiles } from './pool';
+import type { CompiledOp, NodeCtx, OpDef, Own, RegionSource, RFStep } from './types';
 
 /** Inserts dilation-1 zeros between kernel taps of an [A, B, kh, kw] kernel. */
 function dilateKernel(data: Float32Array, shape: readonly number[], d: readonly [number, number]): { data: Float32Array; shape: number[] } {
@@ -40,11 +41,15 @@ function weightKernel(ctx: NodeCtx): [number, number] {
   return [s[2], s[3]];
 }
 
-/** What a conv absorbs from the nodes after it: a per-channel affine map (a batch norm), a ReLU. */
+/**
+ * What a conv absorbs from the nodes after it: a per-channel affine map (a batch norm), a ReLU,
+ * and after the ReLU a max pool whose windows tile its input (its kernel).
+ */
 export interface ConvEpilogue {
   scale?: Float32Array;
   shift?: Float32Array;
   relu?: boolean;
+  pool?: [number, number];
 }
 
 /**
@@ -108,51 +113,66 @@ export function compileConv(ctx: NodeCtx, own: Own, post: ConvEpilogue = {}): Co
       if (mode === 'explicit') x = padSpatial(x, win);
       return convolve(x, win.strides, mode === 'explicit' ? 'valid' : mode);
     },
-    at: (input, [py, px], channels) => {
-      // The input window of output (py, px), zero where it reaches over the padded border.
-      const x = input as tf.Tensor4D;
-      const [, h, w] = x.shape;
-      const win = window2D(node, [h, w], [kh, kw]);
-      const span = [k.shape[2], k.shape[3]];
-      const start = [py * win.strides[0] - win.padsBegin[0], px * win.strides[1] - win.padsBegin[1]];
-      const lo = [Math.max(0, start[0]), Math.max(0, start[1])];
-      const hi = [Math.min(h, start[0] + span[0]), Math.min(w, start[1] + span[1])];
-      if (hi[0] <= lo[0] || hi[1] <= lo[1]) throw nodeError(node, `output position (${py}, ${px}) reads no input`);
-      const border: [number, number][] = [[0, 0], [lo[0] - start[0], start[0] + span[0] - hi[0]], [lo[1] - start[1], start[1] + span[1] - hi[1]], [0, 0]];
-      const place: WindowPlace = { lo: [lo[0], lo[1]], size: [hi[0] - lo[0], hi[1] - lo[1]], border };
-      if (g === 1) return windowProduct(x, place, pickedChannels(channels));
-      let cut = tf.slice(x, [0, lo[0], lo[1], 0], [-1, place.size[0], place.size[1], -1]);
-      if (border.some(([a, b]) => a > 0 || b > 0)) cut = tf.pad(cut, border);
-      const all = convolve(cut, [1, 1], 'valid');
-      return channels ? tf.gather(all, [...channels], 3) : all;
-    },
+    // A pooled output has no unit of the conv at any one position.
+    ...(post.pool ? {} : { at }),
   };
 
+  function at(input: tf.Tensor | RegionSource, [py, px]: readonly [number, number], channels?: readonly number[]): tf.Tensor {
+    // The input window of output (py, px), zero where it reaches over the padded border.
+    const [, h, w] = input.shape;
+    const win = window2D(node, [h, w], [kh, kw]);
+    const span = [k.shape[2], k.shape[3]];
+    const start = [py * win.strides[0] - win.padsBegin[0], px * win.strides[1] - win.padsBegin[1]];
+    const lo: [number, number] = [Math.max(0, start[0]), Math.max(0, start[1])];
+    const hi = [Math.min(h, start[0] + span[0]), Math.min(w, start[1] + span[1])];
+    if (hi[0] <= lo[0] || hi[1] <= lo[1]) throw nodeError(node, `output position (${py}, ${px}) reads no input`);
+    const border: [number, number][] = [[0, 0], [lo[0] - start[0], start[0] + span[0] - hi[0]], [lo[1] - start[1], start[1] + span[1] - hi[1]], [0, 0]];
+    const size: [number, number] = [hi[0] - lo[0], hi[1] - lo[1]];
+    const cut = 'cut' in input ? input.cut(lo, size) : tf.slice(input as tf.Tensor4D, [0, lo[0], lo[1], 0], [-1, size[0], size[1], -1]);
+    if (g === 1) return windowProduct(cut, border, pickedChannels(channels));
+    const all = convolve(border.some(([a, b]) => a > 0 || b > 0) ? tf.pad(cut, border) : cut, [1, 1], 'valid');
+    return channels ? tf.gather(all, [...channels], 3) : all;
+  }
+
   function convolve(x: tf.Tensor4D, strides: [number, number], pad: 'valid' | 'same'): tf.Tensor4D {
+    const { pool } = post;
     if (!recordingGradients()) {
       // Forward only: one fused kernel for conv, bias and ReLU.
       const activation = post.relu ? 'relu' : 'linear';
-      if (depthwise) return tf.fused.depthwiseConv2d({ x, filter: filters[0], strides, pad, bias, activation });
-      if (g === 1) return tf.fused.conv2d({ x, filter: filters[0], strides, pad, bias, activation });
+      if (depthwise) return pooled(tf.fused.depthwiseConv2d({ x, filter: filters[0], strides, pad, bias, activation }));
+      if (g === 1) return pooled(tf.fused.conv2d({ x, filter: filters[0], strides, pad, bias, activation }));
     }
     // Under a gradient tape the plain ops: their gradients skip the weights (constants), where
     // the fused op's gradient computes the filter's too, and fastRelu's is cheaper than tfjs's.
     let y: tf.Tensor4D;
     const oddKernel = k.shape[2] % 2 === 1 && k.shape[3] % 2 === 1;
-    if (g === 1 && strides[0] === 1 && strides[1] === 1 && (pad === 'valid' || oddKernel)) return unitStrideConv(x, filters[0], rotatedFilter(), pad, bias, post.relu === true);
+    if (g === 1 && strides[0] === 1 && strides[1] === 1 && (pad === 'valid' || oddKernel)) {
+      if (!pool) return unitStrideConv(x, filters[0], rotatedFilter(), pad, bias, post.relu === true);
+      // The maximum commutes with adding a per-channel bias and with the ReLU: both (and the
+      // ReLU's gradient) then run on the pooled quarter, and the pool routes its gradient by
+      // comparing the conv's outputs, which unlike ReLU outputs tie at no zeros.
+      return biasRelu(maxPoolTiles(unitStrideConv(x, filters[0], rotatedFilter(), pad, undefined, false), pool), bias);
+    }
     if (depthwise) y = tf.depthwiseConv2d(x, filters[0], strides, pad);
     else if (g === 1) y = tf.conv2d(x, filters[0], strides, pad);
     else y = tf.concat(tf.split(x, g, 3).map((xi, i) => tf.conv2d(xi as tf.Tensor4D, filters[i], strides, pad)), 3);
     if (bias) y = tf.add(y, bias);
-    return post.relu ? (fastRelu(y) as tf.Tensor4D) : y;
+    return pooled(post.relu ? (fastRelu(y) as tf.Tensor4D) : y);
+  }
+
+  function pooled(y: tf.Tensor4D): tf.Tensor4D {
+    return post.pool ? maxPoolTiles(y, post.pool) : y;
   }
 }
 
-/** Where a convolution's window lies in its input: its in-range part, and the padding around it. */
-interface WindowPlace {
-  lo: [number, number];
-  size: [number, number];
-  border: [number, number][];
+/** relu(x + bias) as one taped op whose gradient is the ReLU's alone (the bias is a constant). */
+function biasRelu(x: tf.Tensor4D, bias: tf.Tensor1D | undefined): tf.Tensor4D {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const y = tf.relu(bias ? tf.add(args[0] as tf.Tensor, bias) : (args[0] as tf.Tensor));
+    (args[1] as tf.GradSaveFunc)([y]);
+    return { value: y, gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) => reluGradient(dy, saved) };
+  });
+  return op(x) as tf.Tensor4D;
 }
 
 /** A convolution at one position as a matrix product: the flattened filter's columns (and rows). */
@@ -164,21 +184,20 @@ interface WindowProduct {
 }
 
 /**
- * One output position of a convolution, [N, 1, 1, K], as one taped op: the input window (zero
- * over the padded border) flattened, times the filter's columns, with bias and ReLU. A matrix
- * product costs less here than a convolution kernel, which spends more on reordering its
- * weights than on the arithmetic. The input gradient goes back through the filter's rows into
- * the window's place; for one channel as a broadcast product, since a matrix product's fixed
- * cost is most of its time at that size.
+ * One output position of a convolution, [N, 1, 1, K], as one taped op on the in-range part of its
+ * input window (`cut`, zero over the padded `border`): the window flattened, times the filter's
+ * columns, with bias and ReLU. A matrix product costs less here than a convolution kernel, which
+ * spends more on reordering its weights than on the arithmetic. The gradient goes back through
+ * the filter's rows; for one channel as a broadcast product, since a matrix product's fixed cost
+ * is most of its time at that size.
  */
-function windowProduct(x: tf.Tensor4D, { lo, size, border }: WindowPlace, { columns, rows, bias, relu }: WindowProduct): tf.Tensor4D {
-  const [n, h, w, c] = x.shape;
+function windowProduct(cut: tf.Tensor4D, border: [number, number][], { columns, rows, bias, relu }: WindowProduct): tf.Tensor4D {
+  const [n, h, w, c] = cut.shape;
   const k = columns.shape[1];
   const padded = border.some(([a, b]) => a > 0 || b > 0);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    let cut = tf.slice(args[0] as tf.Tensor4D, [0, lo[0], lo[1], 0], [n, size[0], size[1], c]);
-    if (padded) cut = tf.pad(cut, border);
-    let y = tf.matMul(tf.reshape(cut, [n, -1]), columns);
+    const window = padded ? tf.pad(args[0] as tf.Tensor4D, border) : (args[0] as tf.Tensor4D);
+    let y = tf.matMul(tf.reshape(window, [n, -1]), columns);
     if (bias) y = tf.add(y, bias);
     if (relu) {
       y = tf.relu(y);
@@ -189,14 +208,12 @@ function windowProduct(x: tf.Tensor4D, { lo, size, border }: WindowPlace, { colu
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         let dz = tf.reshape(dy, [n, k]);
         if (relu) dz = reluGradient(dz, saved[0]);
-        const spanned = [size[0] + border[1][0] + border[1][1], size[1] + border[2][0] + border[2][1]];
-        const dWindow = tf.reshape(k === 1 ? tf.mul(dz, rows) : tf.matMul(dz, rows), [n, spanned[0], spanned[1], c]);
-        const dCut = padded ? tf.slice(dWindow, [0, border[1][0], border[2][0], 0], [n, size[0], size[1], c]) : dWindow;
-        return tf.pad(dCut, [[0, 0], [lo[0], h - lo[0] - size[0]], [lo[1], w - lo[1] - size[1]], [0, 0]]);
+        const dWindow = tf.reshape(k === 1 ? tf.mul(dz, rows) : tf.matMul(dz, rows), [n, h + border[1][0] + border[1][1], w + border[2][0] + border[2][1], c]);
+        return padded ? tf.slice(dWindow, [0, border[1][0], border[2][0], 0], [n, h, w, c]) : dWindow;
       },
     };
   });
-  return op(x) as tf.Tensor4D;
+  return op(cut) as tf.Tensor4D;
 }
 
 /**

@@ -2,7 +2,8 @@
 // them): max pooling pads with -inf, average pooling divides by the number of counted positions
 // (with or without the padding, count_include_pad) computed from a mask, so borders are exact.
 import * as tf from '@tensorflow/tfjs';
-import { intAttr, nodeError, window2D, windowOutputSize, type Window2D } from '../attrs';
+import { intAttr, nodeError, stringAttr, window2D, windowOutputSize, type Window2D } from '../attrs';
+import type { GraphNode } from '../ir';
 import { inputShape, padSpatial, positiveSize, tfPadding } from './common';
 import { recordingGradients } from './pointwise';
 import type { NodeCtx, OpDef } from './types';
@@ -82,19 +83,48 @@ function tiledMaxPool(x: tf.Tensor4D, kernel: readonly [number, number]): tf.Ten
   return pool(x) as tf.Tensor4D;
 }
 
+/**
+ * The kernel of a pool whose windows tile its input at any size (kernel = stride, no padding,
+ * floor mode), else null.
+ */
+export function tilingKernel(node: GraphNode): [number, number] | null {
+  if (!['NOTSET', 'VALID'].includes(stringAttr(node, 'auto_pad', 'NOTSET')) || intAttr(node, 'ceil_mode', 0) !== 0) return null;
+  const w = window2D(node, [1, 1]);
+  const tiles = w.kernel.every((k, a) => k === w.strides[a]) && [...w.padsBegin, ...w.padsEnd].every((p) => p === 0) && w.dilations.every((d) => d === 1);
+  return tiles ? w.kernel : null;
+}
+
+/** Max pooling over windows that tile the input (stride = kernel, no padding, floor mode). */
+export function maxPoolTiles(x: tf.Tensor4D, kernel: readonly [number, number]): tf.Tensor4D {
+  return recordingGradients() ? tiledMaxPool(x, kernel) : tf.maxPool(x, [kernel[0], kernel[1]], [kernel[0], kernel[1]], 'valid');
+}
+
 export const maxPool: OpDef = {
   infer: inferPool,
   compile(ctx) {
+    const run = ([input]: tf.Tensor[]) => {
+      let x = input as tf.Tensor4D;
+      const inHW: [number, number] = [x.shape[1], x.shape[2]];
+      const { w } = resolvedWindow(ctx, inHW);
+      const mode = tfPadding(w, inHW);
+      if (mode === 'valid' && w.kernel.every((k, a) => k === w.strides[a])) return maxPoolTiles(x, w.kernel);
+      if (mode === 'explicit') x = padSpatial(x, w, -Infinity);
+      return tf.maxPool(x, w.kernel, w.strides, mode === 'explicit' ? 'valid' : mode);
+    };
+    const tiles = tilingKernel(ctx.node);
+    if (!tiles) return { inputs: [0], run };
+    const [kh, kw] = tiles;
     return {
       inputs: [0],
-      run: ([input]) => {
-        let x = input as tf.Tensor4D;
-        const inHW: [number, number] = [x.shape[1], x.shape[2]];
-        const { w } = resolvedWindow(ctx, inHW);
-        const mode = tfPadding(w, inHW);
-        if (mode === 'valid' && w.kernel.every((k, a) => k === w.strides[a]) && recordingGradients()) return tiledMaxPool(x, w.kernel);
-        if (mode === 'explicit') x = padSpatial(x, w, -Infinity);
-        return tf.maxPool(x, w.kernel, w.strides, mode === 'explicit' ? 'valid' : mode);
+      run,
+      // A rectangle of the output pools the input tiles under it, and nothing else.
+      region: (input) => {
+        const x = input as tf.Tensor4D;
+        const [n, h, w, c] = x.shape;
+        return {
+          shape: [n, Math.floor(h / kh), Math.floor(w / kw), c],
+          cut: (lo, size) => run([tf.slice(x, [0, lo[0] * kh, lo[1] * kw, 0], [n, size[0] * kh, size[1] * kw, c])]),
+        };
       },
     };
   },

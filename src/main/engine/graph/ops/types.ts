@@ -26,10 +26,24 @@ export interface CompiledOp {
   /** The output, or one tensor per output for an op with several (Split). */
   run(xs: tf.Tensor[]): tf.Tensor | tf.Tensor[];
   /**
-   * The output at one spatial position only, [N, 1, 1, C], from the whole input (ops that compute
-   * it from a window of their input: convolutions); with `channels`, those channels only, in order.
+   * The output at one spatial position only, [N, 1, 1, C], from the whole input or from a source
+   * of its parts (ops that compute it from a window of their input: convolutions); with
+   * `channels`, those channels only, in order.
    */
-  at?(x: tf.Tensor, position: readonly [number, number], channels?: readonly number[]): tf.Tensor;
+  at?(x: tf.Tensor | RegionSource, position: readonly [number, number], channels?: readonly number[]): tf.Tensor;
+  /**
+   * The output as parts computed on demand, each from the matching part of the input alone (ops
+   * whose windows tile their input: 2 x 2 max pooling), so that a window of the next op is all
+   * that is computed.
+   */
+  region?(x: tf.Tensor): RegionSource;
+}
+
+/** An NHWC tensor given by rectangles of it, [N, size[0], size[1], C] each. */
+export interface RegionSource {
+  /** The whole tensor's shape. */
+  readonly shape: readonly [number, number, number, number];
+  cut(lo: readonly [number, number], size: readonly [number, number]): tf.Tensor4D;
 }
 
 /** How a node maps its input units' receptive fields to its output units'. */
