@@ -35,10 +35,15 @@ const IMAGES = 6;
 const BATCH_UNITS = 16;
 const REPEATS = 5;
 
+/** Untimed steps before each timed repeat, on both sides: the PyTorch script takes as many. */
+const WARM_UP_STEPS = 3;
+
 /**
- * Median over REPEATS of the mean milliseconds per step over `steps` steps, after 3 warm-up steps.
- * `between` runs untimed after each repeat: the PyTorch step, so that the two alternate and a
- * drift of this machine's speed over minutes falls on both.
+ * Median over REPEATS of the mean milliseconds per step over `steps` steps. Each repeat is one
+ * optimization whose first WARM_UP_STEPS steps are not timed, as each PyTorch run does: its
+ * setup (Adam's state, the preconditioner) and the first steps after the other process ran are
+ * per-run costs, not per-step ones. `between` runs untimed after each repeat: the PyTorch step,
+ * so that the two alternate and a drift of this machine's speed over minutes falls on both.
  */
 async function diverseStepMs(model: NetworkModel, units: number, steps: number, between?: () => void): Promise<number> {
   const s = diverseSettings.parse({});
@@ -59,12 +64,16 @@ async function diverseStepMs(model: NetworkModel, units: number, steps: number, 
   // Early stopping off: every step is a full step.
   const opts = { ...s, groups: units, patience: Infinity };
   try {
-    await optimize(model, images, objective, { ...opts, maxSteps: 3 });
     const times: number[] = [];
     for (let r = 0; r < REPEATS; r++) {
-      const t = performance.now();
-      await optimize(model, images, objective, { ...opts, maxSteps: steps });
-      times.push((performance.now() - t) / steps);
+      let start = 0;
+      let end = 0;
+      const onStep = (step: number) => {
+        if (step === WARM_UP_STEPS) start = performance.now();
+        end = performance.now();
+      };
+      await optimize(model, images, objective, { ...opts, maxSteps: WARM_UP_STEPS + steps, onStep });
+      times.push((end - start) / steps);
       between?.();
     }
     return median(times)!;

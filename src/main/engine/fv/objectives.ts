@@ -245,9 +245,10 @@ export function minPairDistance(features: tf.Tensor2D, imagesPerGroup: number): 
   const term = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = args[1] as tf.GradSaveFunc;
     const f = tf.reshape(args[0] as tf.Tensor, [groups, imagesPerGroup, d]) as tf.Tensor3D;
-    const pick = tf.reshape(closestPair(f), [groups, imagesPerGroup, 1]);
-    // Each group's chosen first image minus its second, [groups, 1, D].
-    const diff = tf.sum(tf.mul(pick, f), 1, true);
+    const choice = closestPair(f);
+    // Each group's chosen first image minus its second, [groups, 1, D]: one batched product.
+    const diff = tf.matMul(tf.reshape(choice, [groups, 1, imagesPerGroup]), f);
+    const pick = tf.reshape(choice, [groups, imagesPerGroup, 1]);
     // The epsilon keeps the gradient finite should two images coincide.
     const distance = tf.sqrt(tf.add(tf.sum(tf.square(diff), [1, 2]), 1e-12));
     save([pick, diff, distance]);
