@@ -35,14 +35,17 @@ const IMAGES = 6;
 const BATCH_UNITS = 16;
 const REPEATS = 5;
 
-/** Untimed steps before each timed repeat, on both sides: the PyTorch script takes as many. */
-const WARM_UP_STEPS = 3;
+/**
+ * Untimed steps before each timed repeat, on both sides (diverse_step.py takes as many): here the
+ * first ten steps after the other process ran take about a quarter longer than the rest.
+ */
+const WARM_UP_STEPS = 10;
 
 /**
  * Median over REPEATS of the mean milliseconds per step over `steps` steps. Each repeat is one
- * optimization whose first WARM_UP_STEPS steps are not timed, as each PyTorch run does: its
- * setup (Adam's state, the preconditioner) and the first steps after the other process ran are
- * per-run costs, not per-step ones. `between` runs untimed after each repeat: the PyTorch step,
+ * optimization whose first WARM_UP_STEPS steps are not timed, as in each PyTorch run: its setup
+ * (Adam's state, the preconditioner) and the steps that warm up again after the other process ran
+ * are per-run costs, not per-step ones. `between` runs untimed after each repeat: the PyTorch step,
  * so that the two alternate and a drift of this machine's speed over minutes falls on both.
  */
 async function diverseStepMs(model: NetworkModel, units: number, steps: number, between?: () => void): Promise<number> {
@@ -166,7 +169,7 @@ interface TorchRun {
   stepMs: Record<string, number>;
 }
 
-/** One run of test/bench/diverse_step.py for `units` units: `steps` timed steps after 3 warm-up steps. */
+/** One run of test/bench/diverse_step.py for `units` units: `steps` timed steps after its warm-up steps. */
 function torchRun(python: string, side: number, units: number, steps: number): TorchRun {
   const out = execFileSync(python, [path.join(HERE, 'diverse_step.py'), VGG_WEIGHTS, String(side), String(defaultTemplateNorm(side)), String(units), String(steps), '1'], {
     encoding: 'utf8',
