@@ -162,6 +162,12 @@ describe('Gaussian 1/f^2 prior in closed form (METHODS §2)', () => {
       scale = Math.max(scale, Math.abs(e));
     });
     expect(maxErr / scale).toBeLessThan(1e-4);
+    // Summed over groups of two images (one group here): the sum, and the gradient scaled by its weight.
+    const grouped = prior.logDensity(x, 2).dataSync();
+    expect(grouped.length).toBe(1);
+    expect(Math.abs(grouped[0] - (expected[0] + expected[1])) / Math.abs(expected[0] + expected[1])).toBeLessThan(1e-5);
+    const g3 = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(prior.logDensity(t as tf.Tensor4D, 2), 3)))(x).dataSync();
+    expectedGrad.forEach((e, i) => expect(Math.abs(g3[i] - 3 * e) / scale).toBeLessThan(3e-4));
     tf.dispose([x]);
     prior.dispose();
   });

@@ -116,19 +116,39 @@ export function unitActivations(out: tf.Tensor, spec: UnitSpec, { atUnit = false
     if (rows !== spec.channels.length * spec.imagesPerGroup) {
       throw new Error(`unit objective: ${rows} images for ${spec.channels.length} units x ${spec.imagesPerGroup}`);
     }
-    const perChannel = channelsAt(out, spec.layer, spec, atUnit ? [0, 0] : spec.position, spec.inputSide);
-    const c = perChannel.shape[1];
+    // Held at the unit's position, [N, 1, 1, C] already holds each image's channels there.
+    const perChannel = atUnit && out.rank === 4 ? out : channelsAt(out, spec.layer, spec, atUnit ? [0, 0] : spec.position, spec.inputSide);
+    const c = perChannel.shape[perChannel.rank - 1];
     const column = (ch: number) => (held ? held.indexOf(ch) : ch);
     for (const ch of spec.channels) if (ch < 0 || column(ch) < 0 || column(ch) >= c) throw new Error(`layer ${spec.layer} has ${c} channels, no channel ${ch}`);
     const select = new Float32Array(rows * c);
     spec.channels.forEach((ch, g) => {
       for (let i = 0; i < spec.imagesPerGroup; i++) select[(g * spec.imagesPerGroup + i) * c + column(ch)] = 1;
     });
-    if (!sumGroups) return tf.sum(tf.mul(perChannel, tf.tensor2d(select, [rows, c])), 1) as tf.Tensor1D;
-    // Each group's images side by side in one row: one product and one sum give the group sums.
-    const groups = spec.channels.length;
-    return tf.sum(tf.mul(tf.reshape(perChannel, [groups, -1]), tf.tensor2d(select, [groups, (rows / groups) * c])), 1) as tf.Tensor1D;
+    // Each group's images side by side in one row (or each image in its own row): one product and
+    // one sum give the sums.
+    const sums = sumGroups ? spec.channels.length : rows;
+    return selectedSums(perChannel, tf.tensor2d(select, [sums, (rows / sums) * c]));
   });
+}
+
+/**
+ * sum_k x[r, k] * select[r, k] for x flattened to select's rows, [rows]; one taped op whose
+ * gradient is the selection scaled by dy (the tape's gradients of the reshapes, the product and
+ * the sum would be about eight small kernels).
+ */
+function selectedSums(x: tf.Tensor, select: tf.Tensor2D): tf.Tensor1D {
+  const rows = select.shape[0];
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const input = args[0] as tf.Tensor;
+    // Saved: the backward pass runs after the caller's tidy has freed `select`.
+    (args[1] as tf.GradSaveFunc)([select]);
+    return {
+      value: tf.sum(tf.mul(tf.reshape(input, [rows, -1]), select), 1),
+      gradFunc: (dy: tf.Tensor, [kept]: tf.Tensor[]) => tf.reshape(tf.mul(tf.reshape(dy, [rows, 1]), kept), input.shape),
+    };
+  });
+  return op(x) as tf.Tensor1D;
 }
 
 /** Sum over each group's images of its unit's activation. */
@@ -276,7 +296,7 @@ export function diversity(layer: string, imagesPerGroup: number): Objective {
 export function logPrior(prior: ImagePrior, imagesPerGroup: number): Objective {
   return {
     layers: [],
-    evaluate: ({ pixels }) => tf.tidy(() => tf.sum(tf.reshape(prior.logDensity(pixels), [-1, imagesPerGroup]), 1) as tf.Tensor1D),
+    evaluate: ({ pixels }) => prior.logDensity(pixels, imagesPerGroup),
   };
 }
 

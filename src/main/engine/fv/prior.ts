@@ -6,8 +6,11 @@ import { frequencyMagnitudes, halfSpectrumWeights, planeFilter, type PlaneFilter
 
 export interface ImagePrior {
   readonly name: string;
-  /** log P of each image of `pixels` (RGB 0..255, NHWC), in nats: a tensor [N], differentiable. */
-  logDensity(pixels: tf.Tensor4D): tf.Tensor1D;
+  /**
+   * log P of each image of `pixels` (RGB 0..255, NHWC), in nats: a tensor [N], differentiable;
+   * with `groupSize`, summed over each run of that many consecutive images: [N / groupSize].
+   */
+  logDensity(pixels: tf.Tensor4D, groupSize?: number): tf.Tensor1D;
   dispose(): void;
 }
 
@@ -67,15 +70,24 @@ export class GaussianSpectrumPrior implements ImagePrior {
     this.mean = tf.keep(tf.tensor1d(spectrum.mean));
   }
 
-  logDensity(pixels: tf.Tensor4D): tf.Tensor1D {
+  logDensity(pixels: tf.Tensor4D, groupSize = 1): tf.Tensor1D {
+    const [rows, h, w, c] = pixels.shape;
+    if (!Number.isInteger(rows / groupSize)) throw new Error(`prior: ${rows} images do not split into groups of ${groupSize}`);
+    const groups = rows / groupSize;
+    // One taped op, group sums included: the tape's gradients of a reshape and a sum after it
+    // would be four more small kernels.
     const density = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const save = args[1] as tf.GradSaveFunc;
       // The deviation from the mean pixel, negated: -d, so that C^-1 (-d) is the gradient itself.
       const negated = tf.sub(this.mean, args[0] as tf.Tensor4D) as tf.Tensor4D;
       const gradient = this.inverseCovariance.apply(negated);
       save([gradient]);
-      const value = tf.add(tf.mul(tf.sum(tf.mul(negated, gradient), [1, 2, 3]), -0.5), 3 * this.logNormalizer);
-      return { value, gradFunc: (dy, [g]) => tf.mul(tf.reshape(dy, [-1, 1, 1, 1]), g) };
+      const quadratic = tf.sum(tf.reshape(tf.mul(negated, gradient), [groups, -1]), 1);
+      const value = tf.add(tf.mul(quadratic, -0.5), 3 * groupSize * this.logNormalizer);
+      return {
+        value,
+        gradFunc: (dy, [g]) => tf.reshape(tf.mul(tf.reshape(dy, [groups, 1]), tf.reshape(g, [groups, -1])), [rows, h, w, c]),
+      };
     });
     return tf.tidy(() => density(pixels) as tf.Tensor1D);
   }
