@@ -62,17 +62,28 @@ export interface GraphNodeInfo {
 /**
  * Converts RGB 0..255 pixels to the model's input space (differentiable): a per-channel
  * x * gain + offset, whose factors of 1 and terms of 0 are left out (each op costs as much as its
- * arithmetic on the small images of a diverse step).
+ * arithmetic on the small images of a diverse step). One taped op: its gradient is dy * gain,
+ * where the tape's gradients of a copy and a broadcast sum would add a cast and a reshape.
  */
 export function applyInputConvention(pixels: tf.Tensor4D, c: InputConvention): tf.Tensor4D {
-  return tf.tidy(() => {
-    // A copy where nothing changes: callers may dispose what this returns.
-    const x: tf.Tensor4D = c.channelOrder === 'BGR' ? tf.reverse(pixels, 3) : tf.clone(pixels);
-    const gain = c.std.map((s) => (c.scale === 1 ? 1 / 255 : 1) / s);
-    const offset = c.mean.map((m, i) => -m / c.std[i]);
-    const scaled: tf.Tensor4D = gain.every((g) => g === 1) ? x : tf.mul(x, tf.tensor1d(gain));
-    return offset.every((o) => o === 0) ? scaled : tf.add(scaled, tf.tensor1d(offset));
+  const bgr = c.channelOrder === 'BGR';
+  const gain = c.std.map((s) => (c.scale === 1 ? 1 / 255 : 1) / s);
+  const offset = c.mean.map((m, i) => -m / c.std[i]);
+  const unitGain = gain.every((g) => g === 1);
+  const convert = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    // A copy where nothing changes: callers may dispose what this returns. Gain and offset are
+    // in the model's channel order.
+    const x = bgr ? tf.reverse(args[0] as tf.Tensor4D, 3) : tf.clone(args[0] as tf.Tensor4D);
+    const scaled = unitGain ? x : tf.mul(x, tf.tensor1d(gain));
+    return {
+      value: offset.every((o) => o === 0) ? scaled : tf.add(scaled, tf.tensor1d(offset)),
+      gradFunc: (dy: tf.Tensor) => {
+        const dx = unitGain ? dy : tf.mul(dy, tf.tensor1d(gain));
+        return bgr ? tf.reverse(dx, 3) : tf.clone(dx);
+      },
+    };
   });
+  return tf.tidy(() => convert(pixels) as tf.Tensor4D);
 }
 
 /** The model's "zero" image: its mean pixel, in RGB 0..255 (METHODS: zero of a synthesized image). */

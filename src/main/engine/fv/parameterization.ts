@@ -90,8 +90,14 @@ export class PixelImages implements ImageParameterization {
     this.constrain();
   }
 
+  /** One taped op (the tape's gradients of the product and the broadcast sum would add a cast and a reshape). */
   render(): tf.Tensor4D {
-    return tf.tidy(() => tf.add(tf.mul(this.variable, this.rms), this.mean) as tf.Tensor4D);
+    const rms = this.rms;
+    const pixels = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+      value: tf.add(tf.mul(args[0] as tf.Tensor, rms), this.mean),
+      gradFunc: (dy: tf.Tensor) => tf.mul(dy, rms),
+    }));
+    return tf.tidy(() => pixels(this.variable) as tf.Tensor4D);
   }
 
   projectGradient(grad: tf.Tensor): tf.Tensor {
