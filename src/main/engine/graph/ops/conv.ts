@@ -147,7 +147,7 @@ export function compileConv(ctx: NodeCtx, own: Own, post: ConvEpilogue = {}): Co
     let y: tf.Tensor4D;
     const oddKernel = k.shape[2] % 2 === 1 && k.shape[3] % 2 === 1;
     if (g === 1 && strides[0] === 1 && strides[1] === 1 && (pad === 'valid' || oddKernel)) {
-      if (!pool) return unitStrideConv(x, filters[0], rotatedFilter(), pad, bias, post.relu === true);
+      if (!pool || !post.relu) return pooled(unitStrideConv(x, filters[0], rotatedFilter(), pad, bias, post.relu === true));
       // The maximum commutes with adding a per-channel bias and with the ReLU: both (and the
       // ReLU's gradient) then run on the pooled quarter, and the pool routes its gradient by
       // comparing the conv's outputs, which unlike ReLU outputs tie at no zeros.
