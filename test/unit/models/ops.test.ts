@@ -51,6 +51,21 @@ async function expectMatch(spec: ModelSpec, h?: number, w?: number): Promise<voi
   for (const [name, err] of Object.entries(errors)) expect(err, name).toBeLessThan(1e-4);
 }
 
+/** Same shape, and every value within 1e-5 of the largest magnitude of `want`. */
+async function close(got: tf.Tensor, want: tf.Tensor, what: string): Promise<void> {
+  expect(got.shape, what).toEqual(want.shape);
+  const [a, b] = [await got.data(), await want.data()];
+  const scale = Math.max(...Array.from(b, Math.abs), 1e-6);
+  a.forEach((v, i) => expect(Math.abs(v - b[i]) / scale, `${what} [${i}]`).toBeLessThan(1e-5));
+}
+
+/** a → 3 x 3 conv (w1, c1) → ReLU r1 → 2 x 2 max pool p1. */
+const convReluPool: ModelSpec['nodes'] = [
+  { op: 'Conv', inputs: ['a', 'w1', 'c1'], output: 'c1out', attrs: { pads: ints([1, 1, 1, 1]) } },
+  { op: 'Relu', inputs: ['c1out'], output: 'r1' },
+  { op: 'MaxPool', inputs: ['r1'], output: 'p1', attrs: { kernel_shape: ints([2, 2]), strides: ints([2, 2]) } },
+];
+
 /** A 3 → c conv that gives the later ops more channels to work on. */
 const widen = (c: number, out = 'a'): Pick<ModelSpec, 'nodes' | 'inits'> => ({
   nodes: [{ op: 'Conv', inputs: ['x', 'wa', 'ba'], output: out, attrs: { kernel_shape: ints([1, 1]) } }],
@@ -148,12 +163,6 @@ describe('operators match onnxruntime-node', () => {
     const [h, w] = [13, 10];
     const model = (await loadModelFile(file, { inputConvention: { ...RAW, inputSize: h } })) as GraphModel;
     const x = tf.tensor4d(randomArray(2 * h * w * 3, 41, 2), [2, h, w, 3]);
-    const close = async (got: tf.Tensor, want: tf.Tensor, what: string) => {
-      expect(got.shape, what).toEqual(want.shape);
-      const [a, b] = [await got.data(), await want.data()];
-      const scale = Math.max(...Array.from(b, Math.abs), 1e-6);
-      a.forEach((v, i) => expect(Math.abs(v - b[i]) / scale, `${what} [${i}]`).toBeLessThan(1e-5));
-    };
     // Padded corners, the interior, a strided dilated conv with its batch norm and ReLU fused, a grouped conv.
     const cases: [string, [number, number]][] = [['r1', [0, 0]], ['r1', [12, 9]], ['r1', [6, 3]], ['r2', [0, 4]], ['r2', [5, 0]], ['g3', [3, 2]]];
     for (const [layer, [py, px]] of cases) {
@@ -196,9 +205,7 @@ describe('operators match onnxruntime-node', () => {
   // pool is a step of its own.
   it('a convolution after a 2 x 2 max pool, asked for at one position, pools only the window it reads', async () => {
     const spec = chain(4, [
-      { op: 'Conv', inputs: ['a', 'w1', 'c1'], output: 'c1out', attrs: { pads: ints([1, 1, 1, 1]) } },
-      { op: 'Relu', inputs: ['c1out'], output: 'r1' },
-      { op: 'MaxPool', inputs: ['r1'], output: 'p1', attrs: { kernel_shape: ints([2, 2]), strides: ints([2, 2]) } },
+      ...convReluPool,
       { op: 'Conv', inputs: ['p1', 'w2', 'c2'], output: 'c2out', attrs: { pads: ints([1, 1, 1, 1]) } },
       { op: 'Relu', inputs: ['c2out'], output: 'r2' },
     ], { w1: weights([6, 4, 3, 3], 51), c1: weights([6], 52), w2: weights([5, 6, 3, 3], 53), c2: weights([5], 54) });
@@ -208,12 +215,6 @@ describe('operators match onnxruntime-node', () => {
     const [h, w] = [13, 10];
     const model = (await loadModelFile(file, { inputConvention: { ...RAW, inputSize: h } })) as GraphModel;
     const x = tf.tensor4d(randomArray(2 * h * w * 3, 55, 2), [2, h, w, 3]);
-    const close = async (got: tf.Tensor, want: tf.Tensor, what: string) => {
-      expect(got.shape, what).toEqual(want.shape);
-      const [a, b] = [await got.data(), await want.data()];
-      const scale = Math.max(...Array.from(b, Math.abs), 1e-6);
-      a.forEach((v, i) => expect(Math.abs(v - b[i]) / scale, `${what} [${i}]`).toBeLessThan(1e-5));
-    };
     // The input shapes of the MaxPool kernels a pass runs.
     const pooled = (pass: () => tf.Tensor[]): { shapes: number[][]; out: tf.Tensor[] } => {
       const engine = tf.engine() as unknown as { runKernel: (name: string, inputs: Record<string, tf.Tensor>, ...rest: unknown[]) => unknown };
@@ -258,9 +259,7 @@ describe('operators match onnxruntime-node', () => {
 
   it('Conv → ReLU → 2 x 2 MaxPool as one step: the values of onnxruntime, with and without a gradient tape', async () => {
     const spec = chain(4, [
-      { op: 'Conv', inputs: ['a', 'w1', 'c1'], output: 'c1out', attrs: { pads: ints([1, 1, 1, 1]) } },
-      { op: 'Relu', inputs: ['c1out'], output: 'r1' },
-      { op: 'MaxPool', inputs: ['r1'], output: 'p1', attrs: { kernel_shape: ints([2, 2]), strides: ints([2, 2]) } },
+      ...convReluPool,
     ], { w1: weights([6, 4, 3, 3], 57), c1: weights([6], 58) });
     const bytes = buildModel(spec);
     const file = path.join(dir, `pool-step-${count++}.onnx`);
