@@ -332,7 +332,7 @@ export function weightedSum(terms: readonly (readonly [Objective, number])[]): O
       // One taped op: the tape's gradients of separate products and sums would add a reshape,
       // a cast and a copy per term (the one-unit diverse step is bound by such small kernels).
       const combine = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
-        value: used.map(([, w], k) => (w === 1 ? (args[k] as tf.Tensor) : tf.mul(args[k] as tf.Tensor, w))).reduce((a, b) => tf.add(a, b)),
+        value: tf.addN(used.map(([, w], k) => (w === 1 ? (args[k] as tf.Tensor) : tf.mul(args[k] as tf.Tensor, w)))),
         gradFunc: (dy: tf.Tensor) => used.map(([, w]) => (w === 1 ? tf.clone(dy) : tf.mul(dy, w))),
       }));
       return tf.tidy(() => combine(...values) as tf.Tensor1D);

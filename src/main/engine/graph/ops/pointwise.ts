@@ -62,6 +62,16 @@ export function reluGradient(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
   return tf.mul(dy, tf.sign(y));
 }
 
+/**
+ * dy where `a` equals `b`, else 0, all three broadcast together. On libtensorflow one SelectV2
+ * on the comparison: a full-size pass fewer than the portable form, the cast mask times dy.
+ */
+export function whereEqual(a: tf.Tensor, b: tf.Tensor, dy: tf.Tensor): tf.Tensor {
+  const native = dy.dtype === 'float32' ? tensorflowBackend() : null;
+  if (!native) return tf.mul(tf.cast(tf.equal(a, b), 'float32'), dy);
+  return tf.tidy(() => native.executeSingleOutput('SelectV2', [{ name: 'T', type: native.binding.TF_ATTR_TYPE, value: native.binding.TF_FLOAT }], [tf.equal(a, b), dy, tf.scalar(0)]));
+}
+
 export const relu = unary(() => fastRelu);
 
 /** True inside tf.grad / variableGrads: ops run there are taped for a backward pass. */

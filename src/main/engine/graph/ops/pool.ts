@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { intAttr, nodeError, stringAttr, window2D, windowOutputSize, type Window2D } from '../attrs';
 import type { GraphNode } from '../ir';
 import { inputShape, padSpatial, positiveSize, tfPadding } from './common';
-import { recordingGradients } from './pointwise';
+import { recordingGradients, whereEqual } from './pointwise';
 import type { NodeCtx, OpDef } from './types';
 
 function checkPool(ctx: NodeCtx): void {
@@ -53,9 +53,9 @@ function poolRF(ctx: NodeCtx) {
  * Max pooling over non-overlapping windows (stride = kernel, no padding) whose gradient is routed
  * by comparison with each window's maximum: dy goes to the inputs equal to it. TF's MaxPoolGrad
  * searches every window again and took about a tenth of a VGG-19 diverse step; the comparison is
- * three elementwise kernels. Where a window holds its maximum twice, each copy gets dy instead of
- * the first only. Real-valued inputs tie only at exact zeros after a ReLU, and there the ReLU's
- * own gradient (zero at zero) clears them again.
+ * two or three elementwise kernels. Where a window holds its maximum twice, each copy gets dy
+ * instead of the first only. Real-valued inputs tie only at exact zeros after a ReLU, and there
+ * the ReLU's own gradient (zero at zero) clears them again.
  */
 function tiledMaxPool(x: tf.Tensor4D, kernel: readonly [number, number]): tf.Tensor4D {
   const [kh, kw] = kernel;
@@ -74,8 +74,7 @@ function tiledMaxPool(x: tf.Tensor4D, kernel: readonly [number, number]): tf.Ten
         const covered = oh * kh === h && ow * kw === w ? xs : tf.slice(xs, [0, 0, 0, 0], [n, oh * kh, ow * kw, c]);
         const windows = tf.reshape(covered, [n, oh, kh, ow, kw, c]);
         const spread = (t: tf.Tensor) => tf.reshape(t, [n, oh, 1, ow, 1, c]);
-        const atMax = tf.cast(tf.equal(windows, spread(ys)), 'float32');
-        const dx = tf.reshape(tf.mul(atMax, spread(dy)), [n, oh * kh, ow * kw, c]);
+        const dx = tf.reshape(whereEqual(windows, spread(ys), spread(dy)), [n, oh * kh, ow * kw, c]);
         return covered === xs ? dx : tf.pad(dx, [[0, 0], [0, h - oh * kh], [0, w - ow * kw], [0, 0]]);
       },
     };
