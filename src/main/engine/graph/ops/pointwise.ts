@@ -52,13 +52,18 @@ function tensorflowBackend(): TensorFlowBackend | null {
   return typeof b.executeSingleOutput === 'function' && b.binding ? (b as TensorFlowBackend) : null;
 }
 
+/** A libtensorflow op whose one type attribute T is float32. */
+function floatOp(native: TensorFlowBackend, name: string, inputs: tf.Tensor[]): tf.Tensor {
+  return native.executeSingleOutput(name, [{ name: 'T', type: native.binding.TF_ATTR_TYPE, value: native.binding.TF_FLOAT }], inputs);
+}
+
 /**
  * dy where the ReLU's output y is positive, else 0. On libtensorflow, its ReluGrad kernel: one
  * pass, half the time of the portable form, dy * sign(y) (sign(y) is that mask for y >= 0).
  */
 export function reluGradient(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
   const native = dy.dtype === 'float32' && y.dtype === 'float32' && tf.util.arraysEqual(dy.shape, y.shape) ? tensorflowBackend() : null;
-  if (native) return native.executeSingleOutput('ReluGrad', [{ name: 'T', type: native.binding.TF_ATTR_TYPE, value: native.binding.TF_FLOAT }], [dy, y]);
+  if (native) return floatOp(native, 'ReluGrad', [dy, y]);
   return tf.mul(dy, tf.sign(y));
 }
 
@@ -69,7 +74,7 @@ export function reluGradient(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
 export function whereEqual(a: tf.Tensor, b: tf.Tensor, dy: tf.Tensor): tf.Tensor {
   const native = dy.dtype === 'float32' ? tensorflowBackend() : null;
   if (!native) return tf.mul(tf.cast(tf.equal(a, b), 'float32'), dy);
-  return tf.tidy(() => native.executeSingleOutput('SelectV2', [{ name: 'T', type: native.binding.TF_ATTR_TYPE, value: native.binding.TF_FLOAT }], [tf.equal(a, b), dy, tf.scalar(0)]));
+  return tf.tidy(() => floatOp(native, 'SelectV2', [tf.equal(a, b), dy, tf.scalar(0)]));
 }
 
 export const relu = unary(() => fastRelu);
