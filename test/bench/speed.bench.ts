@@ -5,7 +5,8 @@
 // - gradient-free forward passes at batch 16 (224 px) of VGG-19 to pool3 and ResNet-50 against
 //   onnxruntime-node on the same file and input, interleaved, median of 5;
 // - the same diverse step written in PyTorch (test/bench/diverse_step.py), where a PyTorch wheel
-//   is on the machine: one run after each of the app's timed repeats, so the two alternate.
+//   is on the machine: one run after each of the app's timed repeats, so the two alternate; the
+//   one-unit and the batched repeats alternate too, and each ratio is the median of its rounds'.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -42,13 +43,12 @@ const REPEATS = 5;
 const WARM_UP_STEPS = 10;
 
 /**
- * Median over REPEATS of the mean milliseconds per step over `steps` steps. Each repeat is one
- * optimization whose first WARM_UP_STEPS steps are not timed, as in each PyTorch run: its setup
- * (Adam's state, the preconditioner) and the steps that warm up again after the other process ran
- * are per-run costs, not per-step ones. `between` runs untimed after each repeat: the PyTorch step,
- * so that the two alternate and a drift of this machine's speed over minutes falls on both.
+ * Times diverse steps of `units` units, one repeat at a time. Each repeat is one optimization
+ * whose first WARM_UP_STEPS steps are not timed, as in each PyTorch run: its setup (Adam's state,
+ * the preconditioner) and the steps that warm up again after the other process ran are per-run
+ * costs, not per-step ones.
  */
-async function diverseStepMs(model: NetworkModel, units: number, steps: number, between?: () => void): Promise<number> {
+function diverseStepTimer(model: NetworkModel, units: number) {
   const s = diverseSettings.parse({});
   const layer = findLayer(model, LAYER);
   const side = rfSizedInput(layer);
@@ -66,9 +66,9 @@ async function diverseStepMs(model: NetworkModel, units: number, steps: number, 
   });
   // Early stopping off: every step is a full step.
   const opts = { ...s, groups: units, patience: Infinity };
-  try {
-    const times: number[] = [];
-    for (let r = 0; r < REPEATS; r++) {
+  return {
+    /** Mean milliseconds per step over `steps` timed steps. */
+    async repeat(steps: number): Promise<number> {
       let start = 0;
       let end = 0;
       const onStep = (step: number) => {
@@ -76,14 +76,45 @@ async function diverseStepMs(model: NetworkModel, units: number, steps: number, 
         end = performance.now();
       };
       await optimize(model, images, objective, { ...opts, maxSteps: WARM_UP_STEPS + steps, onStep });
-      times.push((end - start) / steps);
-      between?.();
+      return (end - start) / steps;
+    },
+    dispose(): void {
+      images.dispose();
+      prior.dispose();
+    },
+  };
+}
+
+/**
+ * Median over REPEATS of `timer`'s repeats of `steps` steps, for `units` in turn; one round runs
+ * one repeat of each. `after` runs untimed after each repeat: the PyTorch step, so that
+ * the app and PyTorch alternate, and the unit counts alternate too: a drift of this machine's
+ * speed over minutes falls on every figure of a round, and a ratio is taken within each round.
+ */
+interface Repeats {
+  units: number;
+  steps: number;
+}
+
+async function alternatingRepeats(model: NetworkModel, plan: readonly Repeats[], after?: (repeats: Repeats) => void): Promise<Map<number, number[]>> {
+  const timers = plan.map(({ units }) => diverseStepTimer(model, units));
+  const times = new Map(plan.map(({ units }) => [units, [] as number[]]));
+  try {
+    for (let r = 0; r < REPEATS; r++) {
+      for (const [k, repeats] of plan.entries()) {
+        times.get(repeats.units)!.push(await timers[k].repeat(repeats.steps));
+        after?.(repeats);
+      }
     }
-    return median(times)!;
+    return times;
   } finally {
-    images.dispose();
-    prior.dispose();
+    timers.forEach((t) => t.dispose());
   }
+}
+
+/** Median of the round-by-round ratios a[r] / b[r]. */
+function pairedRatio(a: readonly number[], b: readonly number[]): number {
+  return median(a.map((v, r) => v / b[r]))!;
 }
 
 /** App forward (last layer, values read) against onnxruntime-node on the same NCHW input; interleaved. */
@@ -185,25 +216,29 @@ const bench: BenchModule = {
     const side = rfSizedInput(findLayer(vgg, LAYER));
     try {
       const python = torchPython();
-      const torchRuns = new Map<number, TorchRun[]>([[1, []], [BATCH_UNITS, []]]);
-      const alternate = (units: number, steps: number) => (python ? () => void torchRuns.get(units)!.push(torchRun(python, side, units, steps)) : undefined);
-      const torchMs = (units: number) => median(torchRuns.get(units)!.map((r) => r.stepMs[String(units)]))!;
-      const one = await diverseStepMs(vgg, 1, 20, alternate(1, 20));
-      report('diverse step, 1 unit', one, 'ms', 'diverseStepMs1');
-      const batched = await diverseStepMs(vgg, BATCH_UNITS, 5, alternate(BATCH_UNITS, 5));
-      report(`diverse step, ${BATCH_UNITS} units: per unit`, batched / BATCH_UNITS, 'ms', `diverseStepMs${BATCH_UNITS}PerUnit`);
-      report(`  per unit in the batch / 1 unit alone`, batched / BATCH_UNITS / one, 'x', 'batchedOverSingle');
+      const plan = [
+        { units: 1, steps: 20 },
+        { units: BATCH_UNITS, steps: 5 },
+      ];
+      const torchRuns = new Map(plan.map(({ units }) => [units, [] as TorchRun[]]));
+      const torchMs = (units: number) => torchRuns.get(units)!.map((r) => r.stepMs[String(units)]);
+      const after = python ? ({ units, steps }: Repeats) => void torchRuns.get(units)!.push(torchRun(python, side, units, steps)) : undefined;
+      const times = await alternatingRepeats(vgg, plan, after);
+      const one = times.get(1)!;
+      const batched = times.get(BATCH_UNITS)!;
+      report('diverse step, 1 unit', median(one)!, 'ms', 'diverseStepMs1');
+      report(`diverse step, ${BATCH_UNITS} units: per unit`, median(batched)! / BATCH_UNITS, 'ms', `diverseStepMs${BATCH_UNITS}PerUnit`);
+      report(`  per unit in the batch / 1 unit alone`, pairedRatio(batched, one) / BATCH_UNITS, 'x', 'batchedOverSingle');
       // The batch size that is fastest per unit (the default of the diverse run's unitsPerBatch).
-      for (const units of [4, 8, 32]) {
-        report(`diverse step, ${units} units: per unit`, (await diverseStepMs(vgg, units, 4)) / units, 'ms', `diverseStepMs${units}PerUnit`);
-      }
+      const sizes = await alternatingRepeats(vgg, [4, 8, 32].map((units) => ({ units, steps: 4 })));
+      for (const [units, ms] of sizes) report(`diverse step, ${units} units: per unit`, median(ms)! / units, 'ms', `diverseStepMs${units}PerUnit`);
 
       const torch = torchRuns.get(1)![0];
       if (torch) {
-        report(`PyTorch ${torch.torch} (${torch.threads} threads, alternating with the app): diverse step, 1 unit`, torchMs(1), 'ms', 'pytorchStepMs1');
-        report(`PyTorch: diverse step, ${BATCH_UNITS} units: per unit`, torchMs(BATCH_UNITS) / BATCH_UNITS, 'ms', `pytorchStepMs${BATCH_UNITS}PerUnit`);
-        report('  app / PyTorch, 1 unit', one / torchMs(1), 'x', 'diverseStepOverPytorch');
-        report(`  app / PyTorch, ${BATCH_UNITS} units`, batched / torchMs(BATCH_UNITS), 'x', `diverseStep${BATCH_UNITS}OverPytorch`);
+        report(`PyTorch ${torch.torch} (${torch.threads} threads, alternating with the app): diverse step, 1 unit`, median(torchMs(1))!, 'ms', 'pytorchStepMs1');
+        report(`PyTorch: diverse step, ${BATCH_UNITS} units: per unit`, median(torchMs(BATCH_UNITS))! / BATCH_UNITS, 'ms', `pytorchStepMs${BATCH_UNITS}PerUnit`);
+        report('  app / PyTorch, 1 unit', pairedRatio(one, torchMs(1)), 'x', 'diverseStepOverPytorch');
+        report(`  app / PyTorch, ${BATCH_UNITS} units`, pairedRatio(batched, torchMs(BATCH_UNITS)), 'x', `diverseStep${BATCH_UNITS}OverPytorch`);
       } else {
         report('PyTorch: no wheel on this machine, skipped', NaN, '', 'diverseStepOverPytorch');
       }
