@@ -29,6 +29,11 @@ export interface Objective {
   readonly channels?: LayerChannels;
   /** One value per group, [groups]. */
   evaluate(input: ObjectiveInput): tf.Tensor1D;
+  /**
+   * The same objective for some of its groups (their indices, in order), on a batch of only
+   * their images; absent where the objective cannot be split by group.
+   */
+  forGroups?(groups: readonly number[]): Objective;
 }
 
 /** The forward pass an objective reads, its one-position layers restricted where the model can. */
@@ -155,6 +160,7 @@ function selectedSums(x: tf.Tensor, select: tf.Tensor2D): tf.Tensor1D {
 export function unitActivation(spec: UnitSpec): Objective {
   const position = knownPosition(spec);
   return {
+    forGroups: (groups) => unitActivation({ ...spec, channels: groups.map((g) => spec.channels[g]) }),
     layers: [spec.layer],
     positions: position ? { [spec.layer]: position } : undefined,
     channels: position ? { [spec.layer]: [...new Set(spec.channels)].sort((a, b) => a - b) } : undefined,
@@ -286,18 +292,22 @@ export function minPairDistance(features: tf.Tensor2D, imagesPerGroup: number): 
  */
 export function diversity(layer: string, imagesPerGroup: number): Objective {
   if (imagesPerGroup < 2) throw new Error(`diversity needs at least 2 images per unit, got ${imagesPerGroup}`);
-  return {
+  const objective: Objective = {
     layers: layer === PIXELS ? [] : [layer],
     evaluate: (input) => minPairDistance(distanceFeatures(input, layer), imagesPerGroup),
+    forGroups: () => objective,
   };
+  return objective;
 }
 
 /** Sum over each group's images of the prior's log density. */
 export function logPrior(prior: ImagePrior, imagesPerGroup: number): Objective {
-  return {
+  const objective: Objective = {
     layers: [],
     evaluate: ({ pixels }) => prior.logDensity(pixels, imagesPerGroup),
+    forGroups: () => objective,
   };
+  return objective;
 }
 
 /** sum_k weight_k * objective_k; terms of weight 0 are left out of the graph. */
@@ -322,10 +332,12 @@ export function weightedSum(terms: readonly (readonly [Objective, number])[]): O
     const lists = used.filter(([o]) => o.layers.includes(layer)).map(([o]) => o.channels?.[layer]);
     if (lists.every((l) => l !== undefined)) channels[layer] = [...new Set(lists.flat())].sort((a, b) => a - b);
   }
+  const splittable = used.every(([o]) => o.forGroups);
   return {
     layers: [...new Set(used.flatMap(([o]) => o.layers))],
     positions,
     channels,
+    ...(splittable ? { forGroups: (groups: readonly number[]) => weightedSum(used.map(([o, w]) => [o.forGroups!(groups), w] as const)) } : {}),
     evaluate: (input) => {
       const values = used.map(([o]) => o.evaluate(input));
       if (used.length === 1 && used[0][1] === 1) return values[0];

@@ -2,7 +2,9 @@
 // Adam on a parameterization, optional Fourier preconditioning of the gradient, the constraint
 // restored after every step, and early stopping per group (unit) when an exponential moving
 // average of its objective has not improved for `patience` steps. A stopped group's rows are
-// frozen while the others go on, so batching units does not change any unit's result.
+// frozen while the others go on, so batching units does not change any unit's result; where the
+// objective splits by group, the forward and backward passes then run on the running groups'
+// images alone, so a batch whose units stop at different steps does not pay for the stopped ones.
 import * as tf from '@tensorflow/tfjs';
 import { yieldToEvents } from '../analysis';
 import type { NetworkModel } from '../model';
@@ -58,6 +60,8 @@ class Optimization {
   private readonly ema: Float64Array;
   private readonly best: Float64Array;
   private readonly lastImproved: Int32Array;
+  /** The objective of the running groups, while some have stopped; made anew when one more stops. */
+  private split: { groups: number[]; objective: Objective } | null = null;
 
   constructor(
     private readonly model: NetworkModel,
@@ -91,11 +95,18 @@ class Optimization {
     const step = ++this.step;
     param.resample?.(step);
     const shape = param.variable.shape;
+    const split = this.runningSplit();
     const perGroup = tf.tidy(() => {
       let kept: tf.Tensor1D | null = null;
       const { grads } = tf.variableGrads(() => {
-        const pixels = param.render();
-        kept = tf.keep(objective.evaluate(objectiveInput(model, pixels, objective)));
+        let pixels = param.render();
+        const active = split?.objective ?? objective;
+        if (split) {
+          // The running groups' images; the stopped ones' rows get no gradient.
+          const perGroupRows = pixels.shape[0] / opts.groups;
+          pixels = tf.gather(pixels, tf.tensor1d(split.groups.flatMap((g) => Array.from({ length: perGroupRows }, (_, i) => g * perGroupRows + i)), 'int32'));
+        }
+        kept = tf.keep(active.evaluate(objectiveInput(model, pixels, active)));
         return tf.sum(kept) as tf.Scalar;
       }, [param.variable]);
       let g: tf.Tensor = grads[param.variable.name];
@@ -109,7 +120,10 @@ class Optimization {
       return kept!;
     });
     param.constrain();
-    const now = await take(perGroup);
+    const read = await take(perGroup);
+    // Stopped groups keep the value of their last step.
+    const now = split ? Float32Array.from(this.values) : read;
+    split?.groups.forEach((g, k) => (now[g] = read[k]));
     for (let gi = 0; gi < opts.groups; gi++) {
       if (!running[gi]) continue;
       this.steps[gi] = step;
@@ -125,6 +139,15 @@ class Optimization {
     const still = running.reduce((a, b) => a + b, 0);
     opts.onStep?.(step, now, still);
     return still > 0;
+  }
+
+  /** The running groups and their objective while some groups have stopped; null while all run or where the objective does not split. */
+  private runningSplit(): { groups: number[]; objective: Objective } | null {
+    const { running, objective } = this;
+    if (!objective.forGroups || running.every((r) => r === 1)) return null;
+    const groups = [...running.keys()].filter((g) => running[g] === 1);
+    if (this.split?.groups.length !== groups.length) this.split = { groups, objective: objective.forGroups(groups) };
+    return this.split;
   }
 
   result(): OptimizeResult {
