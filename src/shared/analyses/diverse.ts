@@ -79,11 +79,13 @@ export const diverseSettings = z.object({
    */
   diversityFloor: z.number().min(0).default(1),
   /**
-   * Units optimized together in one batched forward/backward pass. 8: the fastest per unit on a 2-core CPU (VGG-19 relu3_1 diverse step, `npm run bench --
-   * speed`: 12.9 ms per unit at 8, 15.9 at 16, 16.4 at 4, 17.2 at 32, 32 ms alone), and a unit
-   * that stops early idles less of a smaller batch.
+   * Units optimized together in one batched forward/backward pass; a unit that stops early leaves
+   * the batch's passes. 16: a VGG-19 relu3_1 diverse step on a 2-core CPU takes 21.1 ms alone and,
+   * per unit, 11.2 at 4, 11.0 at 8, 10.2 at 16 and 9.5 at 32 (`npm run bench -- speed`); past 16
+   * the gain shrinks while the batch's memory keeps growing with it, and deep layers' RF-sized
+   * images are up to 224 px.
    */
-  unitsPerBatch: z.number().int().min(1).max(1024).default(8),
+  unitsPerBatch: z.number().int().min(1).max(1024).default(16),
   /**
    * Redraws of a starting image whose unit is silent (zero activation, zero gradient); images
    * still silent are then walked up the unit's pre-activation where the model lists it.
