@@ -83,7 +83,7 @@ export const diverseSettings = z.object({
    * the batch's passes. 16: a VGG-19 relu3_1 diverse step on a 2-core CPU takes 21.1 ms alone and,
    * per unit, 11.2 at 4, 11.0 at 8, 10.2 at 16 and 9.5 at 32 (`npm run bench -- speed`); past 16
    * the gain shrinks while the batch's memory keeps growing with it, and deep layers' RF-sized
-   * images are up to 224 px.
+   * images span hundreds of pixels.
    */
   unitsPerBatch: z.number().int().min(1).max(1024).default(16),
   /**
