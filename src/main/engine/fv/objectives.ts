@@ -160,7 +160,6 @@ function selectedSums(x: tf.Tensor, select: tf.Tensor2D): tf.Tensor1D {
 export function unitActivation(spec: UnitSpec): Objective {
   const position = knownPosition(spec);
   return {
-    forGroups: (groups) => unitActivation({ ...spec, channels: groups.map((g) => spec.channels[g]) }),
     layers: [spec.layer],
     positions: position ? { [spec.layer]: position } : undefined,
     channels: position ? { [spec.layer]: [...new Set(spec.channels)].sort((a, b) => a - b) } : undefined,
@@ -168,6 +167,7 @@ export function unitActivation(spec: UnitSpec): Objective {
       const atUnit = restricted?.has(spec.layer) === true;
       return unitActivations(acts[spec.layer], spec, { atUnit, held: atUnit ? channels?.[spec.layer] : undefined, sumGroups: true });
     },
+    forGroups: (groups) => unitActivation({ ...spec, channels: groups.map((g) => spec.channels[g]) }),
   };
 }
 

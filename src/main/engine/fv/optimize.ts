@@ -101,11 +101,8 @@ class Optimization {
       const { grads } = tf.variableGrads(() => {
         let pixels = param.render();
         const active = split?.objective ?? objective;
-        if (split) {
-          // The running groups' images; the stopped ones' rows get no gradient.
-          const perGroupRows = pixels.shape[0] / opts.groups;
-          pixels = tf.gather(pixels, tf.tensor1d(split.groups.flatMap((g) => Array.from({ length: perGroupRows }, (_, i) => g * perGroupRows + i)), 'int32'));
-        }
+        // The running groups' images; the stopped ones' rows get no gradient.
+        if (split) pixels = tf.gather(pixels, tf.tensor1d(rowsOf(split.groups, pixels.shape[0] / opts.groups), 'int32'));
         kept = tf.keep(active.evaluate(objectiveInput(model, pixels, active)));
         return tf.sum(kept) as tf.Scalar;
       }, [param.variable]);
@@ -172,6 +169,11 @@ export async function optimize(model: NetworkModel, param: ImageParameterization
   } finally {
     run.dispose();
   }
+}
+
+/** The rows of `groups` in a batch of `perGroup` rows per group, in order. */
+function rowsOf(groups: readonly number[], perGroup: number): number[] {
+  return groups.flatMap((g) => Array.from({ length: perGroup }, (_, i) => g * perGroup + i));
 }
 
 /** One Adam step towards a larger objective; rows where `mask` is 0 keep their state (null: no row masked). */
