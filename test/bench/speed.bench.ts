@@ -85,17 +85,18 @@ function diverseStepTimer(model: NetworkModel, units: number) {
   };
 }
 
-/**
- * Median over REPEATS of `timer`'s repeats of `steps` steps, for `units` in turn; one round runs
- * one repeat of each. `after` runs untimed after each repeat: the PyTorch step, so that
- * the app and PyTorch alternate, and the unit counts alternate too: a drift of this machine's
- * speed over minutes falls on every figure of a round, and a ratio is taken within each round.
- */
+/** Repeats of `steps` timed steps of a diverse step of `units` units. */
 interface Repeats {
   units: number;
   steps: number;
 }
 
+/**
+ * REPEATS rounds of one repeat of each entry of `plan` in turn; the milliseconds per step of each
+ * round, by unit count. `after` runs untimed after each repeat (the PyTorch step), so that the app
+ * and PyTorch alternate, and so do the unit counts: a drift of this machine's speed over minutes
+ * falls on every figure of a round, and a ratio can be taken within each round.
+ */
 async function alternatingRepeats(model: NetworkModel, plan: readonly Repeats[], after?: (repeats: Repeats) => void): Promise<Map<number, number[]>> {
   const timers = plan.map(({ units }) => diverseStepTimer(model, units));
   const times = new Map(plan.map(({ units }) => [units, [] as number[]]));
