@@ -50,7 +50,10 @@ describe('optimizing a batch of units whose units stop at different steps', () =
           minImprovement: 0.05,
           precondition: true,
         });
-        return { res, pixels: await images.render().data(), batches: batches.mock.calls.map(([p]) => p.shape[0]) };
+        const rendered = images.render();
+        const pixels = await rendered.data();
+        rendered.dispose();
+        return { res, pixels, batches: batches.mock.calls.map(([p]) => p.shape[0]) };
       } finally {
         batches.mockRestore();
         images.dispose();
