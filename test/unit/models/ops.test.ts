@@ -385,7 +385,16 @@ describe('operators match onnxruntime-node', () => {
       ['LRN', [{ op: 'LRN', inputs: ['x'], output: 'y', attrs: { size: int(2), alpha: float(0.5) } }], {}, 1e-2],
       ['ConvTranspose', [{ op: 'ConvTranspose', inputs: ['x', 'w'], output: 'y', attrs: { strides: ints([2, 2]), pads: ints([1, 1, 0, 0]) } }], { w: weights([3, 2, 3, 3], 80) }, 1e-2],
       ['grouped Conv', [{ op: 'Conv', inputs: ['x', 'w'], output: 'y', attrs: { group: int(3), dilations: ints([2, 2]), pads: ints([2, 1, 0, 1]) } }], { w: weights([6, 1, 3, 3], 81) }, 1e-2],
-      // Stride-1 convolutions compute their input gradient as a forward convolution.
+      // Stride-1 convolutions compute their input gradient as a forward convolution where the
+      // input has 16 channels or more, and with Conv2DBackpropInput where it has fewer (an image).
+      ['Conv 1 x 1 to 16 channels → Conv 3 x 3, same padding', [
+        { op: 'Conv', inputs: ['x', 'w1'], output: 'c' },
+        { op: 'Conv', inputs: ['c', 'w2', 'b'], output: 'y', attrs: { pads: ints([1, 1, 1, 1]) } },
+      ], { w1: weights([16, 3, 1, 1], 94), w2: weights([4, 16, 3, 3], 95), b: weights([4], 96) }, 1e-2],
+      ['Conv 1 x 1 to 16 channels → Conv 3 x 3, valid', [
+        { op: 'Conv', inputs: ['x', 'w1'], output: 'c' },
+        { op: 'Conv', inputs: ['c', 'w2'], output: 'y' },
+      ], { w1: weights([16, 3, 1, 1], 97), w2: weights([2, 16, 3, 3], 98) }, 1e-2],
       ['Conv 3 x 3, same padding, bias', [{ op: 'Conv', inputs: ['x', 'w', 'b'], output: 'y', attrs: { pads: ints([1, 1, 1, 1]) } }], { w: weights([5, 3, 3, 3], 83), b: weights([5], 84) }, 1e-2],
       ['Conv 3 x 3 → ReLU, same padding', [{ op: 'Conv', inputs: ['x', 'w'], output: 'c', attrs: { pads: ints([1, 1, 1, 1]) } }, { op: 'Relu', inputs: ['c'], output: 'y' }], { w: weights([4, 3, 3, 3], 85) }, 1e-3],
       ['Conv 5 x 5, valid', [{ op: 'Conv', inputs: ['x', 'w'], output: 'y' }], { w: weights([2, 3, 5, 5], 86) }, 1e-2],

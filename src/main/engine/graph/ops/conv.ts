@@ -147,11 +147,11 @@ export function compileConv(ctx: NodeCtx, own: Own, post: ConvEpilogue = {}): Co
     let y: tf.Tensor4D;
     const oddKernel = k.shape[2] % 2 === 1 && k.shape[3] % 2 === 1;
     if (g === 1 && strides[0] === 1 && strides[1] === 1 && (pad === 'valid' || oddKernel)) {
-      if (!pool || !post.relu) return pooled(unitStrideConv(x, filters[0], rotatedFilter(), pad, bias, post.relu === true));
+      if (!pool || !post.relu) return pooled(unitStrideConv(x, filters[0], rotatedFilter, pad, bias, post.relu === true));
       // The maximum commutes with adding a per-channel bias and with the ReLU: both (and the
       // ReLU's gradient) then run on the pooled quarter, and the pool routes its gradient by
       // comparing the conv's outputs, which unlike ReLU outputs tie at no zeros.
-      return biasRelu(maxPoolTiles(unitStrideConv(x, filters[0], rotatedFilter(), pad, undefined, false), pool), bias);
+      return biasRelu(maxPoolTiles(unitStrideConv(x, filters[0], rotatedFilter, pad, undefined, false), pool), bias);
     }
     if (depthwise) y = tf.depthwiseConv2d(x, filters[0], strides, pad);
     else if (g === 1) y = tf.conv2d(x, filters[0], strides, pad);
@@ -218,13 +218,23 @@ function windowProduct(cut: tf.Tensor4D, border: [number, number][], { columns, 
 
 /**
  * conv2d at stride 1, with its bias and ReLU, as one taped op whose input gradient is computed as
- * a forward convolution: TensorFlow's CPU Conv2DBackpropInput takes about three times as long as
- * Conv2D for the same arithmetic (in a batched VGG gradient step, half the kernel time). One op
+ * a forward convolution: TensorFlow's CPU Conv2DBackpropInput takes about twice as long as Conv2D
+ * for the same arithmetic (in a batched VGG gradient step, half the kernel time). Not where the
+ * input has fewer channels than AVX-512's 16-channel blocks (an image's 3): that forward
+ * convolution's few output channels run at a tenth of its speed, and Conv2DBackpropInput is 3 to 4
+ * times faster (VGG-19 conv1_1 at 96 images of 26 px: 2.1-3.4 ms against 8.9-11.7). One op
  * instead of three also spares the tape's copies of their inputs and the gradient of the bias,
  * a constant. 'same' (odd kernel) stays 'same'; 'valid' needs the output gradient padded by
  * kernel - 1 on every side (the 'full' convolution).
  */
-function unitStrideConv(x: tf.Tensor4D, filter: tf.Tensor4D, rotated: tf.Tensor4D, pad: 'same' | 'valid', bias: tf.Tensor1D | undefined, relu: boolean): tf.Tensor4D {
+function unitStrideConv(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  rotated: () => tf.Tensor4D,
+  pad: 'same' | 'valid',
+  bias: tf.Tensor1D | undefined,
+  relu: boolean,
+): tf.Tensor4D {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const y = tf.fused.conv2d({ x: args[0] as tf.Tensor4D, filter, strides: 1, pad, bias, activation: relu ? 'relu' : 'linear' });
     if (relu) (args[1] as tf.GradSaveFunc)([y]);
@@ -232,9 +242,10 @@ function unitStrideConv(x: tf.Tensor4D, filter: tf.Tensor4D, rotated: tf.Tensor4
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const dz = (relu ? reluGradient(dy, saved[0]) : dy) as tf.Tensor4D;
-        if (pad === 'same') return tf.conv2d(dz, rotated, 1, 'same');
-        const [kh, kw] = filter.shape;
-        return tf.conv2d(tf.pad(dz, [[0, 0], [kh - 1, kh - 1], [kw - 1, kw - 1], [0, 0]]), rotated, 1, 'valid');
+        const [kh, kw, inChannels] = filter.shape;
+        if (inChannels < 16) return tf.conv2dTranspose(dz, filter, x.shape, 1, pad);
+        if (pad === 'same') return tf.conv2d(dz, rotated(), 1, 'same');
+        return tf.conv2d(tf.pad(dz, [[0, 0], [kh - 1, kh - 1], [kw - 1, kw - 1], [0, 0]]), rotated(), 1, 'valid');
       },
     };
   });
