@@ -2,16 +2,26 @@
 // contains NAME) in turn and prints what each measured. With --json it prints one JSON document
 // instead: the backend and every figure a bench reported under a key. Speed goals are checked
 // here by reading the figures, never as timed tests.
+import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { initBackend } from '../../src/main/engine/backend';
+import { engineEnvironment } from '../../src/main/services/engine-process';
 
 export interface BenchModule {
   /** One line that says what is measured. */
   title: string;
   /** `key` names a figure in the --json document. */
   run(report: (label: string, value: number, unit: string, key?: string) => void): Promise<void>;
+}
+
+// The benches run the engine's code in this process: where it lacks the environment an engine
+// process starts with (its allocator settings), it runs itself again with it.
+const env = engineEnvironment();
+if (env !== process.env) {
+  const again = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { env, stdio: 'inherit' });
+  process.exit(again.status ?? 1);
 }
 
 const dir = path.dirname(fileURLToPath(import.meta.url));

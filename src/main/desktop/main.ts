@@ -5,14 +5,14 @@ import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, utilityProcess } from 'electron';
 import type { FromEngine } from '../engine/protocol';
 import type { EngineLauncher } from '../services/engine-process';
-import { engineEntry } from '../services/engine-process';
+import { engineEntry, engineEnvironment } from '../services/engine-process';
 import { defaultProjectPath, Workbench } from '../services/workbench';
 import { answer } from '../server/http-server';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 const launchUtilityEngine: EngineLauncher = () => {
-  const child = utilityProcess.fork(engineEntry().file, [], { serviceName: 'artiphys-engine', stdio: 'inherit' });
+  const child = utilityProcess.fork(engineEntry().file, [], { serviceName: 'artiphys-engine', stdio: 'inherit', env: engineEnvironment() });
   return {
     get pid() {
       return child.pid;
