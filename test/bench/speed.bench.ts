@@ -238,6 +238,8 @@ const bench: BenchModule = {
       if (torch) {
         report(`PyTorch ${torch.torch} (${torch.threads} threads, alternating with the app): diverse step, 1 unit`, median(torchMs(1))!, 'ms', 'pytorchStepMs1');
         report(`PyTorch: diverse step, ${BATCH_UNITS} units: per unit`, median(torchMs(BATCH_UNITS))! / BATCH_UNITS, 'ms', `pytorchStepMs${BATCH_UNITS}PerUnit`);
+        // What batching gains on this CPU in PyTorch, next to the app's batchedOverSingle.
+        report(`  PyTorch: per unit in the batch / 1 unit alone`, pairedRatio(torchMs(BATCH_UNITS), torchMs(1)) / BATCH_UNITS, 'x', 'pytorchBatchedOverSingle');
         report('  app / PyTorch, 1 unit', pairedRatio(one, torchMs(1)), 'x', 'diverseStepOverPytorch');
         report(`  app / PyTorch, ${BATCH_UNITS} units`, pairedRatio(batched, torchMs(BATCH_UNITS)), 'x', `diverseStep${BATCH_UNITS}OverPytorch`);
       } else {
