@@ -80,10 +80,10 @@ export const diverseSettings = z.object({
   diversityFloor: z.number().min(0).default(1),
   /**
    * Units optimized together in one batched forward/backward pass; a unit that stops early leaves
-   * the batch's passes. 16: a VGG-19 relu3_1 diverse step on a 2-core CPU takes 21.1 ms alone and,
-   * per unit, 11.2 at 4, 11.0 at 8, 10.2 at 16 and 9.5 at 32 (`npm run bench -- speed`); past 16
-   * the gain shrinks while the batch's memory keeps growing with it, and deep layers' RF-sized
-   * images span hundreds of pixels.
+   * the batch's passes. 16: a VGG-19 relu3_1 diverse step on a 2-core CPU takes 16.2 ms alone and,
+   * per unit, 9.7 at 4, 8.4 at 8, 8.3 at 16 and 7.3 at 32 (medians of four `npm run bench --
+   * speed` runs); 32 would gain about 12 % more per unit there, but the batch's memory grows with
+   * it, and deep layers' RF-sized images span hundreds of pixels.
    */
   unitsPerBatch: z.number().int().min(1).max(1024).default(16),
   /**
