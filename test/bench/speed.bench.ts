@@ -22,6 +22,7 @@ import { optimize } from '../../src/main/engine/fv/optimize';
 import { PixelImages } from '../../src/main/engine/fv/parameterization';
 import { GaussianSpectrumPrior } from '../../src/main/engine/fv/prior';
 import { diverseSettings } from '../../src/shared/analyses/diverse';
+import { withoutEngineSettings } from '../../src/main/services/engine-process';
 import { defaultTemplateNorm, NATURAL_SPECTRUM } from '../../src/shared/math/natural-images';
 import type { BenchModule } from './run';
 import { median } from '../../src/shared/math/stats';
@@ -201,9 +202,14 @@ interface TorchRun {
   stepMs: Record<string, number>;
 }
 
-/** One run of test/bench/diverse_step.py for `units` units: `steps` timed steps after its warm-up steps. */
+/**
+ * One run of test/bench/diverse_step.py for `units` units: `steps` timed steps after its warm-up
+ * steps. PyTorch runs as it would for the user, without the allocator settings the engine (and
+ * so this bench) starts with.
+ */
 function torchRun(python: string, side: number, units: number, steps: number): TorchRun {
   const out = execFileSync(python, [path.join(HERE, 'diverse_step.py'), VGG_WEIGHTS, String(side), String(defaultTemplateNorm(side)), String(units), String(steps), '1'], {
+    env: withoutEngineSettings(process.env),
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });

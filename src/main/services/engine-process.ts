@@ -51,6 +51,12 @@ export function engineEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.
   return { ...env, ...KEEP_FREED_MEMORY };
 }
 
+/** `env` without what engineEnvironment added to it: the environment other programs get. */
+export function withoutEngineSettings(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const added = Object.entries(KEEP_FREED_MEMORY).every(([k, v]) => env[k] === v);
+  return added ? Object.fromEntries(Object.entries(env).filter(([k]) => !(k in KEEP_FREED_MEMORY))) : env;
+}
+
 export const forkEngine: EngineLauncher = () => {
   const { file, execArgv } = engineEntry();
   const child = fork(file, [], {

@@ -2,7 +2,7 @@
 // setting reaches the real forked engine, and a user's own allocator settings are left alone.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { engineEnvironment, forkEngine } from '../../../src/main/services/engine-process';
+import { engineEnvironment, forkEngine, withoutEngineSettings } from '../../../src/main/services/engine-process';
 
 describe('engine environment', () => {
   it('adds the allocator settings where the user set neither, once', () => {
@@ -12,6 +12,9 @@ describe('engine environment', () => {
     expect(engineEnvironment(fresh)).toBe(fresh);
     const own = { MALLOC_TRIM_THRESHOLD_: '0' };
     expect(engineEnvironment(own)).toBe(own);
+    // Other programs (the bench's PyTorch) get the environment without them.
+    expect(withoutEngineSettings(fresh)).toEqual({ PATH: '/bin' });
+    expect(withoutEngineSettings(own)).toBe(own);
   });
 
   it.skipIf(process.platform !== 'linux')('reaches the forked engine process', async () => {
