@@ -6,7 +6,6 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { initBackend } from '../../src/main/engine/backend';
 import { engineEnvironment } from '../../src/main/services/engine-process';
 
 export interface BenchModule {
@@ -28,6 +27,8 @@ const dir = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const only = args.find((a) => !a.startsWith('--'));
+// Imported after the check above, so that a process about to start again loads no TensorFlow.
+const { initBackend } = await import('../../src/main/engine/backend');
 const backend = await initBackend();
 const figures: Record<string, unknown> = { backend: backend.name, backendPackage: backend.package };
 if (!json) console.log(`backend: ${backend.name} (${backend.package})${backend.gpu ? ' GPU' : ''}`);

@@ -47,7 +47,7 @@ const KEEP_FREED_MEMORY = { MALLOC_MMAP_THRESHOLD_: String(32 * 2 ** 20), MALLOC
 
 /** The environment an engine process starts with: this one's, with KEEP_FREED_MEMORY where the user set neither variable. */
 export function engineEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  if (env.MALLOC_MMAP_THRESHOLD_ !== undefined || env.MALLOC_TRIM_THRESHOLD_ !== undefined) return env;
+  if (Object.keys(KEEP_FREED_MEMORY).some((k) => env[k] !== undefined)) return env;
   return { ...env, ...KEEP_FREED_MEMORY };
 }
 
