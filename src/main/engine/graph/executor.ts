@@ -22,16 +22,27 @@ import { tokenLayers } from './tokens';
 import type { GraphNode } from './ir';
 
 /**
- * Input pixels per forward chunk outside a gradient tape. TensorFlow's own CPU convolutions
- * (Eigen) cost more per image as the batch grows (VGG-19 at 224 px: 0.3 s per image at batch 2,
- * 1.2 s at 16), so there a batch runs two 224 px images at a time. Its oneDNN kernels, on by
- * default on Linux and Windows, cost less per image in larger batches (ResNet-50, 16 images at
- * 224 px: 1.20 s one at a time, 1.02 s two at a time, 0.79 s all at once), so there chunks of
- * sixteen only bound the memory.
+ * The largest block glibc keeps for reuse once freed (its mmap threshold cannot go higher on
+ * 64-bit, whatever the engine's MALLOC_MMAP_THRESHOLD_ asks): a larger tensor is mapped afresh
+ * and faulted in page by page each time an op makes one.
  */
-export function forwardChunkPixels(): number {
+const KEPT_BLOCK_BYTES = 32 * 2 ** 20;
+
+/**
+ * Images per forward chunk outside a gradient tape, for images of `pixels` pixels whose largest
+ * layer holds `largestLayerElements` values per image. The chunk keeps that layer under
+ * KEPT_BLOCK_BYTES: beyond it the page faults cost more per image than a larger batch saves
+ * (under oneDNN, ms per 224 px image on a 2-core Zen 3: ResNet-50 120-170 at 2, 130 at 4, 95-115
+ * at 8, 125-155 at 16 images; VGG-19 to pool3, whose first maps hold 12.8 MB an image, about 250
+ * at 2 and 350 at 16). TensorFlow's own CPU convolutions (Eigen) also cost more per image as the
+ * batch grows (VGG-19 at 224 px: 0.3 s per image at batch 2, 1.2 s at 16), so there a chunk holds
+ * at most two 224 px images.
+ */
+export function forwardChunkImages(pixels: number, largestLayerElements: number): number {
   const eigen = tf.getBackend() === 'tensorflow' && (process.env.TF_ENABLE_ONEDNN_OPTS === '0' || !['linux', 'win32'].includes(process.platform));
-  return (eigen ? 2 : 16) * 224 * 224;
+  const byMemory = Math.floor(KEPT_BLOCK_BYTES / (4 * largestLayerElements));
+  const byPixels = eigen ? Math.floor((2 * 224 * 224) / pixels) : Infinity;
+  return Math.max(1, Math.min(byMemory, byPixels));
 }
 
 export interface GraphModelOptions {
@@ -145,6 +156,8 @@ export class GraphModel implements NetworkModel {
   private readonly positionPlans = new Map<string, Map<string, PositionStep>>();
   /** Logical shapes at the usual input size, for compiling fused steps on first use. */
   private readonly shapes: ReadonlyMap<string, readonly number[]>;
+  /** Values per image of the largest layer at the convention's input size. */
+  private readonly largestLayerElements: number;
   private readonly chains: Map<GraphNode, GraphNode[]>;
   private readonly fused = new Map<string, CompiledOp>();
   private readonly own = <T extends tf.Tensor>(t: T): T => {
@@ -164,6 +177,7 @@ export class GraphModel implements NetworkModel {
     const { shapes, layers } = describeLayers(plan, size);
     this.layers = layers;
     this.shapes = shapes;
+    this.largestLayerElements = Math.max(1, ...layers.map((l) => l.shape.reduce((a, b) => a * b, 1)));
     this.batched = takesBatches(plan, size, shapes, layers);
     this.chains = convChains(plan);
 
@@ -214,15 +228,26 @@ export class GraphModel implements NetworkModel {
   }
 
   /**
-   * Outside a gradient tape a large batch runs in chunks of about `forwardChunkPixels()` input
-   * pixels, so gradient-free work (shape responses, scans, ablations) keeps the per-image cost
-   * of the batch size the convolutions run best at. A graph made for one image at a time runs
-   * image by image, under a tape too.
+   * Images per forward chunk of h x w images outside a gradient tape (forwardChunkImages), the
+   * largest layer scaled from its size at the convention's input size by the image's area.
+   */
+  forwardChunk(h: number, w: number): number {
+    const size = this.inputConvention.inputSize;
+    return forwardChunkImages(h * w, (this.largestLayerElements * h * w) / (size * size));
+  }
+
+  /**
+   * Outside a gradient tape a large batch runs in chunks of `forwardChunk` images, so
+   * gradient-free work (shape responses, scans, ablations) keeps the per-image cost of the batch
+   * size the convolutions run best at. A graph made for one image at a time runs image by image,
+   * under a tape too.
    */
   forward(pixels: tf.Tensor4D, layers: readonly string[]): Record<string, tf.Tensor> {
     const [n, h, w] = pixels.shape;
-    const chunk = this.batched ? Math.max(1, Math.floor(forwardChunkPixels() / (h * w))) : 1;
-    if (n <= chunk || (this.batched && recordingGradients())) return this.run(pixels, layers);
+    const most = this.batched ? this.forwardChunk(h, w) : 1;
+    if (n <= most || (this.batched && recordingGradients())) return this.run(pixels, layers);
+    // Chunks of equal size: 16 images in two of 8 rather than 10 and 6.
+    const chunk = Math.ceil(n / Math.ceil(n / most));
     return inChunks(n, chunk, layers, (start, size) => this.run(tf.slice(pixels, [start, 0, 0, 0], [size, h, w, 3]), layers));
   }
 
