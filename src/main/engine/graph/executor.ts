@@ -32,11 +32,11 @@ const KEPT_BLOCK_BYTES = 32 * 2 ** 20;
  * Images per forward chunk outside a gradient tape, for images of `pixels` pixels whose largest
  * layer holds `largestLayerElements` values per image. The chunk keeps that layer under
  * KEPT_BLOCK_BYTES: beyond it the page faults cost more per image than a larger batch saves
- * (under oneDNN, ms per 224 px image on a 2-core Zen 3: ResNet-50 120-170 at 2, 130 at 4, 95-115
- * at 8, 125-155 at 16 images; VGG-19 to pool3, whose first maps hold 12.8 MB an image, about 250
- * at 2 and 350 at 16). TensorFlow's own CPU convolutions (Eigen) also cost more per image as the
- * batch grows (VGG-19 at 224 px: 0.3 s per image at batch 2, 1.2 s at 16), so there a chunk holds
- * at most two 224 px images.
+ * (ms per 224 px image on a 2-core Zen 3: ResNet-50 120-170 at 2, 130 at 4, 95-115 at 8, 125-155
+ * at 16 images; VGG-19 to pool3, whose first maps hold 12.8 MB an image, about 250 at 2 and 350 at
+ * 16). Where the engine turns oneDNN off (backend.ts: a VM that reports no cache sizes),
+ * TensorFlow's convolutions cost more per image as the batch grows (VGG-19 at 224 px: 0.3 s per
+ * image at batch 2, 1.2 s at 16), so there a chunk holds at most two 224 px images.
  */
 export function forwardChunkImages(pixels: number, largestLayerElements: number): number {
   const eigen = tf.getBackend() === 'tensorflow' && (process.env.TF_ENABLE_ONEDNN_OPTS === '0' || !['linux', 'win32'].includes(process.platform));
