@@ -27,8 +27,8 @@ describe('chunked forward passes', () => {
     expect(chunk).toBeGreaterThan(1);
     const n = 2 * chunk + 3;
     // The batch runs in three chunks of equal size (the last one shorter).
-    const size = Math.ceil(n / 3);
-    const edges = [0, 1, 2].flatMap((k) => [k * size, Math.min(n, (k + 1) * size) - 1]);
+    const third = Math.ceil(n / 3);
+    const edges = [0, 1, 2].flatMap((k) => [k * third, Math.min(n, (k + 1) * third) - 1]);
     // The model compiles (and keeps) fused kernels for each set of layers on first use.
     for (const set of [layers, ...layers.map((l) => [l])]) tf.tidy(() => void model.forward(tf.zeros([1, side, side, 3]), set));
     const before = tf.memory().numTensors;
@@ -80,7 +80,10 @@ describe('chunked forward passes', () => {
   });
 });
 
-/** Where TensorFlow's own convolutions run, a chunk also holds at most two 224 px images. */
+/**
+ * Where oneDNN is off (the engine's choice on a VM without cache sizes), a chunk also holds at most
+ * two 224 px images.
+ */
 function eigenLimit(side: number): number {
   const eigen = tf.getBackend() === 'tensorflow' && (process.env.TF_ENABLE_ONEDNN_OPTS === '0' || !['linux', 'win32'].includes(process.platform));
   return eigen ? Math.floor((2 * 224 * 224) / (side * side)) : Infinity;
