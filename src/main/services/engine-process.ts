@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendInfo } from '../../shared/domain';
+import { KEPT_BLOCK_BYTES } from '../engine/kept-memory';
 import type { FromEngine, InspectedModel, ToEngine } from '../engine/protocol';
 import { forTerminal } from '../terminal-text';
 
@@ -43,7 +44,7 @@ export function engineEntry(): { file: string; execArgv: string[] } {
  * the engine exits. Both are needed: a fixed trim threshold alone also fixes the mmap threshold at
  * 128 kB, and every large tensor is mapped anew (five times slower). Other C libraries ignore them.
  */
-const KEEP_FREED_MEMORY = { MALLOC_MMAP_THRESHOLD_: String(32 * 2 ** 20), MALLOC_TRIM_THRESHOLD_: String(4 * 2 ** 30) };
+const KEEP_FREED_MEMORY = { MALLOC_MMAP_THRESHOLD_: String(KEPT_BLOCK_BYTES), MALLOC_TRIM_THRESHOLD_: String(4 * 2 ** 30) };
 
 /** The environment an engine process starts with: this one's, with KEEP_FREED_MEMORY where the user set neither variable. */
 export function engineEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {

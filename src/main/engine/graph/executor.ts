@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { InputConvention, LayerInfo, ModelFormat, ReceptiveField } from '../../../shared/domain';
 import { ModelFormatError } from '../errors';
+import { KEPT_BLOCK_BYTES } from '../kept-memory';
 import { applyInputConvention, findLayer, type GraphNodeInfo, type LayerChannels, type LayerPositions, type NetworkModel } from '../model';
 import { OPS } from './ops';
 import { storedConstant } from './ops/common';
@@ -20,13 +21,6 @@ import { randomizedPlan } from './random-weights';
 import { receptiveFields, type PlanarRF } from './receptive-fields';
 import { tokenLayers } from './tokens';
 import type { GraphNode } from './ir';
-
-/**
- * The largest block glibc keeps for reuse once freed (its mmap threshold cannot go higher on
- * 64-bit, whatever the engine's MALLOC_MMAP_THRESHOLD_ asks): a larger tensor is mapped afresh
- * and faulted in page by page each time an op makes one.
- */
-const KEPT_BLOCK_BYTES = 32 * 2 ** 20;
 
 /**
  * Images per forward chunk outside a gradient tape, for images of `pixels` pixels whose largest
